@@ -1,0 +1,234 @@
+//! The production adapter: Apache Kafka (or any broker speaking its protocol) through rdkafka.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::{BusError, BusRecord, BusStream, EventBus, Published, random_id};
+
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+const PUBLISH_QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to reach and use the Kafka cluster.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// `host:port,host:port`.
+    pub brokers: String,
+    /// Partitions of topics Natter creates.
+    pub partitions: i32,
+    /// Replication factor of topics Natter creates.
+    pub replication: i32,
+    /// Consumer `fetch.wait.max.ms`: how long the broker may hold a fetch waiting for data. Apache Kafka
+    /// answers as soon as data arrives; some compatible brokers only check on this timer, so it bounds
+    /// delivery latency there. `None` keeps librdkafka's default.
+    pub fetch_wait_max_ms: Option<u32>,
+}
+
+/// Kafka bus: one idempotent producer (acks=all) shared by all publishers of the process.
+pub struct KafkaBus {
+    settings: KafkaSettings,
+    producer: FutureProducer,
+    admin: Arc<AdminClient<DefaultClientContext>>,
+}
+
+impl KafkaBus {
+    /// Builds the clients; connects lazily.
+    pub fn connect(settings: KafkaSettings) -> Result<Self, BusError> {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &settings.brokers)
+            .set("client.id", format!("natter-{}", random_id()))
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .set("linger.ms", "1")
+            .set("message.timeout.ms", "10000")
+            .create()?;
+        let admin = ClientConfig::new()
+            .set("bootstrap.servers", &settings.brokers)
+            .create()?;
+        Ok(Self {
+            settings,
+            producer,
+            admin: Arc::new(admin),
+        })
+    }
+
+    fn consumer_config(&self, group: &str) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.settings.brokers)
+            .set("group.id", group)
+            .set("client.id", format!("natter-{}", random_id()))
+            .set("enable.partition.eof", "false")
+            .set("session.timeout.ms", "10000");
+        if let Some(wait) = self.settings.fetch_wait_max_ms {
+            config.set("fetch.wait.max.ms", wait.to_string());
+        }
+        config
+    }
+
+    /// Waits for outstanding records to be delivered (graceful shutdown).
+    pub fn flush(&self, timeout: Duration) -> Result<(), BusError> {
+        Ok(self.producer.flush(timeout)?)
+    }
+}
+
+#[async_trait]
+impl EventBus for KafkaBus {
+    async fn ensure_topics(&self, topics: &[String]) -> Result<(), BusError> {
+        let new: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|t| {
+                NewTopic::new(
+                    t,
+                    self.settings.partitions,
+                    TopicReplication::Fixed(self.settings.replication),
+                )
+            })
+            .collect();
+        let results = self
+            .admin
+            .create_topics(
+                &new,
+                &AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT)),
+            )
+            .await?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((topic, code)) => {
+                    return Err(BusError::Other(format!("creating topic {topic}: {code}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: Vec<u8>,
+    ) -> Result<Published, BusError> {
+        let record = FutureRecord::to(topic).key(key).payload(&payload);
+        match self.producer.send(record, PUBLISH_QUEUE_TIMEOUT).await {
+            Ok(delivery) => Ok(Published {
+                partition: delivery.partition,
+                offset: delivery.offset,
+            }),
+            Err((e, _)) => Err(BusError::Unavailable(e.to_string())),
+        }
+    }
+
+    async fn subscribe_all(&self, topics: &[String]) -> Result<Box<dyn BusStream>, BusError> {
+        // No consumer group: this process assigns itself every partition, starting at the high
+        // watermark read now, so it receives everything published after this call returns.
+        let consumer: StreamConsumer = self
+            .consumer_config(&format!("natter-fanout-{}", random_id()))
+            .set("enable.auto.commit", "false")
+            .create()?;
+        let consumer = Arc::new(consumer);
+        let topics = topics.to_vec();
+        let assigned = Arc::clone(&consumer);
+        tokio::task::spawn_blocking(move || -> Result<(), BusError> {
+            let mut assignment = TopicPartitionList::new();
+            for topic in &topics {
+                let metadata = assigned.fetch_metadata(Some(topic), METADATA_TIMEOUT)?;
+                let partitions = metadata
+                    .topics()
+                    .iter()
+                    .find(|t| t.name() == topic)
+                    .map(|t| t.partitions().iter().map(|p| p.id()).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                if partitions.is_empty() {
+                    return Err(BusError::Other(format!(
+                        "topic {topic} has no partitions (does it exist?)"
+                    )));
+                }
+                for partition in partitions {
+                    let (_, high) =
+                        assigned.fetch_watermarks(topic, partition, METADATA_TIMEOUT)?;
+                    assignment.add_partition_offset(topic, partition, Offset::Offset(high))?;
+                }
+            }
+            Ok(assigned.assign(&assignment)?)
+        })
+        .await
+        .map_err(|e| BusError::Other(e.to_string()))??;
+        Ok(Box::new(KafkaStream {
+            consumer,
+            shared: false,
+        }))
+    }
+
+    async fn subscribe_shared(
+        &self,
+        topics: &[String],
+        group: &str,
+    ) -> Result<Box<dyn BusStream>, BusError> {
+        // At-least-once: an offset is stored only after the caller commits the record, and stored
+        // offsets are committed in the background.
+        let consumer: StreamConsumer = self
+            .consumer_config(group)
+            .set("enable.auto.commit", "true")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.commit.interval.ms", "1000")
+            .set("auto.offset.reset", "earliest")
+            .create()?;
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&names)?;
+        Ok(Box::new(KafkaStream {
+            consumer: Arc::new(consumer),
+            shared: true,
+        }))
+    }
+
+    async fn ping(&self) -> Result<(), BusError> {
+        let admin = Arc::clone(&self.admin);
+        tokio::task::spawn_blocking(move || {
+            admin
+                .inner()
+                .fetch_metadata(None, Duration::from_secs(3))
+                .map(|_| ())
+        })
+        .await
+        .map_err(|e| BusError::Other(e.to_string()))?
+        .map_err(|e| BusError::Unavailable(e.to_string()))
+    }
+}
+
+struct KafkaStream {
+    consumer: Arc<StreamConsumer>,
+    shared: bool,
+}
+
+#[async_trait]
+impl BusStream for KafkaStream {
+    async fn next(&mut self) -> Result<BusRecord, BusError> {
+        let message = self.consumer.recv().await?;
+        Ok(BusRecord {
+            topic: message.topic().to_owned(),
+            key: message
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
+            payload: message.payload().unwrap_or_default().to_vec(),
+            partition: message.partition(),
+            offset: message.offset(),
+        })
+    }
+
+    fn commit(&mut self, record: &BusRecord) -> Result<(), BusError> {
+        if self.shared {
+            self.consumer
+                .store_offset(&record.topic, record.partition, record.offset)?;
+        }
+        Ok(())
+    }
+}

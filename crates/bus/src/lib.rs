@@ -1,0 +1,81 @@
+//! The event bus between services.
+//!
+//! Two ways to read, because Natter needs both (and the seeds broke fan-out by having only one):
+//! - [`EventBus::subscribe_all`]: every subscriber receives every record published after it subscribed.
+//!   Each message pod uses this to push room events to its own connections. On Kafka it assigns every
+//!   partition to itself (no consumer group), starting at the high watermarks read at subscribe time.
+//! - [`EventBus::subscribe_shared`]: subscribers with the same group split the records, each record to
+//!   one of them, with committed progress. The history writer uses this.
+//!
+//! Records of one key (a room) stay in one partition, so they keep their order, and a record's
+//! `offset` is the room's message position: it only grows and is the same for every reader.
+
+mod error;
+mod kafka;
+mod memory;
+
+use async_trait::async_trait;
+
+pub use error::BusError;
+pub use kafka::{KafkaBus, KafkaSettings};
+pub use memory::MemoryBus;
+
+/// A record as read from the bus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusRecord {
+    pub topic: String,
+    pub key: Option<String>,
+    pub payload: Vec<u8>,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// Where the broker stored a published record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// The bus interface; see the crate docs for the two ways to read.
+#[async_trait]
+pub trait EventBus: Send + Sync + 'static {
+    /// Creates the topics that do not exist yet.
+    async fn ensure_topics(&self, topics: &[String]) -> Result<(), BusError>;
+    /// Publishes a record and returns once the broker has stored it durably (acks from all in-sync
+    /// replicas on Kafka).
+    async fn publish(
+        &self,
+        topic: &str,
+        key: &str,
+        payload: Vec<u8>,
+    ) -> Result<Published, BusError>;
+    /// Every record published to `topics` from now on (fan-out: every subscriber gets all).
+    async fn subscribe_all(&self, topics: &[String]) -> Result<Box<dyn BusStream>, BusError>;
+    /// Records of `topics` shared with the other subscribers of `group`, from the group's committed
+    /// position (or the beginning for a new group).
+    async fn subscribe_shared(
+        &self,
+        topics: &[String],
+        group: &str,
+    ) -> Result<Box<dyn BusStream>, BusError>;
+    /// Whether the bus answers (readiness checks).
+    async fn ping(&self) -> Result<(), BusError>;
+}
+
+/// A subscription.
+#[async_trait]
+pub trait BusStream: Send {
+    /// The next record; waits until there is one.
+    async fn next(&mut self) -> Result<BusRecord, BusError>;
+    /// Marks `record` as processed so a restarted group member continues after it. A no-op for
+    /// fan-out subscriptions.
+    fn commit(&mut self, record: &BusRecord) -> Result<(), BusError>;
+}
+
+/// A random id for names that must be unique per process (client ids, throw-away group ids).
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).expect("OS randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

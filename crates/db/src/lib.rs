@@ -1,0 +1,19 @@
+//! Natter's relational store: members, rooms and memberships.
+//!
+//! [`Directory`] is the interface the web service uses. [`PgDirectory`] is the production adapter
+//! (PostgreSQL through diesel-async and a deadpool pool); [`SqliteDirectory`] is the embedded one used
+//! by standalone mode. Both pass the same contract tests (`tests/directory_contract.rs`).
+
+mod directory;
+mod error;
+pub mod models;
+mod postgres;
+mod queries;
+pub mod schema;
+mod sqlite;
+
+pub use directory::Directory;
+pub use error::DbError;
+pub use models::{Member, NewMember, Role, Room, RoomKind};
+pub use postgres::PgDirectory;
+pub use sqlite::SqliteDirectory;

@@ -1,0 +1,111 @@
+//! Rows as the application sees them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::schema::{members, room_members, rooms};
+
+/// A member account.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = members)]
+pub struct Member {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// Argon2id PHC string; never logged.
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// What sign-up stores.
+#[derive(Debug, Clone)]
+pub struct NewMember<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = members)]
+pub(crate) struct MemberRow<'a> {
+    pub username_key: String,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// A room.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = rooms)]
+pub struct Room {
+    pub id: i64,
+    pub name: String,
+    /// `community` or `direct`; see [`RoomKind`].
+    pub kind: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = rooms)]
+pub(crate) struct RoomRow<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = room_members)]
+pub(crate) struct RoomMemberRow<'a> {
+    pub room_id: i64,
+    pub member_id: i64,
+    pub role: &'a str,
+    pub joined_at: NaiveDateTime,
+}
+
+/// Kinds of room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomKind {
+    Community,
+    Direct,
+}
+
+impl RoomKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Community => "community",
+            RoomKind::Direct => "direct",
+        }
+    }
+}
+
+/// A member's role in a room, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Member => "member",
+        }
+    }
+
+    pub(crate) fn parse(raw: &str) -> Option<Role> {
+        match raw {
+            "owner" => Some(Role::Owner),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+/// Usernames are unique regardless of case; this is the key they are compared by.
+pub(crate) fn username_key(username: &str) -> String {
+    username.to_lowercase()
+}

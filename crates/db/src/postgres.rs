@@ -1,0 +1,68 @@
+//! The production adapter: PostgreSQL through diesel-async and a deadpool pool.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::DbError;
+use crate::queries::impl_directory;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// Any fixed number: pods starting at once take turns at migrating.
+const MIGRATION_LOCK_KEY: i64 = 0x6e61_7474_6572;
+
+/// Members and rooms in PostgreSQL.
+#[derive(Clone)]
+pub struct PgDirectory {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl PgDirectory {
+    /// A pool of up to `max_connections` to `url`. Connects lazily.
+    pub fn connect(url: &str, max_connections: usize) -> Result<Self, DbError> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager)
+            .max_size(max_connections)
+            .wait_timeout(Some(Duration::from_secs(5)))
+            .create_timeout(Some(Duration::from_secs(5)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| DbError::Other(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations, holding an advisory lock so that several pods starting at once do
+    /// not race. Needs a multi-thread tokio runtime.
+    pub async fn migrate(url: &str) -> Result<usize, DbError> {
+        let mut conn = AsyncPgConnection::establish(url)
+            .await
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+            .execute(&mut conn)
+            .await?;
+        let mut harness = AsyncMigrationHarness::new(conn);
+        let applied = harness
+            .run_pending_migrations(MIGRATIONS)
+            .map(|versions| versions.len())
+            .map_err(|e| DbError::Other(format!("migration failed: {e}")));
+        let mut conn = harness.into_inner();
+        diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+            .execute(&mut conn)
+            .await?;
+        applied
+    }
+
+    async fn conn(&self) -> Result<Object<AsyncPgConnection>, DbError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+}
+
+impl_directory!(PgDirectory);

@@ -1,0 +1,39 @@
+//! Message history, written by the history consumer of the bus and read by web's history pages.
+//!
+//! [`HistoryStore`] is the interface; [`MongoHistory`] is the production adapter (official `mongodb`
+//! driver) and [`MemoryHistory`] the embedded one. Both pass `tests/history_contract.rs`.
+//! Storing is idempotent by message id, because the bus delivers at least once.
+
+mod memory;
+mod mongo;
+
+use async_trait::async_trait;
+use natter_proto::RoomId;
+use natter_proto::events::StoredMessage;
+
+pub use memory::MemoryHistory;
+pub use mongo::MongoHistory;
+
+/// Failures of the history store.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("history store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Stored messages per room, ordered by position.
+#[async_trait]
+pub trait HistoryStore: Send + Sync + 'static {
+    /// Stores a message. Storing a message id again changes nothing and returns `false`.
+    async fn store(&self, message: &StoredMessage) -> Result<bool, HistoryError>;
+    /// Up to `limit` of the room's newest messages with a position below `before` (all when `None`),
+    /// oldest first.
+    async fn recent(
+        &self,
+        room: RoomId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, HistoryError>;
+    /// Whether the store answers (readiness checks).
+    async fn ping(&self) -> Result<(), HistoryError>;
+}

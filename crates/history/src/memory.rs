@@ -1,0 +1,78 @@
+//! The embedded adapter: history in process memory (standalone mode; gone when the process ends).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use natter_proto::RoomId;
+use natter_proto::events::StoredMessage;
+use uuid::Uuid;
+
+use crate::{HistoryError, HistoryStore};
+
+#[derive(Default)]
+struct Rooms {
+    by_room: HashMap<RoomId, BTreeMap<i64, StoredMessage>>,
+    ids: HashMap<Uuid, (RoomId, i64)>,
+}
+
+/// History in memory.
+#[derive(Default)]
+pub struct MemoryHistory {
+    rooms: Mutex<Rooms>,
+}
+
+impl MemoryHistory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl HistoryStore for MemoryHistory {
+    async fn store(&self, message: &StoredMessage) -> Result<bool, HistoryError> {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let room = message.posted.room_id;
+        if rooms.ids.contains_key(&message.posted.message_id)
+            || rooms
+                .by_room
+                .get(&room)
+                .is_some_and(|m| m.contains_key(&message.position))
+        {
+            return Ok(false);
+        }
+        rooms
+            .ids
+            .insert(message.posted.message_id, (room, message.position));
+        rooms
+            .by_room
+            .entry(room)
+            .or_default()
+            .insert(message.position, message.clone());
+        Ok(true)
+    }
+
+    async fn recent(
+        &self,
+        room: RoomId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, HistoryError> {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(messages) = rooms.by_room.get(&room) else {
+            return Ok(Vec::new());
+        };
+        let mut newest: Vec<StoredMessage> = messages
+            .range(..before.unwrap_or(i64::MAX))
+            .rev()
+            .take(limit as usize)
+            .map(|(_, m)| m.clone())
+            .collect();
+        newest.reverse();
+        Ok(newest)
+    }
+
+    async fn ping(&self) -> Result<(), HistoryError> {
+        Ok(())
+    }
+}

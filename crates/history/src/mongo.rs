@@ -1,0 +1,152 @@
+//! The production adapter: MongoDB through the official driver.
+//!
+//! One document per message in `messages`, `_id` = message id (so a replayed store is a duplicate-key
+//! no-op), and a unique index on `(room_id, position)` that serves the history query.
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use mongodb::bson::{DateTime, doc};
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Collection, Database, IndexModel};
+use natter_proto::RoomId;
+use natter_proto::events::{MessagePosted, StoredMessage};
+use serde::{Deserialize, Serialize};
+
+use crate::{HistoryError, HistoryStore};
+
+const DUPLICATE_KEY: i32 = 11000;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct MessageDoc {
+    /// The message id as a string (UUIDv7).
+    #[serde(rename = "_id")]
+    id: String,
+    room_id: i64,
+    position: i64,
+    sender_id: i64,
+    sender_name: String,
+    text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_msg_id: Option<String>,
+    sent_at: DateTime,
+}
+
+impl From<&StoredMessage> for MessageDoc {
+    fn from(m: &StoredMessage) -> Self {
+        Self {
+            id: m.posted.message_id.to_string(),
+            room_id: m.posted.room_id,
+            position: m.position,
+            sender_id: m.posted.sender_id,
+            sender_name: m.posted.sender_name.clone(),
+            text: m.posted.text.clone(),
+            client_msg_id: m.posted.client_msg_id.clone(),
+            sent_at: DateTime::from_millis(m.posted.sent_at_ms),
+        }
+    }
+}
+
+impl MessageDoc {
+    fn into_message(self) -> Option<StoredMessage> {
+        Some(StoredMessage {
+            posted: MessagePosted {
+                message_id: self.id.parse().ok()?,
+                room_id: self.room_id,
+                sender_id: self.sender_id,
+                sender_name: self.sender_name,
+                text: self.text,
+                client_msg_id: self.client_msg_id,
+                sent_at_ms: self.sent_at.timestamp_millis(),
+            },
+            position: self.position,
+        })
+    }
+}
+
+fn unavailable(e: mongodb::error::Error) -> HistoryError {
+    HistoryError::Unavailable(e.to_string())
+}
+
+/// History in MongoDB.
+pub struct MongoHistory {
+    db: Database,
+    messages: Collection<MessageDoc>,
+}
+
+impl MongoHistory {
+    /// Connects to `url`, uses database `database`, and makes sure the indexes exist.
+    pub async fn connect(url: &str, database: &str) -> Result<Self, HistoryError> {
+        let mut options = ClientOptions::parse(url).await.map_err(unavailable)?;
+        options.app_name = Some("natter".to_owned());
+        let client = Client::with_options(options).map_err(unavailable)?;
+        let db = client.database(database);
+        let messages = db.collection::<MessageDoc>("messages");
+        messages
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "room_id": 1, "position": -1 })
+                    .options(
+                        IndexOptions::builder()
+                            .unique(true)
+                            .name("room_position".to_owned())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { db, messages })
+    }
+}
+
+#[async_trait]
+impl HistoryStore for MongoHistory {
+    async fn store(&self, message: &StoredMessage) -> Result<bool, HistoryError> {
+        match self.messages.insert_one(MessageDoc::from(message)).await {
+            Ok(_) => Ok(true),
+            Err(e) => match *e.kind {
+                ErrorKind::Write(WriteFailure::WriteError(ref w)) if w.code == DUPLICATE_KEY => {
+                    Ok(false)
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn recent(
+        &self,
+        room: RoomId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, HistoryError> {
+        let filter = match before {
+            Some(before) => doc! { "room_id": room, "position": { "$lt": before } },
+            None => doc! { "room_id": room },
+        };
+        let docs: Vec<MessageDoc> = self
+            .messages
+            .find(filter)
+            .sort(doc! { "position": -1 })
+            .limit(i64::from(limit))
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        let mut messages: Vec<StoredMessage> = docs
+            .into_iter()
+            .filter_map(MessageDoc::into_message)
+            .collect();
+        messages.reverse();
+        Ok(messages)
+    }
+
+    async fn ping(&self) -> Result<(), HistoryError> {
+        self.db
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}

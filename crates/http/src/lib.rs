@@ -1,0 +1,16 @@
+//! HTTP plumbing shared by Natter's services.
+
+mod client;
+mod error;
+mod internal_auth;
+
+pub use client::{InternalCallError, InternalClient};
+pub use error::ApiError;
+pub use internal_auth::{InternalToken, require_internal_token};
+
+use actix_web::HttpResponse;
+
+/// `GET /healthz`: the process is alive and serving HTTP.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}

@@ -1,0 +1,124 @@
+//! Building and running a message pod.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use natter_bus::EventBus;
+use natter_history::HistoryStore;
+use natter_http::{ApiError, InternalClient};
+use natter_proto::topics::Topic;
+
+use crate::access::RoomAccessClient;
+use crate::hub::Hub;
+use crate::keys::Keys;
+use crate::presence::PresenceReporter;
+use crate::settings::MessageSettings;
+use crate::{fanout, history_writer, ws};
+
+/// The outside systems a message pod uses.
+pub struct Backends {
+    pub bus: Arc<dyn EventBus>,
+    pub history: Arc<dyn HistoryStore>,
+}
+
+/// What every connection of the pod shares.
+pub(crate) struct Shared {
+    pub(crate) settings: MessageSettings,
+    pub(crate) bus: Arc<dyn EventBus>,
+    pub(crate) history: Arc<dyn HistoryStore>,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) keys: Keys,
+    pub(crate) access: RoomAccessClient,
+    pub(crate) presence: PresenceReporter,
+}
+
+/// A bound, not yet running message pod. Its bus consumers are already reading, so anything
+/// published after `build` returns reaches this pod's subscribers.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: MessageSettings, backends: Backends) -> anyhow::Result<Self> {
+        let topics: Vec<String> = Topic::ALL
+            .iter()
+            .map(|t| t.name(&settings.topic_prefix))
+            .collect();
+        backends
+            .bus
+            .ensure_topics(&topics)
+            .await
+            .context("creating bus topics")?;
+
+        let hub = Arc::new(Hub::new());
+        let fan_out = backends
+            .bus
+            .subscribe_all(&topics)
+            .await
+            .context("subscribing to room events")?;
+        tokio::spawn(fanout::run(fan_out, Arc::clone(&hub)));
+        let group = format!("{}natter-history-writer", settings.topic_prefix);
+        let writer = backends
+            .bus
+            .subscribe_shared(&topics, &group)
+            .await
+            .context("joining the history writers")?;
+        tokio::spawn(history_writer::run(writer, Arc::clone(&backends.history)));
+
+        let keys = Keys::new(&settings.web_internal_url);
+        keys.prefetch().await;
+        let web = InternalClient::new(
+            "web",
+            &settings.web_internal_url,
+            settings.internal_token.clone(),
+        );
+        let presence = InternalClient::new(
+            "presence",
+            &settings.presence_url,
+            settings.internal_token.clone(),
+        );
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let shared = Arc::new(Shared {
+            presence: PresenceReporter::new(presence, settings.pod_id.clone()),
+            settings,
+            bus: backends.bus,
+            history: backends.history,
+            hub,
+            keys,
+            access: RoomAccessClient::new(web),
+        });
+        let data = web::Data::new(shared);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/healthz", web::get().to(natter_http::healthz))
+                .route("/readyz", web::get().to(readyz))
+                .route("/ws", web::get().to(ws::connect))
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// `GET /readyz`: the bus and the history store answer.
+async fn readyz(shared: web::Data<Arc<Shared>>) -> Result<HttpResponse, ApiError> {
+    shared.bus.ping().await.map_err(ApiError::unavailable)?;
+    shared.history.ping().await.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
+}

@@ -1,0 +1,21 @@
+//! The message service: the WebSocket host.
+//!
+//! A client connects with a token from web, subscribes to rooms and publishes. Publishing goes to the
+//! bus (keyed by room, so a room keeps one order) and is acknowledged once the broker has stored it.
+//! Every pod reads every room event from the bus (fan-out, no shared consumer group) and pushes it to
+//! its own subscribers. One consumer group shared by all pods writes history, idempotently.
+
+mod access;
+mod app;
+mod bootstrap;
+mod fanout;
+mod history_writer;
+mod hub;
+mod keys;
+mod presence;
+pub mod settings;
+mod ws;
+
+pub use app::{Application, Backends};
+pub use bootstrap::serve_from_env;
+pub use settings::MessageSettings;

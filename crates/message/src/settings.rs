@@ -1,0 +1,75 @@
+//! Message-pod settings, from the environment:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `NATTER_MESSAGE_BIND` | `127.0.0.1:8081` | address to listen on |
+//! | `NATTER_POD_ID` | random | this pod's name in presence and logs |
+//! | `NATTER_WEB_INTERNAL_URL` | `http://127.0.0.1:8080` | web, for JWKS and room access |
+//! | `NATTER_PRESENCE_URL` | `http://127.0.0.1:8082` | presence service |
+//! | `NATTER_ALLOWED_ORIGINS` | `http://127.0.0.1:8080` | comma-separated browser origins allowed to connect |
+//! | `NATTER_INTERNAL_TOKEN` | — (required) | shared secret of internal endpoints |
+//! | `NATTER_KAFKA_BROKERS` | — (required) | Kafka bootstrap servers (binary `natter-message`) |
+//! | `NATTER_KAFKA_TOPIC_PREFIX` | empty | prefix of every topic name |
+//! | `NATTER_KAFKA_PARTITIONS` | `6` | partitions of topics Natter creates |
+//! | `NATTER_KAFKA_REPLICATION` | `1` | replication factor of topics Natter creates (3 in production) |
+//! | `NATTER_KAFKA_FETCH_WAIT_MS` | librdkafka default | consumer `fetch.wait.max.ms` |
+//! | `NATTER_MONGODB_URL`, `NATTER_MONGODB_DATABASE` | —, `natter` | history store |
+//! | `NATTER_MAX_FRAME_BYTES` | `16384` | largest client frame served; larger ones get an error frame |
+//! | `NATTER_OUTBOUND_QUEUE` | `256` | frames buffered per connection before it counts as too slow |
+
+use natter_runtime::env::{Env, EnvError};
+use secrecy::SecretString;
+
+#[derive(Debug, Clone)]
+pub struct MessageSettings {
+    pub bind: String,
+    pub pod_id: String,
+    pub web_internal_url: String,
+    pub presence_url: String,
+    pub allowed_origins: Vec<String>,
+    pub internal_token: SecretString,
+    pub topic_prefix: String,
+    pub max_frame_bytes: usize,
+    pub outbound_queue: usize,
+}
+
+impl MessageSettings {
+    pub fn from_env(env: &Env) -> Result<Self, EnvError> {
+        let pod_id = env
+            .optional("NATTER_POD_ID")
+            .unwrap_or_else(|| format!("message-{}", uuid::Uuid::now_v7().simple()));
+        let max_frame_bytes = env.parse_or("NATTER_MAX_FRAME_BYTES", 16 * 1024usize)?;
+        if !(256..=super::ws::HARD_FRAME_LIMIT).contains(&max_frame_bytes) {
+            return Err(EnvError::Invalid {
+                name: "NATTER_MAX_FRAME_BYTES".into(),
+                reason: format!("must be between 256 and {}", super::ws::HARD_FRAME_LIMIT),
+            });
+        }
+        let outbound_queue = env.parse_or("NATTER_OUTBOUND_QUEUE", 256usize)?;
+        if outbound_queue == 0 {
+            return Err(EnvError::Invalid {
+                name: "NATTER_OUTBOUND_QUEUE".into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            bind: env.or("NATTER_MESSAGE_BIND", "127.0.0.1:8081"),
+            pod_id,
+            web_internal_url: env.or("NATTER_WEB_INTERNAL_URL", "http://127.0.0.1:8080"),
+            presence_url: env.or("NATTER_PRESENCE_URL", "http://127.0.0.1:8082"),
+            allowed_origins: env
+                .or("NATTER_ALLOWED_ORIGINS", "http://127.0.0.1:8080")
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            internal_token: env.secret(
+                "NATTER_INTERNAL_TOKEN",
+                "a long random shared secret of the services",
+            )?,
+            topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
+            max_frame_bytes,
+            outbound_queue,
+        })
+    }
+}

@@ -1,0 +1,260 @@
+//! One WebSocket connection: one task that reads client frames, writes queued frames, and checks the
+//! client's heartbeat.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use bytestring::ByteString;
+use natter_proto::events::MessagePosted;
+use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
+use natter_proto::topics::{Topic, room_key};
+use natter_proto::{MemberId, RoomId};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::{HARD_FRAME_LIMIT, frames};
+use crate::app::Shared;
+use crate::hub::{ConnectionId, Outbox};
+
+/// How often the server pings.
+const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
+/// A client that sends nothing (not even a pong) for this long is gone.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
+/// Rooms one connection may subscribe to.
+const MAX_SUBSCRIPTIONS: usize = 200;
+/// Publishes of one connection waiting for the broker; more make the connection stop reading.
+const MAX_PUBLISHES_IN_FLIGHT: usize = 32;
+
+struct Connection {
+    shared: Arc<Shared>,
+    member: MemberId,
+    name: String,
+    id: ConnectionId,
+    session: Session,
+    outbox: Outbox,
+    subscriptions: HashSet<RoomId>,
+    publishing: Arc<Semaphore>,
+}
+
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    member: MemberId,
+    name: String,
+    session: Session,
+    stream: actix_ws::MessageStream,
+) {
+    let mut stream = stream
+        .max_frame_size(HARD_FRAME_LIMIT)
+        .aggregate_continuations()
+        .max_continuation_size(HARD_FRAME_LIMIT);
+    let (frames_tx, mut frames_rx) = mpsc::channel(shared.settings.outbound_queue);
+    let overflowed = CancellationToken::new();
+    let id = shared.hub.next_connection_id();
+    let presence_key = format!("{}-{id}", shared.settings.pod_id);
+    let mut conn = Connection {
+        member,
+        name,
+        id,
+        session,
+        outbox: Outbox {
+            frames: frames_tx,
+            overflowed: overflowed.clone(),
+        },
+        subscriptions: HashSet::new(),
+        publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
+        shared,
+    };
+    conn.shared.presence.opened(member, &presence_key).await;
+    tracing::debug!(member.id = member, connection.id = id, "connection open");
+
+    let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
+    let mut last_heard = Instant::now();
+    let close: Option<CloseReason> = loop {
+        tokio::select! {
+            biased;
+            () = overflowed.cancelled() => break Some(CloseReason {
+                code: CloseCode::Again,
+                description: Some("too slow: outbound queue full; reconnect".to_owned()),
+            }),
+            Some(frame) = frames_rx.recv() => {
+                if conn.session.text(frame).await.is_err() { break None; }
+            }
+            incoming = stream.recv() => match incoming {
+                None => break None,
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, connection.id = id, "protocol error");
+                    break Some(CloseReason { code: CloseCode::Size, description: Some(format!("{e}")) });
+                }
+                Some(Ok(message)) => {
+                    last_heard = Instant::now();
+                    match message {
+                        AggregatedMessage::Text(text) => {
+                            if conn.on_text(&text).await.is_err() { break None; }
+                        }
+                        AggregatedMessage::Binary(_) => {
+                            let error = ServerFrame::Error {
+                                id: None,
+                                code: ErrorCode::MalformedFrame,
+                                detail: "binary frames are not supported; send JSON text frames".to_owned(),
+                            };
+                            if conn.reply(&error).await.is_err() { break None; }
+                        }
+                        AggregatedMessage::Ping(bytes) => {
+                            if conn.session.pong(&bytes).await.is_err() { break None; }
+                        }
+                        AggregatedMessage::Pong(_) => {}
+                        AggregatedMessage::Close(reason) => break reason,
+                    }
+                }
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > CLIENT_TIMEOUT {
+                    break Some(CloseReason { code: CloseCode::Away, description: Some("heartbeat timeout".to_owned()) });
+                }
+                if conn.session.ping(b"").await.is_err() { break None; }
+            }
+        }
+    };
+
+    for room in conn.subscriptions.drain() {
+        conn.shared.hub.leave(room, id);
+    }
+    conn.shared.presence.closed(member, &presence_key).await;
+    tracing::debug!(member.id = member, connection.id = id, "connection closed");
+    let _ = conn.session.close(close).await;
+}
+
+/// The session is gone; the connection ends.
+struct Gone;
+
+impl Connection {
+    async fn reply(&mut self, frame: &ServerFrame) -> Result<(), Gone> {
+        let text = serde_json::to_string(frame).expect("frames serialise");
+        self.session.text(text).await.map_err(|_| Gone)
+    }
+
+    async fn on_text(&mut self, text: &str) -> Result<(), Gone> {
+        let frame = match frames::read(text, self.shared.settings.max_frame_bytes) {
+            Ok(frame) => frame,
+            Err(error) => return self.reply(&error.into_frame()).await,
+        };
+        match frame {
+            ClientFrame::Ping { id } => self.reply(&ServerFrame::Pong { id }).await,
+            ClientFrame::Subscribe { id, room } => self.subscribe(id, room).await,
+            ClientFrame::Unsubscribe { id, room } => {
+                self.subscriptions.remove(&room);
+                self.shared.hub.leave(room, self.id);
+                self.reply(&ServerFrame::Unsubscribed { id, room }).await
+            }
+            ClientFrame::Publish {
+                id,
+                room,
+                text,
+                client_msg_id,
+            } => self.publish(id, room, text, client_msg_id).await,
+        }
+    }
+
+    async fn subscribe(&mut self, id: String, room: RoomId) -> Result<(), Gone> {
+        let error = |code, detail: String| ServerFrame::Error {
+            id: Some(id.clone()),
+            code,
+            detail,
+        };
+        if !self.subscriptions.contains(&room) && self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
+            let frame = error(
+                ErrorCode::InvalidRequest,
+                format!("at most {MAX_SUBSCRIPTIONS} rooms per connection"),
+            );
+            return self.reply(&frame).await;
+        }
+        match self.shared.access.role(room, self.member).await {
+            Ok(Some(_role)) => {
+                self.shared.hub.join(room, self.id, self.outbox.clone());
+                self.subscriptions.insert(room);
+                self.reply(&ServerFrame::Subscribed { id, room }).await
+            }
+            Ok(None) => {
+                self.reply(&error(
+                    ErrorCode::Forbidden,
+                    format!("you are not a member of room {room}"),
+                ))
+                .await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, room.id = room, "room access check failed");
+                self.reply(&error(
+                    ErrorCode::Unavailable,
+                    "cannot check room access right now; retry".to_owned(),
+                ))
+                .await
+            }
+        }
+    }
+
+    async fn publish(
+        &mut self,
+        id: String,
+        room: RoomId,
+        text: String,
+        client_msg_id: Option<String>,
+    ) -> Result<(), Gone> {
+        if !self.subscriptions.contains(&room) {
+            let frame = ServerFrame::Error {
+                id: Some(id),
+                code: ErrorCode::NotSubscribed,
+                detail: format!("subscribe to room {room} before publishing to it"),
+            };
+            return self.reply(&frame).await;
+        }
+        let posted = MessagePosted {
+            message_id: uuid::Uuid::now_v7(),
+            room_id: room,
+            sender_id: self.member,
+            sender_name: self.name.clone(),
+            text,
+            client_msg_id,
+            sent_at_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis() as i64,
+        };
+        // Waiting here when too many publishes are in flight stops reading from this client.
+        let permit = Arc::clone(&self.publishing)
+            .acquire_owned()
+            .await
+            .expect("semaphore never closes");
+        let shared = Arc::clone(&self.shared);
+        let frames = self.outbox.frames.clone();
+        tokio::spawn(async move {
+            let topic = Topic::CommunityMessages.name(&shared.settings.topic_prefix);
+            let payload = serde_json::to_vec(&posted).expect("events serialise");
+            let answer = match shared.bus.publish(&topic, &room_key(room), payload).await {
+                Ok(stored) => ServerFrame::Ack {
+                    id,
+                    room,
+                    message_id: posted.message_id,
+                    position: stored.offset,
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, room.id = room, "publish failed");
+                    ServerFrame::Error {
+                        id: Some(id),
+                        code: ErrorCode::Unavailable,
+                        detail:
+                            "the message could not be stored; retry with the same client_msg_id"
+                                .to_owned(),
+                    }
+                }
+            };
+            let answer =
+                ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
+            // The connection may be gone by now; then nobody needs the answer.
+            let _ = frames.send(answer).await;
+            drop(permit);
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! Turning client text into requests, with the checks that do not need any state.
+
+use natter_proto::frames::{ClientFrame, ErrorCode, FrameError};
+
+/// Longest message text, in characters.
+pub(crate) const MAX_TEXT_CHARS: usize = 4000;
+/// Longest request id and client message id.
+pub(crate) const MAX_ID_LEN: usize = 64;
+
+/// Parses a text frame of at most `max_bytes`, and checks field limits.
+pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
+    if text.len() > max_bytes {
+        return Err(FrameError {
+            id: None,
+            code: ErrorCode::FrameTooLarge,
+            detail: format!("frame is {} bytes; the limit is {max_bytes}", text.len()),
+        });
+    }
+    let frame = ClientFrame::parse(text)?;
+    let invalid = |id: &str, detail: String| FrameError {
+        id: Some(id.to_owned()),
+        code: ErrorCode::InvalidRequest,
+        detail,
+    };
+    let id = match &frame {
+        ClientFrame::Subscribe { id, .. }
+        | ClientFrame::Unsubscribe { id, .. }
+        | ClientFrame::Publish { id, .. }
+        | ClientFrame::Ping { id } => id,
+    };
+    if id.is_empty() || id.len() > MAX_ID_LEN {
+        return Err(FrameError {
+            id: None,
+            code: ErrorCode::InvalidRequest,
+            detail: format!("id must be 1 to {MAX_ID_LEN} bytes"),
+        });
+    }
+    if let ClientFrame::Publish {
+        id,
+        text,
+        client_msg_id,
+        ..
+    } = &frame
+    {
+        if text.trim().is_empty() {
+            return Err(invalid(id, "text is empty".to_owned()));
+        }
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(invalid(
+                id,
+                format!("text is {chars} characters; the limit is {MAX_TEXT_CHARS}"),
+            ));
+        }
+        if client_msg_id
+            .as_ref()
+            .is_some_and(|c| c.is_empty() || c.len() > MAX_ID_LEN)
+        {
+            return Err(invalid(
+                id,
+                format!("client_msg_id must be 1 to {MAX_ID_LEN} bytes"),
+            ));
+        }
+    }
+    Ok(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_problem_gets_its_code_and_keeps_the_id() {
+        let code = |t: &str| read(t, 1000).unwrap_err().code;
+        assert_eq!(code("not json"), ErrorCode::MalformedFrame);
+        assert_eq!(code("[1,2]"), ErrorCode::MalformedFrame);
+        assert_eq!(
+            code(r#"{"type":"dance","id":"7"}"#),
+            ErrorCode::UnknownFrameType
+        );
+        assert_eq!(code(r#"{"id":"7"}"#), ErrorCode::UnknownFrameType);
+        assert_eq!(
+            code(r#"{"type":"subscribe","id":"7","room":"x"}"#),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            code(&format!(r#"{{"type":"ping","id":"{}"}}"#, "x".repeat(2000))),
+            ErrorCode::FrameTooLarge
+        );
+        let empty = read(r#"{"type":"publish","id":"9","room":1,"text":"  "}"#, 1000).unwrap_err();
+        assert_eq!(
+            (empty.code, empty.id.as_deref()),
+            (ErrorCode::InvalidRequest, Some("9"))
+        );
+        let unknown = read(r#"{"type":"dance","id":"7"}"#, 1000).unwrap_err();
+        assert_eq!(unknown.id.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn text_limit_counts_characters_not_bytes() {
+        let text = "é".repeat(MAX_TEXT_CHARS);
+        let frame = format!(r#"{{"type":"publish","id":"1","room":1,"text":"{text}"}}"#);
+        assert!(read(&frame, 100_000).is_ok());
+        let frame = format!(r#"{{"type":"publish","id":"1","room":1,"text":"{text}é"}}"#);
+        assert_eq!(
+            read(&frame, 100_000).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! `GET /ws`: the WebSocket endpoint.
+//!
+//! The token travels in the `Sec-WebSocket-Protocol` header (browsers offer `natter.v1` and
+//! `natter.token.<jwt>`; the server answers `natter.v1`) or, for other clients, in
+//! `Authorization: Bearer`. Not in the URL, where proxies and access logs would keep it.
+
+mod connection;
+mod frames;
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use natter_http::ApiError;
+use natter_proto::token::{WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX};
+
+use crate::app::Shared;
+
+/// Largest frame the WebSocket codec accepts at all; a larger one closes the connection (1009).
+/// Frames between the configured `max_frame_bytes` and this get an error frame and the connection
+/// stays open.
+pub(crate) const HARD_FRAME_LIMIT: usize = 1024 * 1024;
+
+fn token_from(req: &HttpRequest) -> Option<String> {
+    let from_protocols = req
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| {
+            p.trim()
+                .strip_prefix(WS_TOKEN_SUBPROTOCOL_PREFIX)
+                .map(str::to_owned)
+        });
+    from_protocols.or_else(|| {
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned)
+    })
+}
+
+/// Browsers always send `Origin`; a page on an origin we do not serve must not use a member's token.
+/// Clients that are not browsers send none and are judged by their token alone.
+fn check_origin(req: &HttpRequest, allowed: &[String]) -> Result<(), ApiError> {
+    match req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().unwrap_or(""))
+    {
+        None => Ok(()),
+        Some(origin) if allowed.iter().any(|a| a == origin) => Ok(()),
+        Some(_) => Err(ApiError::forbidden("this origin may not open connections")),
+    }
+}
+
+pub(crate) async fn connect(
+    req: HttpRequest,
+    body: web::Payload,
+    shared: web::Data<Arc<Shared>>,
+) -> Result<HttpResponse, actix_web::Error> {
+    check_origin(&req, &shared.settings.allowed_origins)?;
+    let token = token_from(&req).ok_or_else(|| {
+        ApiError::unauthorized("no token: offer subprotocol natter.token.<token> or send Authorization: Bearer <token>")
+    })?;
+    let claims = shared
+        .keys
+        .verify(&token)
+        .await
+        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    let member = claims
+        .member_id()
+        .ok_or_else(|| ApiError::unauthorized("the token names no member"))?;
+    let (response, session, stream) =
+        actix_ws::handle_with_protocols(&req, body, &[WS_SUBPROTOCOL])?;
+    let shared = Arc::clone(shared.get_ref());
+    actix_web::rt::spawn(connection::run(
+        shared,
+        member,
+        claims.name,
+        session,
+        stream,
+    ));
+    Ok(response)
+}

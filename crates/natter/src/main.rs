@@ -1,0 +1,51 @@
+//! `natter`: run Natter.
+//!
+//! - `natter standalone`: every service in one process on embedded stores (SQLite, in-process bus,
+//!   in-memory history and presence). No PostgreSQL, Kafka, Redis or MongoDB needed.
+//! - `natter web|message|presence`: one service on the real stores, configured from the environment
+//!   (the same as the `natter-web`, `natter-message` and `natter-presence` binaries).
+//! - `natter migrate`: apply PostgreSQL migrations (`NATTER_DATABASE_URL`) and exit.
+
+mod standalone;
+
+use clap::{Parser, Subcommand};
+use natter_runtime::env::Env;
+
+#[derive(Parser)]
+#[command(name = "natter", version, about = "Natter chat backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run web, message and presence in one process on embedded stores.
+    Standalone(standalone::Options),
+    /// Run the web service (environment configuration; see README).
+    Web,
+    /// Run a message pod (environment configuration; see README).
+    Message,
+    /// Run the presence service (environment configuration; see README).
+    Presence,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let env = Env::from_process();
+    match cli.command {
+        Command::Standalone(options) => standalone::run(options).await,
+        Command::Web => natter_web::serve_from_env(&env).await,
+        Command::Message => natter_message::serve_from_env(&env).await,
+        Command::Presence => natter_presence::serve_from_env(&env).await,
+        Command::Migrate => {
+            let url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
+            let applied = natter_db::PgDirectory::migrate(&url).await?;
+            println!("applied {applied} migration(s)");
+            Ok(())
+        }
+    }
+}

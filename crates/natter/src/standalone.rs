@@ -1,0 +1,125 @@
+//! Standalone mode: the three services in one process, on the embedded adapters. They still talk to
+//! each other over HTTP on loopback, exactly as separate pods do, so this mode runs the same code paths.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use anyhow::Context;
+use base64::Engine;
+use natter_bus::MemoryBus;
+use natter_db::SqliteDirectory;
+use natter_history::MemoryHistory;
+use natter_message::MessageSettings;
+use natter_presence::PresenceSettings;
+use natter_presence::store::MemoryPresence;
+use natter_runtime::env::Env;
+use natter_web::WebSettings;
+
+/// Records the in-process bus keeps per topic.
+const BUS_RETENTION: usize = 100_000;
+
+#[derive(clap::Args)]
+pub(crate) struct Options {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port of web; message uses the next port and presence the one after. 0 picks free ports.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// SQLite file for members and rooms; by default everything lives in memory.
+    #[arg(long, default_value = ":memory:")]
+    database: String,
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("OS randomness");
+    bytes
+}
+
+fn free_port(host: &str) -> anyhow::Result<u16> {
+    Ok(TcpListener::bind((host, 0))?.local_addr()?.port())
+}
+
+pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
+    natter_runtime::install_tls_provider();
+    natter_runtime::telemetry::init_logging(false);
+    let host = options.host;
+    let (web_port, message_port, presence_port) = if options.port == 0 {
+        (free_port(&host)?, free_port(&host)?, free_port(&host)?)
+    } else {
+        (options.port, options.port + 1, options.port + 2)
+    };
+    let web_url = format!("http://{host}:{web_port}");
+    let message_url = format!("ws://{host}:{message_port}");
+    let presence_url = format!("http://{host}:{presence_port}");
+    // Fresh secrets per run unless given: sessions and tokens then end with the process. Giving
+    // NATTER_INTERNAL_TOKEN lets tools query the internal APIs; NATTER_TOKEN_SIGNING_KEY keeps tokens
+    // valid across restarts.
+    let process_env = Env::from_process();
+    let secret = |name: &str, random: String| process_env.optional(name).unwrap_or(random);
+    let internal_token = secret(
+        "NATTER_INTERNAL_TOKEN",
+        base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()),
+    );
+    let signing_key = secret(
+        "NATTER_TOKEN_SIGNING_KEY",
+        base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()),
+    );
+    let env = Env::from_pairs([
+        ("NATTER_INTERNAL_TOKEN", internal_token),
+        (
+            "NATTER_SESSION_KEY",
+            base64::engine::general_purpose::STANDARD.encode(random_bytes::<64>()),
+        ),
+        ("NATTER_TOKEN_SIGNING_KEY", signing_key),
+        ("NATTER_WEB_BIND", format!("{host}:{web_port}")),
+        ("NATTER_WEB_PUBLIC_URL", web_url.clone()),
+        ("NATTER_MESSAGE_PUBLIC_URL", message_url.clone()),
+        ("NATTER_MESSAGE_BIND", format!("{host}:{message_port}")),
+        ("NATTER_POD_ID", "standalone".to_owned()),
+        ("NATTER_WEB_INTERNAL_URL", web_url.clone()),
+        ("NATTER_PRESENCE_URL", presence_url.clone()),
+        ("NATTER_PRESENCE_BIND", format!("{host}:{presence_port}")),
+        ("NATTER_ALLOWED_ORIGINS", web_url.clone()),
+    ]);
+
+    let directory =
+        SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
+    let history = Arc::new(MemoryHistory::new());
+    let bus = Arc::new(MemoryBus::new(BUS_RETENTION));
+
+    let presence = natter_presence::Application::build(
+        &PresenceSettings::from_env(&env)?,
+        Arc::new(MemoryPresence::new()),
+    )
+    .context("starting presence")?;
+    let web = natter_web::Application::build(
+        WebSettings::from_env(&env)?,
+        natter_web::Stores {
+            directory: Arc::new(directory),
+            history: history.clone(),
+        },
+    )
+    .context("starting web")?;
+    let presence = tokio::spawn(presence.run_until_stopped());
+    let web = tokio::spawn(web.run_until_stopped());
+    let message = natter_message::Application::build(
+        MessageSettings::from_env(&env)?,
+        natter_message::Backends { bus, history },
+    )
+    .await
+    .context("starting message")?;
+    let message = tokio::spawn(message.run_until_stopped());
+
+    // One line a script can read: where each service listens.
+    println!("natter standalone: web={web_url} message={message_url} presence={presence_url}");
+    println!("Natter is running. Open {web_url} in a browser. Ctrl-C stops it.");
+    let (web, message, presence) = tokio::join!(web, message, presence);
+    for (name, result) in [("web", web), ("message", message), ("presence", presence)] {
+        result
+            .with_context(|| format!("{name} task"))?
+            .with_context(|| format!("{name} server"))?;
+    }
+    Ok(())
+}

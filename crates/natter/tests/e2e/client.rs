@@ -1,0 +1,255 @@
+//! What a person's browser does, over HTTP and WebSocket.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use natter_proto::frames::ServerFrame;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// A browser session on web: a cookie jar, no automatic redirects (tests look at them).
+pub struct Browser {
+    pub web_url: String,
+    http: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new(web_url: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            web_url: web_url.to_owned(),
+            http,
+        }
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.web_url))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.web_url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs up with the form and expects to land on the room list.
+    pub async fn sign_up(&self, username: &str, password: &str) {
+        let response = self
+            .post_form("/signup", &[("username", username), ("password", password)])
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-up of {username}"
+        );
+        assert_eq!(location(&response), "/rooms");
+    }
+
+    pub async fn log_in(&self, username: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("username", username), ("password", password)])
+            .await
+    }
+
+    /// Creates a community room with the form; returns its id.
+    pub async fn create_room(&self, name: &str) -> i64 {
+        let response = self.post_form("/rooms", &[("name", name)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        location(&response)
+            .strip_prefix("/rooms/")
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    pub async fn join_room(&self, room: i64) {
+        let response = self.post_form(&format!("/rooms/{room}/join"), &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), format!("/rooms/{room}"));
+    }
+
+    /// The token the room page's script fetches for the message host.
+    pub async fn ws_token(&self) -> String {
+        let response = self.get("/ws-token").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        (response.status(), response.text().await.unwrap())
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// A WebSocket to a message pod.
+pub struct Ws {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+}
+
+/// How a connection attempt was answered.
+pub enum Connect {
+    Open(Ws),
+    Refused(StatusCode),
+}
+
+/// Opens a WebSocket the way the room page does: token in the subprotocol list, the page's origin.
+pub async fn connect(message_url: &str, token: Option<&str>, origin: Option<&str>) -> Connect {
+    let mut request = format!("{message_url}/ws").into_client_request().unwrap();
+    let headers = request.headers_mut();
+    if let Some(token) = token {
+        let protocols = format!("natter.v1, natter.token.{token}");
+        headers.insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_str(&protocols).unwrap(),
+        );
+    }
+    if let Some(origin) = origin {
+        headers.insert("Origin", HeaderValue::from_str(origin).unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, response)) => {
+            assert_eq!(
+                response.headers().get("sec-websocket-protocol").unwrap(),
+                "natter.v1"
+            );
+            Connect::Open(Ws { socket, next_id: 0 })
+        }
+        Err(tungstenite::Error::Http(response)) => {
+            Connect::Refused(StatusCode::from_u16(response.status().as_u16()).unwrap())
+        }
+        Err(e) => panic!("unexpected connection failure: {e}"),
+    }
+}
+
+pub async fn open(message_url: &str, token: &str, origin: &str) -> Ws {
+    match connect(message_url, Some(token), Some(origin)).await {
+        Connect::Open(ws) => ws,
+        Connect::Refused(status) => panic!("connection refused with {status}"),
+    }
+}
+
+impl Ws {
+    pub fn next_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("r{}", self.next_id)
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::text(text)).await.unwrap();
+    }
+
+    pub async fn send_json(&mut self, value: serde_json::Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    /// The next frame from the server (pings are answered by the library).
+    pub async fn recv(&mut self) -> ServerFrame {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("a frame in time")
+                .expect("connection open")
+                .expect("frame");
+            match message {
+                Message::Text(text) => {
+                    return serde_json::from_str(&text).expect("server frames parse");
+                }
+                Message::Close(close) => panic!("connection closed: {close:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Frames until `pick` returns something; other frames are skipped.
+    pub async fn recv_until<T>(&mut self, mut pick: impl FnMut(&ServerFrame) -> Option<T>) -> T {
+        loop {
+            let frame = self.recv().await;
+            if let Some(found) = pick(&frame) {
+                return found;
+            }
+        }
+    }
+
+    pub async fn subscribe(&mut self, room: i64) -> ServerFrame {
+        let id = self.next_id();
+        self.send_json(serde_json::json!({"type": "subscribe", "id": id, "room": room}))
+            .await;
+        self.recv_until(|f| answer_to(f, &id)).await
+    }
+
+    /// Publishes and waits for the answer (an ack or an error).
+    pub async fn publish(&mut self, room: i64, text: &str) -> ServerFrame {
+        let id = self.next_id();
+        let client_msg_id = format!("c-{id}");
+        self.send_json(serde_json::json!({
+            "type": "publish", "id": id, "room": room, "text": text, "client_msg_id": client_msg_id,
+        }))
+        .await;
+        self.recv_until(|f| answer_to(f, &id)).await
+    }
+
+    /// The next chat message of `room` with this text.
+    pub async fn expect_message(
+        &mut self,
+        room: i64,
+        text: &str,
+    ) -> natter_proto::events::StoredMessage {
+        self.recv_until(|f| match f {
+            ServerFrame::Message { message }
+                if message.posted.room_id == room && message.posted.text == text =>
+            {
+                Some(message.clone())
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+        // Drain until the server's close arrives.
+        while let Ok(Some(Ok(_))) =
+            tokio::time::timeout(Duration::from_secs(2), self.socket.next()).await
+        {}
+    }
+}
+
+/// `Some(frame)` when `frame` answers request `id`.
+pub fn answer_to(frame: &ServerFrame, id: &str) -> Option<ServerFrame> {
+    let answers = match frame {
+        ServerFrame::Subscribed { id: i, .. }
+        | ServerFrame::Unsubscribed { id: i, .. }
+        | ServerFrame::Ack { id: i, .. }
+        | ServerFrame::Pong { id: i } => i == id,
+        ServerFrame::Error { id: Some(i), .. } => i == id,
+        _ => false,
+    };
+    answers.then(|| frame.clone())
+}

@@ -1,0 +1,201 @@
+//! Running Natter for a test: either as separate processes on the real stores (web, presence and two
+//! message pods) or as one standalone process. Processes are killed when the stack is dropped.
+
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The token signing seed every test stack uses, so tests can mint expired or forged tokens.
+pub const TEST_SIGNING_SEED: [u8; 32] = [7; 32];
+
+pub struct Stack {
+    pub web_url: String,
+    /// Two message pods (the same one twice in standalone mode).
+    pub message_urls: [String; 2],
+    pub presence_url: String,
+    pub internal_token: String,
+    children: Vec<Child>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn natter() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_natter"));
+    command
+        .kill_on_drop(true)
+        .stdin(Stdio::null())
+        .env("RUST_LOG", "warn,natter=info");
+    command
+}
+
+async fn wait_ready(url: &str, what: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(response) = client.get(format!("{url}/readyz")).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} at {url} did not become ready in 30 s");
+}
+
+impl Stack {
+    /// web, presence and two message pods as separate processes on PostgreSQL, Redis, a
+    /// Kafka-protocol broker and a MongoDB-protocol server, isolated by database, key prefix, topic
+    /// prefix and MongoDB database name.
+    pub async fn distributed() -> Stack {
+        let brokers = natter_test_support::kafka_brokers();
+        let mongo = natter_test_support::mongodb_url();
+        let redis = natter_test_support::redis_url();
+        for (what, addr) in [
+            ("Kafka-protocol broker", brokers.clone()),
+            (
+                "MongoDB-protocol server",
+                natter_test_support::host_port(&mongo),
+            ),
+            ("Redis", natter_test_support::host_port(&redis)),
+        ] {
+            natter_test_support::require_listening(what, &addr, Duration::from_secs(5)).await;
+        }
+        let suffix = natter_test_support::unique_suffix();
+        let database_url = natter_test_support::fresh_postgres_database().await;
+        let (web_port, presence_port) = (free_port(), free_port());
+        let message_ports = [free_port(), free_port()];
+        let web_url = format!("http://127.0.0.1:{web_port}");
+        let presence_url = format!("http://127.0.0.1:{presence_port}");
+        let internal_token = format!("internal-{suffix}-0123456789abcdef");
+        let common = [
+            ("NATTER_INTERNAL_TOKEN", internal_token.clone()),
+            ("NATTER_MONGODB_URL", mongo),
+            ("NATTER_MONGODB_DATABASE", format!("natter_t_{suffix}")),
+        ];
+        let mut children = Vec::new();
+
+        let mut web = natter();
+        web.arg("web")
+            .envs(common.clone())
+            .env("NATTER_WEB_BIND", format!("127.0.0.1:{web_port}"))
+            .env("NATTER_WEB_PUBLIC_URL", &web_url)
+            .env(
+                "NATTER_MESSAGE_PUBLIC_URL",
+                format!("ws://127.0.0.1:{}", message_ports[0]),
+            )
+            .env("NATTER_DATABASE_URL", &database_url)
+            .env("NATTER_SESSION_KEY", STANDARD.encode([9u8; 64]))
+            .env(
+                "NATTER_TOKEN_SIGNING_KEY",
+                STANDARD.encode(TEST_SIGNING_SEED),
+            );
+        children.push(web.spawn().expect("start web"));
+
+        let mut presence = natter();
+        presence
+            .arg("presence")
+            .envs(common.clone())
+            .env("NATTER_PRESENCE_BIND", format!("127.0.0.1:{presence_port}"))
+            .env("NATTER_REDIS_URL", redis)
+            .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"));
+        children.push(presence.spawn().expect("start presence"));
+        wait_ready(&web_url, "web").await;
+        wait_ready(&presence_url, "presence").await;
+
+        let mut message_urls = Vec::new();
+        for (index, port) in message_ports.iter().enumerate() {
+            let mut message = natter();
+            message
+                .arg("message")
+                .envs(common.clone())
+                .env("NATTER_MESSAGE_BIND", format!("127.0.0.1:{port}"))
+                .env("NATTER_POD_ID", format!("pod-{index}"))
+                .env("NATTER_WEB_INTERNAL_URL", &web_url)
+                .env("NATTER_PRESENCE_URL", &presence_url)
+                .env("NATTER_ALLOWED_ORIGINS", &web_url)
+                .env("NATTER_KAFKA_BROKERS", &brokers)
+                .env("NATTER_KAFKA_TOPIC_PREFIX", format!("t{suffix}."))
+                .env("NATTER_KAFKA_PARTITIONS", "3")
+                .env("NATTER_KAFKA_FETCH_WAIT_MS", "10");
+            children.push(message.spawn().expect("start message pod"));
+            message_urls.push(format!("ws://127.0.0.1:{port}"));
+        }
+        for url in &message_urls {
+            wait_ready(&url.replace("ws://", "http://"), "message pod").await;
+        }
+        let message_urls = [message_urls[0].clone(), message_urls[1].clone()];
+        Stack {
+            web_url,
+            message_urls,
+            presence_url,
+            internal_token,
+            children,
+        }
+    }
+
+    /// `natter standalone` on free ports.
+    pub async fn standalone() -> Stack {
+        let internal_token = format!(
+            "internal-{}-0123456789abcdef",
+            natter_test_support::unique_suffix()
+        );
+        let mut child = natter()
+            .args(["standalone", "--port", "0"])
+            .env("NATTER_INTERNAL_TOKEN", &internal_token)
+            .env(
+                "NATTER_TOKEN_SIGNING_KEY",
+                STANDARD.encode(TEST_SIGNING_SEED),
+            )
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start natter standalone");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if line.starts_with("natter standalone:") {
+                    return line;
+                }
+            }
+            panic!("standalone exited before printing its addresses");
+        })
+        .await
+        .expect("standalone printed its addresses");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let field = |name: &str| {
+            line.split_whitespace()
+                .find_map(|part| part.strip_prefix(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
+                .to_owned()
+        };
+        let (web_url, message_url, presence_url) =
+            (field("web"), field("message"), field("presence"));
+        wait_ready(&web_url, "web").await;
+        wait_ready(&message_url.replace("ws://", "http://"), "message").await;
+        Stack {
+            web_url,
+            message_urls: [message_url.clone(), message_url],
+            presence_url,
+            internal_token,
+            children: vec![child],
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.start_kill();
+        }
+    }
+}

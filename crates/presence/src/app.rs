@@ -1,0 +1,69 @@
+//! Building and running the presence HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use natter_http::{InternalToken, require_internal_token};
+
+use crate::routes;
+use crate::settings::PresenceSettings;
+use crate::store::PresenceStore;
+
+pub(crate) struct State {
+    pub(crate) store: Arc<dyn PresenceStore>,
+}
+
+/// A bound, not yet running presence server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and builds the server.
+    pub fn build(
+        settings: &PresenceSettings,
+        store: Arc<dyn PresenceStore>,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(State { store });
+        let token = web::Data::new(InternalToken(settings.internal_token.clone()));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(token.clone())
+                .route("/healthz", web::get().to(natter_http::healthz))
+                .route("/readyz", web::get().to(routes::readyz))
+                .service(
+                    web::scope("/internal")
+                        .wrap(from_fn(require_internal_token))
+                        .route("/presence", web::get().to(routes::presence))
+                        .route(
+                            "/members/{member}/connections/{connection}",
+                            web::put().to(routes::open_connection),
+                        )
+                        .route(
+                            "/members/{member}/connections/{connection}",
+                            web::delete().to(routes::close_connection),
+                        ),
+                )
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

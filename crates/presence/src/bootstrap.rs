@@ -1,0 +1,21 @@
+//! Running the service in production mode: real stores, settings from the environment.
+
+use std::sync::Arc;
+
+use crate::store::RedisPresence;
+use crate::{Application, PresenceSettings};
+use anyhow::Context;
+use natter_runtime::env::Env;
+
+pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
+    natter_runtime::telemetry::init_logging(env.or("NATTER_LOG_FORMAT", "text") == "json");
+    let settings = PresenceSettings::from_env(env)?;
+    let redis_url = env.required("NATTER_REDIS_URL", "e.g. redis://127.0.0.1:6379")?;
+    let store = RedisPresence::connect(&redis_url, &env.or("NATTER_REDIS_KEY_PREFIX", "natter:"))
+        .context("NATTER_REDIS_URL")?;
+    let app = Application::build(&settings, Arc::new(store))
+        .with_context(|| format!("binding {}", settings.bind))?;
+    tracing::info!(port = app.port(), "presence listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}

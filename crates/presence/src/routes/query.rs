@@ -1,0 +1,40 @@
+use actix_web::{HttpResponse, web};
+use natter_http::ApiError;
+use natter_proto::MemberId;
+use serde::Deserialize;
+
+use crate::app::State;
+
+/// Most members one query may ask about.
+const MAX_MEMBERS_PER_QUERY: usize = 1000;
+
+#[derive(Deserialize)]
+pub(crate) struct PresenceQuery {
+    /// Comma-separated member ids.
+    members: String,
+}
+
+/// `GET /internal/presence?members=1,2,3`: presence of each member, in the order asked.
+pub(crate) async fn presence(
+    state: web::Data<State>,
+    query: web::Query<PresenceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let members: Vec<MemberId> = query
+        .members
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::bad_request("members must be comma-separated integers"))?;
+    if members.len() > MAX_MEMBERS_PER_QUERY {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_MEMBERS_PER_QUERY} members per query"
+        )));
+    }
+    let presence = state
+        .store
+        .presence(&members)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(presence))
+}

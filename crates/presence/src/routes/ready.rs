@@ -1,0 +1,10 @@
+use actix_web::{HttpResponse, web};
+use natter_http::ApiError;
+
+use crate::app::State;
+
+/// `GET /readyz`: the presence store answers.
+pub(crate) async fn readyz(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    state.store.ping().await.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
+}

@@ -1,0 +1,35 @@
+//! Payloads of the events that travel over the bus (Kafka topics, see [`crate::topics`]).
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{MemberId, RoomId};
+
+/// A chat message as it travels over the bus, keyed by its room id.
+///
+/// Its `position` is not part of the payload: it is assigned by the bus (the partition offset), so it is
+/// known once the broker has stored the event and is the same for every consumer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePosted {
+    /// Server-assigned id (UUIDv7), the idempotency key of history storage.
+    pub message_id: Uuid,
+    pub room_id: RoomId,
+    pub sender_id: MemberId,
+    /// Display name at the time of sending, so readers need no lookup.
+    pub sender_name: String,
+    pub text: String,
+    /// The id the client gave the publish request, if any (used for idempotent retries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    /// Milliseconds since the Unix epoch, UTC, set by the message pod that accepted it.
+    pub sent_at_ms: i64,
+}
+
+/// A message as stored in history and as delivered to clients: the posted event plus its position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    #[serde(flatten)]
+    pub posted: MessagePosted,
+    /// Grows with every message of the room; the same for every reader.
+    pub position: i64,
+}

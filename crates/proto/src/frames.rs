@@ -1,0 +1,145 @@
+//! WebSocket frames between a client and a message pod. Every frame is one JSON text message with a
+//! `type` field. Every client request carries an `id` chosen by the client; every answer names it.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::RoomId;
+use crate::events::StoredMessage;
+
+/// A request from a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    /// Start receiving a room's messages. Needs membership of the room.
+    Subscribe { id: String, room: RoomId },
+    /// Stop receiving a room's messages.
+    Unsubscribe { id: String, room: RoomId },
+    /// Post a message to a room the connection is subscribed to.
+    Publish {
+        id: String,
+        room: RoomId,
+        text: String,
+        /// Client-chosen id of this message, for retries.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<String>,
+    },
+    /// Liveness check; answered with `pong`.
+    Ping { id: String },
+}
+
+/// The `type` values a client may send, for telling "unknown type" from "bad fields".
+pub const CLIENT_FRAME_TYPES: [&str; 4] = ["subscribe", "unsubscribe", "publish", "ping"];
+
+/// A frame from a message pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The subscription is active; messages of the room follow.
+    Subscribed { id: String, room: RoomId },
+    /// The subscription has ended.
+    Unsubscribed { id: String, room: RoomId },
+    /// The published message is stored by the broker and will reach every subscriber.
+    Ack {
+        id: String,
+        room: RoomId,
+        message_id: Uuid,
+        position: i64,
+    },
+    /// A message in a subscribed room.
+    Message { message: StoredMessage },
+    /// Answer to `ping`.
+    Pong { id: String },
+    /// A request could not be served. The connection stays open.
+    Error {
+        /// The request this answers, when the frame carried a readable id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        code: ErrorCode,
+        /// A human-readable explanation; never contains secrets.
+        detail: String,
+    },
+}
+
+/// Machine-readable error codes of error frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not JSON, or not a JSON object.
+    MalformedFrame,
+    /// The frame's `type` is missing or not one this server knows.
+    UnknownFrameType,
+    /// The frame is larger than the server accepts.
+    FrameTooLarge,
+    /// The frame's fields are missing, of the wrong type, or out of range.
+    InvalidRequest,
+    /// The member may not do this in that room.
+    Forbidden,
+    /// Publishing needs a subscription to the room first.
+    NotSubscribed,
+    /// A service this request needs is unreachable; retry later.
+    Unavailable,
+}
+
+/// Why a text frame could not be read as a [`ClientFrame`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    pub id: Option<String>,
+    pub code: ErrorCode,
+    pub detail: String,
+}
+
+impl FrameError {
+    /// The error frame that answers it.
+    pub fn into_frame(self) -> ServerFrame {
+        ServerFrame::Error {
+            id: self.id,
+            code: self.code,
+            detail: self.detail,
+        }
+    }
+}
+
+impl ClientFrame {
+    /// Reads a client text frame, telling apart "not JSON", "unknown type" and "bad fields", and keeping
+    /// the request id whenever it can be read so the error can name it.
+    pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError {
+            id: None,
+            code: ErrorCode::MalformedFrame,
+            detail: format!("frame is not valid JSON: {e}"),
+        })?;
+        let Some(object) = value.as_object() else {
+            return Err(FrameError {
+                id: None,
+                code: ErrorCode::MalformedFrame,
+                detail: "frame must be a JSON object".to_owned(),
+            });
+        };
+        let id = object.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+        match object.get("type").and_then(|v| v.as_str()) {
+            Some(kind) if CLIENT_FRAME_TYPES.contains(&kind) => {}
+            Some(kind) => {
+                return Err(FrameError {
+                    id,
+                    code: ErrorCode::UnknownFrameType,
+                    detail: format!(
+                        "unknown frame type {kind:?}; expected one of {CLIENT_FRAME_TYPES:?}"
+                    ),
+                });
+            }
+            None => {
+                return Err(FrameError {
+                    id,
+                    code: ErrorCode::UnknownFrameType,
+                    detail: "frame has no string field \"type\"".to_owned(),
+                });
+            }
+        }
+        serde_json::from_value(value).map_err(|e| FrameError {
+            id,
+            code: ErrorCode::InvalidRequest,
+            detail: format!("invalid frame: {e}"),
+        })
+    }
+}

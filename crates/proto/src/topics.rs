@@ -1,0 +1,34 @@
+//! Bus topics. Every topic is keyed by room id (decimal string), so one room's events keep their order.
+//! Operators can prefix every name (`NATTER_KAFKA_TOPIC_PREFIX`) to share a cluster.
+
+/// The topics Natter uses. See `proto/README.md` for producers and consumers of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Messages in community rooms: [`crate::events::MessagePosted`].
+    CommunityMessages,
+    /// Messages in direct (1:1) rooms: [`crate::events::MessagePosted`].
+    DirectMessages,
+}
+
+impl Topic {
+    /// Every topic, for creating them at start-up.
+    pub const ALL: [Topic; 2] = [Topic::CommunityMessages, Topic::DirectMessages];
+
+    /// The topic name without prefix.
+    pub fn base_name(self) -> &'static str {
+        match self {
+            Topic::CommunityMessages => "natter.chat.community",
+            Topic::DirectMessages => "natter.chat.direct",
+        }
+    }
+
+    /// The topic name with the operator's prefix.
+    pub fn name(self, prefix: &str) -> String {
+        format!("{prefix}{}", self.base_name())
+    }
+}
+
+/// The key of every room-scoped event.
+pub fn room_key(room_id: crate::RoomId) -> String {
+    room_id.to_string()
+}

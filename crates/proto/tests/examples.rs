@@ -1,0 +1,108 @@
+//! Every example in `proto/examples` parses into its type and serialises back to the same JSON, so the
+//! document people read cannot drift from the code.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use natter_proto::events::MessagePosted;
+use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
+use natter_proto::http::{ConnectionOpened, ErrorBody, MemberPresence, RoomAccess};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+fn examples(dir: &str) -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../proto/examples")
+        .join(dir);
+    let mut files: Vec<_> = fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let text = fs::read_to_string(&p).unwrap();
+            (p, text)
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no examples in {}", root.display());
+    files
+}
+
+fn round_trips<T: DeserializeOwned + Serialize>(path: &Path, text: &str) {
+    let value: T = serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let back = serde_json::to_value(&value).unwrap();
+    let original: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(back, original, "{} does not round-trip", path.display());
+}
+
+#[test]
+fn client_frames() {
+    for (path, text) in examples("client") {
+        round_trips::<ClientFrame>(&path, &text);
+        ClientFrame::parse(&text).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    }
+}
+
+#[test]
+fn invalid_client_frames_get_the_code_in_their_name() {
+    for (path, text) in examples("client-invalid") {
+        let expected: ErrorCode = serde_json::from_value(serde_json::Value::String(
+            path.file_stem().unwrap().to_str().unwrap().to_owned(),
+        ))
+        .unwrap();
+        assert_eq!(
+            ClientFrame::parse(&text).unwrap_err().code,
+            expected,
+            "{}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn server_frames() {
+    for (path, text) in examples("server") {
+        round_trips::<ServerFrame>(&path, &text);
+    }
+}
+
+#[test]
+fn bus_events() {
+    for (path, text) in examples("events") {
+        round_trips::<MessagePosted>(&path, &text);
+    }
+}
+
+#[test]
+fn http_bodies() {
+    for (path, text) in examples("http") {
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        match name {
+            "room_access" | "room_access_none" => round_trips::<RoomAccess>(&path, &text),
+            "connection_opened" => round_trips::<ConnectionOpened>(&path, &text),
+            "member_presence" => round_trips::<Vec<MemberPresence>>(&path, &text),
+            "error" => round_trips::<ErrorBody>(&path, &text),
+            other => panic!("example {other} has no type; add it here"),
+        }
+    }
+}
+
+/// The OpenAPI document parses and references only examples that exist.
+#[test]
+fn openapi_document_is_valid_json_with_existing_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let doc: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root.join("openapi.json")).unwrap()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let text = doc.to_string();
+    let mut referenced = 0;
+    for part in text.split("examples/").skip(1) {
+        let file = part.split('"').next().unwrap();
+        assert!(
+            root.join("examples").join(file).exists(),
+            "openapi.json references missing examples/{file}"
+        );
+        referenced += 1;
+    }
+    assert!(referenced >= 4, "examples are referenced from openapi.json");
+}

@@ -1,0 +1,10 @@
+//! Start-up plumbing shared by Natter's binaries.
+
+pub mod env;
+pub mod telemetry;
+
+/// Installs the process-wide TLS crypto provider (ring). Must run before any HTTP client or TLS
+/// connection is built; calling it again is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,96 @@
+//! Where the real services of the test environment are, and names that keep tests apart.
+//!
+//! `scripts/test` starts PostgreSQL, Redis, a Kafka-protocol broker and a MongoDB-protocol server and
+//! exports these variables; the defaults match what it starts. Tests never skip when a service is
+//! missing: they fail and say which one.
+
+use std::net::ToSocketAddrs;
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// A PostgreSQL URL with the right to create databases.
+pub fn postgres_admin_url() -> String {
+    env_or(
+        "NATTER_TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+    )
+}
+
+pub fn redis_url() -> String {
+    env_or("NATTER_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+}
+
+pub fn kafka_brokers() -> String {
+    env_or("NATTER_TEST_KAFKA_BROKERS", "127.0.0.1:9092")
+}
+
+pub fn mongodb_url() -> String {
+    env_or(
+        "NATTER_TEST_MONGODB_URL",
+        "mongodb://127.0.0.1:27017/?directConnection=true",
+    )
+}
+
+/// A random lower-case suffix for names that must not collide between tests or runs.
+pub fn unique_suffix() -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).expect("OS randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Creates an empty PostgreSQL database for one test and returns its URL. Databases are named
+/// `natter_t_*`; `scripts/test` drops the ones left by earlier runs.
+pub async fn fresh_postgres_database() -> String {
+    let admin = postgres_admin_url();
+    let mut conn = AsyncPgConnection::establish(&admin)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL at {admin} is needed by this test (run scripts/test): {e}")
+        });
+    let name = format!("natter_t_{}", unique_suffix());
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
+/// Fails the test with a clear message unless something listens at `addr` within `timeout`.
+pub async fn require_listening(what: &str, addr: &str, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let target = addr
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .unwrap_or_else(|| panic!("{what}: cannot resolve {addr}"));
+    loop {
+        if tokio::net::TcpStream::connect(target).await.is_ok() {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!(
+                "{what} is not listening at {addr}; start it with scripts/test (or scripts/services)"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The host:port part of a URL like `scheme://host:port/...`.
+pub fn host_port(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
+    rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
+}

@@ -1,0 +1,99 @@
+//! Issuing tokens (web).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use natter_proto::MemberId;
+use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, MessageTokenClaims, TOKEN_ISSUER};
+
+/// Signs message-host tokens with one Ed25519 key and publishes its public half as a JWKS.
+pub struct TokenSigner {
+    kid: String,
+    key: EncodingKey,
+    jwks: JwkSet,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSigner")
+            .field("kid", &self.kid)
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl TokenSigner {
+    /// A signer from a 32-byte Ed25519 seed (the operator's `NATTER_TOKEN_SIGNING_KEY`).
+    pub fn from_seed(seed: &[u8; 32], ttl: Duration) -> Self {
+        let signing = SigningKey::from_bytes(seed);
+        let der = signing
+            .to_pkcs8_der()
+            .expect("an Ed25519 key always encodes as PKCS#8");
+        let key = EncodingKey::from_ed_der(der.as_bytes());
+        let public = signing.verifying_key().to_bytes();
+        let kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&public[..9]);
+        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::EdDSA)
+            .expect("an Ed25519 PKCS#8 key converts to a JWK");
+        jwk.common.key_id = Some(kid.clone());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
+        Self {
+            kid,
+            key,
+            jwks: JwkSet { keys: vec![jwk] },
+            ttl,
+        }
+    }
+
+    /// A signer with a fresh random key (standalone mode, tests).
+    pub fn generate(ttl: Duration) -> Self {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).expect("the OS random source is available");
+        Self::from_seed(&seed, ttl)
+    }
+
+    /// The key id this signer puts in every token header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public keys to publish.
+    pub fn jwks(&self) -> &JwkSet {
+        &self.jwks
+    }
+
+    /// How long an issued token is valid.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// A token for `member_id` to open a WebSocket on the message host.
+    pub fn issue(&self, member_id: MemberId, display_name: &str) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let claims = MessageTokenClaims {
+            sub: member_id.to_string(),
+            name: display_name.to_owned(),
+            aud: MESSAGE_TOKEN_AUDIENCE.to_owned(),
+            iss: TOKEN_ISSUER.to_owned(),
+            iat: now,
+            exp: now + self.ttl.as_secs(),
+        };
+        self.sign(&claims)
+    }
+
+    /// Signs arbitrary claims; tests use it to make expired or wrong-audience tokens.
+    pub fn sign(&self, claims: &MessageTokenClaims) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .expect("EdDSA signing of plain claims cannot fail")
+    }
+}

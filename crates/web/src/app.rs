@@ -1,0 +1,142 @@
+//! Building and running the web HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use natter_db::Directory;
+use natter_history::HistoryStore;
+use natter_http::{InternalToken, require_internal_token};
+use natter_token::TokenSigner;
+
+use crate::routes;
+use crate::settings::WebSettings;
+
+/// The stores web reads and writes.
+pub struct Stores {
+    pub directory: Arc<dyn Directory>,
+    pub history: Arc<dyn HistoryStore>,
+}
+
+pub(crate) struct State {
+    pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) history: Arc<dyn HistoryStore>,
+    pub(crate) signer: TokenSigner,
+    pub(crate) message_public_url: String,
+}
+
+/// A bound, not yet running web server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// The origin (`scheme://host:port`) of a URL, for the Content-Security-Policy.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..]
+        .find('/')
+        .map_or(url, |i| &url[..after_scheme + i])
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and builds the server.
+    pub fn build(settings: WebSettings, stores: Stores) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let session_key = Key::from(&settings.session_key.0);
+        let cookie_secure = settings.cookie_secure();
+        // Scripts only from web itself; WebSocket connections to the message host.
+        let csp = format!(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' {}; \
+             frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            origin_of(&settings.message_public_url)
+        );
+        let token = web::Data::new(InternalToken(settings.internal_token.clone()));
+        let state = web::Data::new(State {
+            directory: stores.directory,
+            history: stores.history,
+            signer: settings.signer,
+            message_public_url: settings.message_public_url,
+        });
+        let server = HttpServer::new(move || {
+            let sessions =
+                SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                    .cookie_name("natter_session".to_owned())
+                    .cookie_secure(cookie_secure)
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(token.clone())
+                .app_data(web::FormConfig::default().limit(16 * 1024))
+                .route("/healthz", web::get().to(natter_http::healthz))
+                .route("/readyz", web::get().to(routes::readyz))
+                .route("/.well-known/jwks.json", web::get().to(routes::jwks))
+                .service(
+                    web::scope("/internal")
+                        .wrap(from_fn(require_internal_token))
+                        .route(
+                            "/rooms/{room}/members/{member}",
+                            web::get().to(routes::room_access),
+                        ),
+                )
+                .service(
+                    web::scope("")
+                        .wrap(sessions)
+                        .wrap(
+                            DefaultHeaders::new()
+                                .add(("Content-Security-Policy", csp.as_str()))
+                                .add(("X-Content-Type-Options", "nosniff"))
+                                .add(("X-Frame-Options", "DENY"))
+                                .add(("Referrer-Policy", "same-origin")),
+                        )
+                        .route("/", web::get().to(routes::home))
+                        .route("/signup", web::post().to(routes::sign_up))
+                        .route("/login", web::post().to(routes::log_in))
+                        .route("/logout", web::post().to(routes::log_out))
+                        .route("/ws-token", web::get().to(routes::ws_token))
+                        .route("/rooms", web::get().to(routes::rooms_page))
+                        .route("/rooms", web::post().to(routes::create_room))
+                        .route("/rooms/{room}", web::get().to(routes::room_page))
+                        .route("/rooms/{room}/join", web::post().to(routes::join_room))
+                        .route("/rooms/{room}/history", web::get().to(routes::history_page))
+                        .route("/static/room.js", web::get().to(routes::room_js)),
+                )
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_of_strips_the_path() {
+        assert_eq!(
+            super::origin_of("ws://127.0.0.1:8081"),
+            "ws://127.0.0.1:8081"
+        );
+        assert_eq!(
+            super::origin_of("wss://chat.example.com/socket"),
+            "wss://chat.example.com"
+        );
+    }
+}

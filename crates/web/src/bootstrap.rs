@@ -1,0 +1,41 @@
+//! Running the service in production mode: real stores, settings from the environment.
+
+use std::sync::Arc;
+
+use crate::{Application, Stores, WebSettings};
+use anyhow::Context;
+use natter_db::PgDirectory;
+use natter_history::MongoHistory;
+use natter_runtime::env::Env;
+
+pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
+    natter_runtime::install_tls_provider();
+    natter_runtime::telemetry::init_logging(env.or("NATTER_LOG_FORMAT", "text") == "json");
+    let settings = WebSettings::from_env(env)?;
+    let database_url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
+    if env.parse_or("NATTER_MIGRATE_ON_START", true)? {
+        PgDirectory::migrate(&database_url)
+            .await
+            .context("migrating NATTER_DATABASE_URL")?;
+    }
+    let directory = PgDirectory::connect(
+        &database_url,
+        env.parse_or("NATTER_DATABASE_POOL_SIZE", 8usize)?,
+    )
+    .context("NATTER_DATABASE_URL")?;
+    let history = MongoHistory::connect(
+        &env.required("NATTER_MONGODB_URL", "e.g. mongodb://mongo:27017")?,
+        &env.or("NATTER_MONGODB_DATABASE", "natter"),
+    )
+    .await
+    .context("NATTER_MONGODB_URL")?;
+    let stores = Stores {
+        directory: Arc::new(directory),
+        history: Arc::new(history),
+    };
+    let bind = settings.bind.clone();
+    let app = Application::build(settings, stores).with_context(|| format!("binding {bind}"))?;
+    tracing::info!(port = app.port(), "web listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! The web service: sign-up and form login with a session cookie, community rooms, server-rendered
+//! room and history pages, and short-lived tokens that let a page open a WebSocket on the message host
+//! (another origin). Message pods verify those tokens with the keys web publishes at
+//! `/.well-known/jwks.json`, and ask web's internal API whether a member may use a room.
+
+mod app;
+mod auth;
+mod bootstrap;
+mod pages;
+mod routes;
+pub mod settings;
+
+pub use app::{Application, Stores};
+pub use bootstrap::serve_from_env;
+pub use settings::WebSettings;

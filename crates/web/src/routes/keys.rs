@@ -1,0 +1,43 @@
+//! The token hand-off to the message host and the public keys that verify it.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use crate::app::State;
+use crate::auth;
+use crate::pages::PageError;
+
+#[derive(Serialize)]
+struct WsToken {
+    token: String,
+    expires_in: u64,
+}
+
+/// `GET /ws-token`: a short-lived token for the logged-in member to open a WebSocket on the message
+/// host. Same-origin only (the session cookie is `SameSite=Lax` and the answer is JSON, not CORS-enabled).
+pub(crate) async fn ws_token(
+    state: web::Data<State>,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    let member_id = auth::require_member(&session)?;
+    let member = state
+        .directory
+        .member_by_id(member_id)
+        .await?
+        .ok_or(PageError::LoginRequired)?;
+    let token = state.signer.issue(member.id, &member.display_name);
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(WsToken {
+            token,
+            expires_in: state.signer.ttl().as_secs(),
+        }))
+}
+
+/// `GET /.well-known/jwks.json`: the public keys of message-host tokens.
+pub(crate) async fn jwks(state: web::Data<State>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .json(state.signer.jwks())
+}

@@ -1,0 +1,17 @@
+//! Web endpoints: pages and form posts, the token hand-off, JWKS, and the internal API.
+
+mod accounts;
+mod internal;
+mod keys;
+mod ready;
+mod room_pages;
+mod rooms;
+mod static_files;
+
+pub(crate) use accounts::{home, log_in, log_out, sign_up};
+pub(crate) use internal::room_access;
+pub(crate) use keys::{jwks, ws_token};
+pub(crate) use ready::readyz;
+pub(crate) use room_pages::{history_page, room_page};
+pub(crate) use rooms::{create_room, join_room, rooms_page};
+pub(crate) use static_files::room_js;

@@ -1,0 +1,78 @@
+//! Web settings, from the environment:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `NATTER_WEB_BIND` | `127.0.0.1:8080` | address to listen on |
+//! | `NATTER_WEB_PUBLIC_URL` | `http://127.0.0.1:8080` | URL browsers use for web; `https` makes cookies `Secure` |
+//! | `NATTER_MESSAGE_PUBLIC_URL` | `ws://127.0.0.1:8081` | URL browsers use for the message host |
+//! | `NATTER_SESSION_KEY` | — (required) | base64 of 64 random bytes; encrypts and signs session cookies |
+//! | `NATTER_TOKEN_SIGNING_KEY` | — (required) | base64 of a 32-byte Ed25519 seed; signs message-host tokens |
+//! | `NATTER_TOKEN_TTL_SECS` | `300` | lifetime of a message-host token |
+//! | `NATTER_INTERNAL_TOKEN` | — (required) | shared secret of internal endpoints |
+//! | `NATTER_DATABASE_URL` | — (required) | PostgreSQL URL (binary `natter-web`) |
+//! | `NATTER_DATABASE_POOL_SIZE` | `8` | PostgreSQL connections |
+//! | `NATTER_MONGODB_URL`, `NATTER_MONGODB_DATABASE` | —, `natter` | history store |
+
+use std::time::Duration;
+
+use natter_runtime::env::{Env, EnvError};
+use natter_token::TokenSigner;
+use secrecy::SecretString;
+
+#[derive(Debug)]
+pub struct WebSettings {
+    pub bind: String,
+    pub public_url: String,
+    pub message_public_url: String,
+    /// 64 bytes; never printed.
+    pub session_key: SessionKey,
+    pub signer: TokenSigner,
+    pub internal_token: SecretString,
+}
+
+/// The session cookie key. Its `Debug` does not print it.
+pub struct SessionKey(pub Vec<u8>);
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey(..)")
+    }
+}
+
+impl WebSettings {
+    pub fn from_env(env: &Env) -> Result<Self, EnvError> {
+        let ttl = Duration::from_secs(env.parse_or("NATTER_TOKEN_TTL_SECS", 300u64)?);
+        let seed = env.secret_bytes(
+            "NATTER_TOKEN_SIGNING_KEY",
+            32,
+            "base64 of 32 random bytes (openssl rand -base64 32)",
+        )?;
+        let seed: [u8; 32] = seed.try_into().expect("length checked");
+        Ok(Self {
+            bind: env.or("NATTER_WEB_BIND", "127.0.0.1:8080"),
+            public_url: env
+                .or("NATTER_WEB_PUBLIC_URL", "http://127.0.0.1:8080")
+                .trim_end_matches('/')
+                .to_owned(),
+            message_public_url: env
+                .or("NATTER_MESSAGE_PUBLIC_URL", "ws://127.0.0.1:8081")
+                .trim_end_matches('/')
+                .to_owned(),
+            session_key: SessionKey(env.secret_bytes(
+                "NATTER_SESSION_KEY",
+                64,
+                "base64 of 64 random bytes (openssl rand -base64 64)",
+            )?),
+            signer: TokenSigner::from_seed(&seed, ttl),
+            internal_token: env.secret(
+                "NATTER_INTERNAL_TOKEN",
+                "a long random shared secret of the services",
+            )?,
+        })
+    }
+
+    /// Cookies are `Secure` when browsers reach web over https.
+    pub fn cookie_secure(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
