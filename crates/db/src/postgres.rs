@@ -37,8 +37,28 @@ impl PgDirectory {
     }
 
     /// Applies pending migrations, holding an advisory lock so that several pods starting at once do
-    /// not race. Needs a multi-thread tokio runtime.
+    /// not race; returns how many were applied.
+    ///
+    /// diesel-async's migration harness blocks in place, which only a multi-thread runtime allows, so
+    /// this runs on its own small runtime on its own thread and works from any caller.
     pub async fn migrate(url: &str) -> Result<usize, DbError> {
+        let url = url.to_owned();
+        let (done, result) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let outcome = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .map_err(|e| DbError::Other(e.to_string()))
+                .and_then(|runtime| runtime.block_on(Self::migrate_here(&url)));
+            let _ = done.send(outcome);
+        });
+        result
+            .await
+            .map_err(|_| DbError::Other("the migration thread panicked".to_owned()))?
+    }
+
+    async fn migrate_here(url: &str) -> Result<usize, DbError> {
         let mut conn = AsyncPgConnection::establish(url)
             .await
             .map_err(|e| DbError::Unavailable(e.to_string()))?;

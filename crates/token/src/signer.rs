@@ -5,7 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
-use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
+    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
+};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use natter_proto::MemberId;
 use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, MessageTokenClaims, TOKEN_ISSUER};
@@ -37,11 +40,19 @@ impl TokenSigner {
         let key = EncodingKey::from_ed_der(der.as_bytes());
         let public = signing.verifying_key().to_bytes();
         let kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&public[..9]);
-        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::EdDSA)
-            .expect("an Ed25519 PKCS#8 key converts to a JWK");
-        jwk.common.key_id = Some(kid.clone());
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
+        let jwk = Jwk {
+            common: CommonParameters {
+                key_id: Some(kid.clone()),
+                public_key_use: Some(PublicKeyUse::Signature),
+                key_algorithm: Some(KeyAlgorithm::EdDSA),
+                ..CommonParameters::default()
+            },
+            algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public),
+            }),
+        };
         Self {
             kid,
             key,

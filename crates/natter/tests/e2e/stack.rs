@@ -57,6 +57,7 @@ impl Stack {
     /// Kafka-protocol broker and a MongoDB-protocol server, isolated by database, key prefix, topic
     /// prefix and MongoDB database name.
     pub async fn distributed() -> Stack {
+        natter_runtime::install_tls_provider();
         let brokers = natter_test_support::kafka_brokers();
         let mongo = natter_test_support::mongodb_url();
         let redis = natter_test_support::redis_url();
@@ -145,6 +146,7 @@ impl Stack {
 
     /// `natter standalone` on free ports.
     pub async fn standalone() -> Stack {
+        natter_runtime::install_tls_provider();
         let internal_token = format!(
             "internal-{}-0123456789abcdef",
             natter_test_support::unique_suffix()
