@@ -115,7 +115,7 @@ pub struct Ws {
 
 /// How a connection attempt was answered.
 pub enum Connect {
-    Open(Ws),
+    Open(Box<Ws>),
     Refused(StatusCode),
 }
 
@@ -139,7 +139,7 @@ pub async fn connect(message_url: &str, token: Option<&str>, origin: Option<&str
                 response.headers().get("sec-websocket-protocol").unwrap(),
                 "natter.v1"
             );
-            Connect::Open(Ws { socket, next_id: 0 })
+            Connect::Open(Box::new(Ws { socket, next_id: 0 }))
         }
         Err(tungstenite::Error::Http(response)) => {
             Connect::Refused(StatusCode::from_u16(response.status().as_u16()).unwrap())
@@ -150,7 +150,7 @@ pub async fn connect(message_url: &str, token: Option<&str>, origin: Option<&str
 
 pub async fn open(message_url: &str, token: &str, origin: &str) -> Ws {
     match connect(message_url, Some(token), Some(origin)).await {
-        Connect::Open(ws) => ws,
+        Connect::Open(ws) => *ws,
         Connect::Refused(status) => panic!("connection refused with {status}"),
     }
 }
