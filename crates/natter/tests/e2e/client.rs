@@ -133,7 +133,8 @@ pub async fn connect(message_url: &str, token: Option<&str>, origin: Option<&str
     if let Some(origin) = origin {
         headers.insert("Origin", HeaderValue::from_str(origin).unwrap());
     }
-    match tokio_tungstenite::connect_async(request).await {
+    let connected = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await;
+    match connected.expect("the WebSocket handshake finishes in time") {
         Ok((socket, response)) => {
             assert_eq!(
                 response.headers().get("sec-websocket-protocol").unwrap(),
@@ -162,7 +163,10 @@ impl Ws {
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.socket.send(Message::text(text)).await.unwrap();
+        tokio::time::timeout(WAIT, self.socket.send(Message::text(text)))
+            .await
+            .expect("sent in time")
+            .unwrap();
     }
 
     pub async fn send_json(&mut self, value: serde_json::Value) {
