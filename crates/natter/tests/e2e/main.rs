@@ -3,6 +3,7 @@
 //! a MongoDB-protocol server, two message pods) and through standalone mode.
 
 mod bad_input;
+mod browser;
 mod client;
 mod slice;
 mod stack;
@@ -23,4 +24,4 @@ macro_rules! on_both_stacks {
     };
 }
 
-on_both_stacks!(slice, bad_input, web_auth);
+on_both_stacks!(slice, bad_input, web_auth, browser);

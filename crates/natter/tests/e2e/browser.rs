@@ -1,0 +1,201 @@
+//! The slice in a real browser (headless Chromium through chromedriver): two people sign up with the
+//! forms, one creates a room, the other joins it with the button, the room page's script connects to
+//! the message host (another origin), and each sees the other's message appear; markup in a message
+//! shows as text.
+
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use tokio::process::{Child, Command};
+
+use crate::client::WAIT;
+use crate::stack::Stack;
+
+struct Chromedriver {
+    url: String,
+    _child: Child,
+}
+
+async fn chromedriver() -> Chromedriver {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(
+        std::env::var("NATTER_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
+    )
+    .arg(format!("--port={port}"))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .kill_on_drop(true)
+    .spawn()
+    .expect("chromedriver is installed (scripts/services installs chromium-driver)");
+    natter_test_support::require_listening(
+        "chromedriver",
+        &format!("127.0.0.1:{port}"),
+        Duration::from_secs(10),
+    )
+    .await;
+    Chromedriver {
+        url: format!("http://127.0.0.1:{port}"),
+        _child: child,
+    }
+}
+
+async fn browser(driver: &Chromedriver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), "chrome".into());
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": std::env::var("NATTER_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--disable-quic"],
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn sign_up(client: &Client, web_url: &str, name: &str) {
+    client.goto(web_url).await.unwrap();
+    fill(client, "form[action='/signup'] input[name=username]", name).await;
+    fill(
+        client,
+        "form[action='/signup'] input[name=password]",
+        "correct horse battery",
+    )
+    .await;
+    click(client, "form[action='/signup'] button").await;
+    wait_for_path(client, "/rooms").await;
+}
+
+async fn wait_for_path(client: &Client, path: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let url = client.current_url().await.unwrap();
+        if url.path() == path {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still at {url}, expected {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the text of the element at `css` satisfies `want`; returns it.
+async fn wait_for_text(client: &Client, css: &str, want: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+            && want(&text)
+        {
+            return text;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let page = client.source().await.unwrap_or_default();
+            panic!("{css} did not show the expected text in time; page: {page}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn say(client: &Client, text: &str) {
+    fill(client, "#text", text).await;
+    click(client, "#composer button").await;
+}
+
+pub async fn run(stack: Stack) {
+    let driver = chromedriver().await;
+    let (alice, bob) = (browser(&driver).await, browser(&driver).await);
+    let suffix = natter_test_support::unique_suffix();
+
+    sign_up(&alice, &stack.web_url, &format!("alice_{suffix}")).await;
+    fill(
+        &alice,
+        "form[action='/rooms'] input[name=name]",
+        "browser room",
+    )
+    .await;
+    click(&alice, "form[action='/rooms'] button").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let room_path = loop {
+        let path = alice.current_url().await.unwrap().path().to_owned();
+        if path.starts_with("/rooms/") {
+            break path;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "room not created");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    sign_up(&bob, &stack.web_url, &format!("bob_{suffix}")).await;
+    click(&bob, &format!("form[action='{room_path}/join'] button")).await;
+    wait_for_path(&bob, &room_path).await;
+
+    // Each page's script connected to the message host and subscribed.
+    wait_for_text(&alice, "#status", |t| t == "live").await;
+    wait_for_text(&bob, "#status", |t| t == "live").await;
+
+    say(&alice, "hello from alice's browser").await;
+    wait_for_text(&bob, "#messages", |t| {
+        t.contains("hello from alice's browser")
+    })
+    .await;
+    let markup = "<b>bold?</b><img src=x onerror=\"window.pwned=1\">";
+    say(&bob, markup).await;
+    wait_for_text(&alice, "#messages", |t| t.contains(markup)).await;
+    let injected = alice
+        .execute("return [window.pwned === undefined, document.querySelectorAll('#messages b, #messages img').length]", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        injected,
+        serde_json::json!([true, 0]),
+        "message markup must stay text"
+    );
+
+    // The history page, rendered by web, has both.
+    alice
+        .goto(&format!("{}{room_path}/history", stack.web_url))
+        .await
+        .unwrap();
+    let history = wait_for_text(&alice, ".history", |t| {
+        t.contains("hello from alice's browser")
+    })
+    .await;
+    assert!(history.contains(markup), "{history}");
+
+    alice.close().await.unwrap();
+    bob.close().await.unwrap();
+}
