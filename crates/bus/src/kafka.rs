@@ -50,14 +50,8 @@ impl KafkaBus {
             .set("linger.ms", "1")
             .set("message.timeout.ms", "10000")
             .create()?;
-        let admin = ClientConfig::new()
-            .set("bootstrap.servers", &settings.brokers)
-            .create()?;
-        Ok(Self {
-            settings,
-            producer,
-            admin: Arc::new(admin),
-        })
+        let admin = ClientConfig::new().set("bootstrap.servers", &settings.brokers).create()?;
+        Ok(Self { settings, producer, admin: Arc::new(admin) })
     }
 
     fn consumer_config(&self, group: &str) -> ClientConfig {
@@ -86,19 +80,12 @@ impl EventBus for KafkaBus {
         let new: Vec<NewTopic<'_>> = topics
             .iter()
             .map(|t| {
-                NewTopic::new(
-                    t,
-                    self.settings.partitions,
-                    TopicReplication::Fixed(self.settings.replication),
-                )
+                NewTopic::new(t, self.settings.partitions, TopicReplication::Fixed(self.settings.replication))
             })
             .collect();
         let results = self
             .admin
-            .create_topics(
-                &new,
-                &AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT)),
-            )
+            .create_topics(&new, &AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT)))
             .await?;
         for result in results {
             match result {
@@ -111,18 +98,10 @@ impl EventBus for KafkaBus {
         Ok(())
     }
 
-    async fn publish(
-        &self,
-        topic: &str,
-        key: &str,
-        payload: Vec<u8>,
-    ) -> Result<Published, BusError> {
+    async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
         let record = FutureRecord::to(topic).key(key).payload(&payload);
         match self.producer.send(record, PUBLISH_QUEUE_TIMEOUT).await {
-            Ok(delivery) => Ok(Published {
-                partition: delivery.partition,
-                offset: delivery.offset,
-            }),
+            Ok(delivery) => Ok(Published { partition: delivery.partition, offset: delivery.offset }),
             Err((e, _)) => Err(BusError::Unavailable(e.to_string())),
         }
     }
@@ -148,13 +127,10 @@ impl EventBus for KafkaBus {
                     .map(|t| t.partitions().iter().map(|p| p.id()).collect::<Vec<_>>())
                     .unwrap_or_default();
                 if partitions.is_empty() {
-                    return Err(BusError::Other(format!(
-                        "topic {topic} has no partitions (does it exist?)"
-                    )));
+                    return Err(BusError::Other(format!("topic {topic} has no partitions (does it exist?)")));
                 }
                 for partition in partitions {
-                    let (_, high) =
-                        assigned.fetch_watermarks(topic, partition, METADATA_TIMEOUT)?;
+                    let (_, high) = assigned.fetch_watermarks(topic, partition, METADATA_TIMEOUT)?;
                     assignment.add_partition_offset(topic, partition, Offset::Offset(high))?;
                 }
             }
@@ -162,17 +138,10 @@ impl EventBus for KafkaBus {
         })
         .await
         .map_err(|e| BusError::Other(e.to_string()))??;
-        Ok(Box::new(KafkaStream {
-            consumer,
-            shared: false,
-        }))
+        Ok(Box::new(KafkaStream { consumer, shared: false }))
     }
 
-    async fn subscribe_shared(
-        &self,
-        topics: &[String],
-        group: &str,
-    ) -> Result<Box<dyn BusStream>, BusError> {
+    async fn subscribe_shared(&self, topics: &[String], group: &str) -> Result<Box<dyn BusStream>, BusError> {
         // At-least-once: an offset is stored only after the caller commits the record, and stored
         // offsets are committed in the background.
         let consumer: StreamConsumer = self
@@ -184,19 +153,13 @@ impl EventBus for KafkaBus {
             .create()?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer.subscribe(&names)?;
-        Ok(Box::new(KafkaStream {
-            consumer: Arc::new(consumer),
-            shared: true,
-        }))
+        Ok(Box::new(KafkaStream { consumer: Arc::new(consumer), shared: true }))
     }
 
     async fn ping(&self) -> Result<(), BusError> {
         let admin = Arc::clone(&self.admin);
         tokio::task::spawn_blocking(move || {
-            admin
-                .inner()
-                .fetch_metadata(None, Duration::from_secs(3))
-                .map(|_| ())
+            admin.inner().fetch_metadata(None, Duration::from_secs(3)).map(|_| ())
         })
         .await
         .map_err(|e| BusError::Other(e.to_string()))?
@@ -215,9 +178,7 @@ impl BusStream for KafkaStream {
         let message = self.consumer.recv().await?;
         Ok(BusRecord {
             topic: message.topic().to_owned(),
-            key: message
-                .key()
-                .map(|k| String::from_utf8_lossy(k).into_owned()),
+            key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
             payload: message.payload().unwrap_or_default().to_vec(),
             partition: message.partition(),
             offset: message.offset(),
@@ -226,8 +187,7 @@ impl BusStream for KafkaStream {
 
     fn commit(&mut self, record: &BusRecord) -> Result<(), BusError> {
         if self.shared {
-            self.consumer
-                .store_offset(&record.topic, record.partition, record.offset)?;
+            self.consumer.store_offset(&record.topic, record.partition, record.offset)?;
         }
         Ok(())
     }

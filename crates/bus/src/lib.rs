@@ -44,21 +44,12 @@ pub trait EventBus: Send + Sync + 'static {
     async fn ensure_topics(&self, topics: &[String]) -> Result<(), BusError>;
     /// Publishes a record and returns once the broker has stored it durably (acks from all in-sync
     /// replicas on Kafka).
-    async fn publish(
-        &self,
-        topic: &str,
-        key: &str,
-        payload: Vec<u8>,
-    ) -> Result<Published, BusError>;
+    async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError>;
     /// Every record published to `topics` from now on (fan-out: every subscriber gets all).
     async fn subscribe_all(&self, topics: &[String]) -> Result<Box<dyn BusStream>, BusError>;
     /// Records of `topics` shared with the other subscribers of `group`, from the group's committed
     /// position (or the beginning for a new group).
-    async fn subscribe_shared(
-        &self,
-        topics: &[String],
-        group: &str,
-    ) -> Result<Box<dyn BusStream>, BusError>;
+    async fn subscribe_shared(&self, topics: &[String], group: &str) -> Result<Box<dyn BusStream>, BusError>;
     /// Whether the bus answers (readiness checks).
     async fn ping(&self) -> Result<(), BusError>;
 }

@@ -41,11 +41,7 @@ impl MemoryBus {
     /// A bus that keeps the newest `retention` records per topic.
     pub fn new(retention: usize) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                topics: Mutex::new(HashMap::new()),
-                appended: Notify::new(),
-                retention,
-            }),
+            inner: Arc::new(Inner { topics: Mutex::new(HashMap::new()), appended: Notify::new(), retention }),
         }
     }
 }
@@ -66,17 +62,10 @@ impl EventBus for MemoryBus {
         Ok(())
     }
 
-    async fn publish(
-        &self,
-        topic: &str,
-        key: &str,
-        payload: Vec<u8>,
-    ) -> Result<Published, BusError> {
+    async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
         let offset = {
             let mut logs = self.inner.lock();
-            let log = logs
-                .get_mut(topic)
-                .ok_or_else(|| BusError::Other(format!("unknown topic {topic}")))?;
+            let log = logs.get_mut(topic).ok_or_else(|| BusError::Other(format!("unknown topic {topic}")))?;
             let offset = log.end_offset();
             log.records.push_back(BusRecord {
                 topic: topic.to_owned(),
@@ -92,19 +81,14 @@ impl EventBus for MemoryBus {
             offset
         };
         self.inner.appended.notify_waiters();
-        Ok(Published {
-            partition: 0,
-            offset,
-        })
+        Ok(Published { partition: 0, offset })
     }
 
     async fn subscribe_all(&self, topics: &[String]) -> Result<Box<dyn BusStream>, BusError> {
         let logs = self.inner.lock();
         let mut cursors = Vec::with_capacity(topics.len());
         for topic in topics {
-            let log = logs
-                .get(topic)
-                .ok_or_else(|| BusError::Other(format!("unknown topic {topic}")))?;
+            let log = logs.get(topic).ok_or_else(|| BusError::Other(format!("unknown topic {topic}")))?;
             cursors.push((topic.clone(), log.end_offset()));
         }
         Ok(Box::new(MemoryStream {
@@ -114,16 +98,10 @@ impl EventBus for MemoryBus {
         }))
     }
 
-    async fn subscribe_shared(
-        &self,
-        topics: &[String],
-        group: &str,
-    ) -> Result<Box<dyn BusStream>, BusError> {
+    async fn subscribe_shared(&self, topics: &[String], group: &str) -> Result<Box<dyn BusStream>, BusError> {
         let mut logs = self.inner.lock();
         for topic in topics {
-            let log = logs
-                .get_mut(topic)
-                .ok_or_else(|| BusError::Other(format!("unknown topic {topic}")))?;
+            let log = logs.get_mut(topic).ok_or_else(|| BusError::Other(format!("unknown topic {topic}")))?;
             let start = log.first_offset;
             log.groups.entry(group.to_owned()).or_insert(start);
         }

@@ -11,12 +11,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 async fn kafka() -> Arc<dyn EventBus> {
     let brokers = natter_test_support::kafka_brokers();
-    natter_test_support::require_listening(
-        "Kafka-protocol broker",
-        &brokers,
-        Duration::from_secs(5),
-    )
-    .await;
+    natter_test_support::require_listening("Kafka-protocol broker", &brokers, Duration::from_secs(5)).await;
     Arc::new(
         KafkaBus::connect(KafkaSettings {
             brokers,
@@ -34,29 +29,18 @@ fn memory() -> Arc<dyn EventBus> {
 
 async fn topic(bus: &Arc<dyn EventBus>) -> String {
     let name = format!("test.bus.{}", natter_test_support::unique_suffix());
-    bus.ensure_topics(std::slice::from_ref(&name))
-        .await
-        .expect("create topic");
+    bus.ensure_topics(std::slice::from_ref(&name)).await.expect("create topic");
     // Creating again is fine.
-    bus.ensure_topics(std::slice::from_ref(&name))
-        .await
-        .expect("create topic again");
+    bus.ensure_topics(std::slice::from_ref(&name)).await.expect("create topic again");
     name
 }
 
 async fn read(stream: &mut Box<dyn BusStream>, n: usize) -> Vec<(String, String, i64)> {
     let mut out = Vec::new();
     while out.len() < n {
-        let record = timeout(WAIT, stream.next())
-            .await
-            .expect("record in time")
-            .expect("record");
+        let record = timeout(WAIT, stream.next()).await.expect("record in time").expect("record");
         stream.commit(&record).expect("commit");
-        out.push((
-            record.key.unwrap(),
-            String::from_utf8(record.payload).unwrap(),
-            record.offset,
-        ));
+        out.push((record.key.unwrap(), String::from_utf8(record.payload).unwrap(), record.offset));
     }
     out
 }
@@ -65,29 +49,17 @@ async fn read(stream: &mut Box<dyn BusStream>, n: usize) -> Vec<(String, String,
 async fn fan_out_reaches_every_subscriber(bus: Arc<dyn EventBus>) {
     let topic = topic(&bus).await;
     bus.publish(&topic, "0", b"before".to_vec()).await.unwrap();
-    let mut a = bus
-        .subscribe_all(std::slice::from_ref(&topic))
-        .await
-        .unwrap();
-    let mut b = bus
-        .subscribe_all(std::slice::from_ref(&topic))
-        .await
-        .unwrap();
+    let mut a = bus.subscribe_all(std::slice::from_ref(&topic)).await.unwrap();
+    let mut b = bus.subscribe_all(std::slice::from_ref(&topic)).await.unwrap();
     let mut sent = Vec::new();
     for i in 0..30 {
         let key = (i % 3).to_string();
-        let published = bus
-            .publish(&topic, &key, format!("m{i}").into_bytes())
-            .await
-            .unwrap();
+        let published = bus.publish(&topic, &key, format!("m{i}").into_bytes()).await.unwrap();
         sent.push((key, format!("m{i}"), published.offset));
     }
     for stream in [&mut a, &mut b] {
         let got = read(stream, 30).await;
-        assert!(
-            got.iter().all(|(_, p, _)| p != "before"),
-            "a record from before subscribing arrived"
-        );
+        assert!(got.iter().all(|(_, p, _)| p != "before"), "a record from before subscribing arrived");
         for key in ["0", "1", "2"] {
             let want: Vec<_> = sent.iter().filter(|(k, ..)| k == key).collect();
             let have: Vec<_> = got.iter().filter(|(k, ..)| k == key).collect();
@@ -101,15 +73,8 @@ async fn offsets_grow_per_key(bus: Arc<dyn EventBus>) {
     let topic = topic(&bus).await;
     let mut last = -1;
     for i in 0..10 {
-        let published = bus
-            .publish(&topic, "room-7", format!("{i}").into_bytes())
-            .await
-            .unwrap();
-        assert!(
-            published.offset > last,
-            "offset {} after {last}",
-            published.offset
-        );
+        let published = bus.publish(&topic, "room-7", format!("{i}").into_bytes()).await.unwrap();
+        assert!(published.offset > last, "offset {} after {last}", published.offset);
         last = published.offset;
     }
 }
@@ -119,45 +84,25 @@ async fn shared_group_delivers_each_record_once(bus: Arc<dyn EventBus>) {
     let topic = topic(&bus).await;
     let group = format!("test-group-{}", natter_test_support::unique_suffix());
     for i in 0..40 {
-        bus.publish(&topic, &(i % 4).to_string(), format!("m{i}").into_bytes())
-            .await
-            .unwrap();
+        bus.publish(&topic, &(i % 4).to_string(), format!("m{i}").into_bytes()).await.unwrap();
     }
-    let a = bus
-        .subscribe_shared(std::slice::from_ref(&topic), &group)
-        .await
-        .unwrap();
-    let b = bus
-        .subscribe_shared(std::slice::from_ref(&topic), &group)
-        .await
-        .unwrap();
+    let a = bus.subscribe_shared(std::slice::from_ref(&topic), &group).await.unwrap();
+    let b = bus.subscribe_shared(std::slice::from_ref(&topic), &group).await.unwrap();
     let seen: Arc<tokio::sync::Mutex<HashMap<String, usize>>> = Default::default();
-    let collect = |mut stream: Box<dyn BusStream>,
-                   seen: Arc<tokio::sync::Mutex<HashMap<String, usize>>>| async move {
+    let collect = |mut stream: Box<dyn BusStream>, seen: Arc<tokio::sync::Mutex<HashMap<String, usize>>>| async move {
         loop {
             let Ok(Ok(record)) = timeout(Duration::from_secs(4), stream.next()).await else {
                 return;
             };
             stream.commit(&record).unwrap();
-            *seen
-                .lock()
-                .await
-                .entry(String::from_utf8(record.payload).unwrap())
-                .or_default() += 1;
+            *seen.lock().await.entry(String::from_utf8(record.payload).unwrap()).or_default() += 1;
         }
     };
     tokio::join!(collect(a, seen.clone()), collect(b, seen.clone()));
     let seen = seen.lock().await;
     let want: HashSet<String> = (0..40).map(|i| format!("m{i}")).collect();
-    assert_eq!(
-        seen.keys().cloned().collect::<HashSet<_>>(),
-        want,
-        "every record consumed"
-    );
-    assert!(
-        seen.values().all(|&n| n == 1),
-        "a record was consumed twice: {seen:?}"
-    );
+    assert_eq!(seen.keys().cloned().collect::<HashSet<_>>(), want, "every record consumed");
+    assert!(seen.values().all(|&n| n == 1), "a record was consumed twice: {seen:?}");
 }
 
 /// A group member that restarts continues after what was committed.
@@ -165,25 +110,17 @@ async fn shared_group_resumes_after_commit(bus: Arc<dyn EventBus>) {
     let topic = topic(&bus).await;
     let group = format!("test-group-{}", natter_test_support::unique_suffix());
     for i in 0..5 {
-        bus.publish(&topic, "k", format!("m{i}").into_bytes())
-            .await
-            .unwrap();
+        bus.publish(&topic, "k", format!("m{i}").into_bytes()).await.unwrap();
     }
     {
-        let mut first = bus
-            .subscribe_shared(std::slice::from_ref(&topic), &group)
-            .await
-            .unwrap();
+        let mut first = bus.subscribe_shared(std::slice::from_ref(&topic), &group).await.unwrap();
         let got = read(&mut first, 5).await;
         assert_eq!(got.last().unwrap().1, "m4");
         // Give background offset commits time to land before leaving.
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     bus.publish(&topic, "k", b"m5".to_vec()).await.unwrap();
-    let mut second = bus
-        .subscribe_shared(std::slice::from_ref(&topic), &group)
-        .await
-        .unwrap();
+    let mut second = bus.subscribe_shared(std::slice::from_ref(&topic), &group).await.unwrap();
     assert_eq!(read(&mut second, 1).await[0].1, "m5");
 }
 

@@ -53,15 +53,12 @@ impl PgDirectory {
                 .and_then(|runtime| runtime.block_on(Self::migrate_here(&url)));
             let _ = done.send(outcome);
         });
-        result
-            .await
-            .map_err(|_| DbError::Other("the migration thread panicked".to_owned()))?
+        result.await.map_err(|_| DbError::Other("the migration thread panicked".to_owned()))?
     }
 
     async fn migrate_here(url: &str) -> Result<usize, DbError> {
-        let mut conn = AsyncPgConnection::establish(url)
-            .await
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let mut conn =
+            AsyncPgConnection::establish(url).await.map_err(|e| DbError::Unavailable(e.to_string()))?;
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
             .execute(&mut conn)
             .await?;
@@ -78,10 +75,7 @@ impl PgDirectory {
     }
 
     async fn conn(&self) -> Result<Object<AsyncPgConnection>, DbError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| DbError::Unavailable(e.to_string()))
+        self.pool.get().await.map_err(|e| DbError::Unavailable(e.to_string()))
     }
 }
 

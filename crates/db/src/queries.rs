@@ -40,10 +40,7 @@ macro_rules! impl_directory {
                     .optional()?)
             }
 
-            async fn member_by_id(
-                &self,
-                id: i64,
-            ) -> Result<Option<$crate::Member>, $crate::DbError> {
+            async fn member_by_id(&self, id: i64) -> Result<Option<$crate::Member>, $crate::DbError> {
                 use $crate::schema::members;
                 let mut conn = self.conn().await?;
                 Ok(members::table
@@ -63,12 +60,8 @@ macro_rules! impl_directory {
                 use $crate::schema::{room_members, rooms};
                 let mut conn = self.conn().await?;
                 let now = chrono::Utc::now().naive_utc();
-                let room = $crate::models::RoomRow {
-                    name,
-                    kind: kind.as_str(),
-                    created_by: owner,
-                    created_at: now,
-                };
+                let room =
+                    $crate::models::RoomRow { name, kind: kind.as_str(), created_by: owner, created_at: now };
                 let room = conn
                     .transaction(async |conn| {
                         let room: $crate::Room = diesel::insert_into(rooms::table)
@@ -134,10 +127,7 @@ macro_rules! impl_directory {
                 Ok(role.as_deref().and_then($crate::Role::parse))
             }
 
-            async fn rooms_of_member(
-                &self,
-                member_id: i64,
-            ) -> Result<Vec<$crate::Room>, $crate::DbError> {
+            async fn rooms_of_member(&self, member_id: i64) -> Result<Vec<$crate::Room>, $crate::DbError> {
                 use $crate::schema::{room_members, rooms};
                 let mut conn = self.conn().await?;
                 Ok(rooms::table
@@ -149,10 +139,7 @@ macro_rules! impl_directory {
                     .await?)
             }
 
-            async fn community_rooms(
-                &self,
-                limit: i64,
-            ) -> Result<Vec<$crate::Room>, $crate::DbError> {
+            async fn community_rooms(&self, limit: i64) -> Result<Vec<$crate::Room>, $crate::DbError> {
                 use $crate::schema::rooms;
                 let mut conn = self.conn().await?;
                 Ok(rooms::table

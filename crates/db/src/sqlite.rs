@@ -23,17 +23,14 @@ pub struct SqliteDirectory {
 impl SqliteDirectory {
     /// Opens (creating if needed) the database at `path` and applies migrations.
     pub fn open(path: &str) -> Result<Self, DbError> {
-        let mut conn =
-            SqliteConnection::establish(path).map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let mut conn = SqliteConnection::establish(path).map_err(|e| DbError::Unavailable(e.to_string()))?;
         for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA journal_mode = WAL"] {
             // The synchronous `execute`: the connection is not wrapped for async use yet.
             diesel::RunQueryDsl::execute(diesel::sql_query(pragma), &mut conn)?;
         }
         conn.run_pending_migrations(MIGRATIONS)
             .map_err(|e| DbError::Other(format!("migration failed: {e}")))?;
-        Ok(Self {
-            conn: Mutex::new(SyncConnectionWrapper::new(conn)),
-        })
+        Ok(Self { conn: Mutex::new(SyncConnectionWrapper::new(conn)) })
     }
 
     async fn conn(&self) -> Result<MutexGuard<'_, Conn>, DbError> {

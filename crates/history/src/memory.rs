@@ -34,21 +34,12 @@ impl HistoryStore for MemoryHistory {
         let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         let room = message.posted.room_id;
         if rooms.ids.contains_key(&message.posted.message_id)
-            || rooms
-                .by_room
-                .get(&room)
-                .is_some_and(|m| m.contains_key(&message.position))
+            || rooms.by_room.get(&room).is_some_and(|m| m.contains_key(&message.position))
         {
             return Ok(false);
         }
-        rooms
-            .ids
-            .insert(message.posted.message_id, (room, message.position));
-        rooms
-            .by_room
-            .entry(room)
-            .or_default()
-            .insert(message.position, message.clone());
+        rooms.ids.insert(message.posted.message_id, (room, message.position));
+        rooms.by_room.entry(room).or_default().insert(message.position, message.clone());
         Ok(true)
     }
 

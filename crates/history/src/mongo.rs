@@ -86,12 +86,7 @@ impl MongoHistory {
             .create_index(
                 IndexModel::builder()
                     .keys(doc! { "room_id": 1, "position": -1 })
-                    .options(
-                        IndexOptions::builder()
-                            .unique(true)
-                            .name("room_position".to_owned())
-                            .build(),
-                    )
+                    .options(IndexOptions::builder().unique(true).name("room_position".to_owned()).build())
                     .build(),
             )
             .await
@@ -106,9 +101,7 @@ impl HistoryStore for MongoHistory {
         match self.messages.insert_one(MessageDoc::from(message)).await {
             Ok(_) => Ok(true),
             Err(e) => match *e.kind {
-                ErrorKind::Write(WriteFailure::WriteError(ref w)) if w.code == DUPLICATE_KEY => {
-                    Ok(false)
-                }
+                ErrorKind::Write(WriteFailure::WriteError(ref w)) if w.code == DUPLICATE_KEY => Ok(false),
                 _ => Err(unavailable(e)),
             },
         }
@@ -134,19 +127,13 @@ impl HistoryStore for MongoHistory {
             .try_collect()
             .await
             .map_err(unavailable)?;
-        let mut messages: Vec<StoredMessage> = docs
-            .into_iter()
-            .filter_map(MessageDoc::into_message)
-            .collect();
+        let mut messages: Vec<StoredMessage> =
+            docs.into_iter().filter_map(MessageDoc::into_message).collect();
         messages.reverse();
         Ok(messages)
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {
-        self.db
-            .run_command(doc! { "ping": 1 })
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        self.db.run_command(doc! { "ping": 1 }).await.map(|_| ()).map_err(unavailable)
     }
 }

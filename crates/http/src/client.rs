@@ -10,15 +10,9 @@ use serde::de::DeserializeOwned;
 #[derive(Debug, thiserror::Error)]
 pub enum InternalCallError {
     #[error("{service} unreachable: {source}")]
-    Unreachable {
-        service: &'static str,
-        source: reqwest::Error,
-    },
+    Unreachable { service: &'static str, source: reqwest::Error },
     #[error("{service} answered {status}")]
-    Status {
-        service: &'static str,
-        status: reqwest::StatusCode,
-    },
+    Status { service: &'static str, status: reqwest::StatusCode },
 }
 
 /// A client for one service's internal API, authenticated with the shared internal token.
@@ -39,36 +33,20 @@ impl InternalClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .expect("HTTP client configuration is valid");
-        Self {
-            service,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            token,
-            http,
-        }
+        Self { service, base_url: base_url.trim_end_matches('/').to_owned(), token, http }
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base_url))
-            .bearer_auth(self.token.expose_secret())
+        self.http.request(method, format!("{}{path}", self.base_url)).bearer_auth(self.token.expose_secret())
     }
 
-    async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, InternalCallError> {
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, InternalCallError> {
         let response = request
             .send()
             .await
-            .map_err(|source| InternalCallError::Unreachable {
-                service: self.service,
-                source,
-            })?;
+            .map_err(|source| InternalCallError::Unreachable { service: self.service, source })?;
         if !response.status().is_success() {
-            return Err(InternalCallError::Status {
-                service: self.service,
-                status: response.status(),
-            });
+            return Err(InternalCallError::Status { service: self.service, status: response.status() });
         }
         Ok(response)
     }
@@ -79,10 +57,7 @@ impl InternalClient {
         response
             .json()
             .await
-            .map_err(|source| InternalCallError::Unreachable {
-                service: self.service,
-                source,
-            })
+            .map_err(|source| InternalCallError::Unreachable { service: self.service, source })
     }
 
     /// `PUT path` with a JSON body.
@@ -91,15 +66,11 @@ impl InternalClient {
         path: &str,
         body: &B,
     ) -> Result<(), InternalCallError> {
-        self.send(self.request(reqwest::Method::PUT, path).json(body))
-            .await
-            .map(|_| ())
+        self.send(self.request(reqwest::Method::PUT, path).json(body)).await.map(|_| ())
     }
 
     /// `DELETE path`.
     pub async fn delete(&self, path: &str) -> Result<(), InternalCallError> {
-        self.send(self.request(reqwest::Method::DELETE, path))
-            .await
-            .map(|_| ())
+        self.send(self.request(reqwest::Method::DELETE, path)).await.map(|_| ())
     }
 }

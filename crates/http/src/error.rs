@@ -14,10 +14,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            detail: detail.into(),
-        }
+        Self { status, detail: detail.into() }
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
@@ -37,10 +34,7 @@ impl ApiError {
     /// A dependency is down: 503, cause logged.
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "dependency unavailable");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "a service this request needs is unavailable; retry later",
-        )
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "a service this request needs is unavailable; retry later")
     }
     /// A bug: 500, cause logged.
     pub fn internal(cause: impl std::fmt::Display) -> Self {

@@ -37,8 +37,7 @@ pub async fn require_internal_token(
         }
         _ => {
             let response =
-                ApiError::unauthorized("internal endpoint: service credentials required")
-                    .error_response();
+                ApiError::unauthorized("internal endpoint: service credentials required").error_response();
             Ok(req.into_response(response))
         }
     }

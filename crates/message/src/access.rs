@@ -19,10 +19,8 @@ impl RoomAccessClient {
         room: RoomId,
         member: MemberId,
     ) -> Result<Option<RoomRole>, InternalCallError> {
-        let access: RoomAccess = self
-            .web
-            .get_json(&format!("/internal/rooms/{room}/members/{member}"))
-            .await?;
+        let access: RoomAccess =
+            self.web.get_json(&format!("/internal/rooms/{room}/members/{member}")).await?;
         Ok(access.role)
     }
 }

@@ -44,45 +44,24 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: MessageSettings, backends: Backends) -> anyhow::Result<Self> {
-        let topics: Vec<String> = Topic::ALL
-            .iter()
-            .map(|t| t.name(&settings.topic_prefix))
-            .collect();
-        backends
-            .bus
-            .ensure_topics(&topics)
-            .await
-            .context("creating bus topics")?;
+        let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
+        backends.bus.ensure_topics(&topics).await.context("creating bus topics")?;
 
         let hub = Arc::new(Hub::new());
-        let fan_out = backends
-            .bus
-            .subscribe_all(&topics)
-            .await
-            .context("subscribing to room events")?;
+        let fan_out = backends.bus.subscribe_all(&topics).await.context("subscribing to room events")?;
         tokio::spawn(fanout::run(fan_out, Arc::clone(&hub)));
         let group = format!("{}natter-history-writer", settings.topic_prefix);
-        let writer = backends
-            .bus
-            .subscribe_shared(&topics, &group)
-            .await
-            .context("joining the history writers")?;
+        let writer =
+            backends.bus.subscribe_shared(&topics, &group).await.context("joining the history writers")?;
         tokio::spawn(history_writer::run(writer, Arc::clone(&backends.history)));
 
         let keys = Keys::new(&settings.web_internal_url);
         keys.prefetch().await;
-        let web = InternalClient::new(
-            "web",
-            &settings.web_internal_url,
-            settings.internal_token.clone(),
-        );
-        let presence = InternalClient::new(
-            "presence",
-            &settings.presence_url,
-            settings.internal_token.clone(),
-        );
-        let listener = TcpListener::bind(&settings.bind)
-            .with_context(|| format!("binding {}", settings.bind))?;
+        let web = InternalClient::new("web", &settings.web_internal_url, settings.internal_token.clone());
+        let presence =
+            InternalClient::new("presence", &settings.presence_url, settings.internal_token.clone());
+        let listener =
+            TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
             presence: PresenceReporter::new(presence, settings.pod_id.clone()),

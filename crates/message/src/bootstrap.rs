@@ -25,14 +25,8 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     )
     .await
     .context("NATTER_MONGODB_URL")?;
-    let app = Application::build(
-        settings,
-        Backends {
-            bus: Arc::new(bus),
-            history: Arc::new(history),
-        },
-    )
-    .await?;
+    let app =
+        Application::build(settings, Backends { bus: Arc::new(bus), history: Arc::new(history) }).await?;
     tracing::info!(port = app.port(), "message pod listening");
     app.run_until_stopped().await?;
     Ok(())

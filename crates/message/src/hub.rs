@@ -83,11 +83,7 @@ impl Hub {
     /// Subscribers of `room` on this pod.
     #[cfg(test)]
     pub(crate) fn subscribers(&self, room: RoomId) -> usize {
-        self.rooms
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&room)
-            .map_or(0, HashMap::len)
+        self.rooms.read().unwrap_or_else(|e| e.into_inner()).get(&room).map_or(0, HashMap::len)
     }
 }
 
@@ -100,14 +96,8 @@ mod tests {
         let hub = Hub::new();
         let (fast_tx, mut fast_rx) = mpsc::channel(8);
         let (slow_tx, _slow_rx) = mpsc::channel(1);
-        let fast = Outbox {
-            frames: fast_tx,
-            overflowed: CancellationToken::new(),
-        };
-        let slow = Outbox {
-            frames: slow_tx,
-            overflowed: CancellationToken::new(),
-        };
+        let fast = Outbox { frames: fast_tx, overflowed: CancellationToken::new() };
+        let slow = Outbox { frames: slow_tx, overflowed: CancellationToken::new() };
         hub.join(1, 10, fast.clone());
         hub.join(1, 11, slow.clone());
         assert_eq!(hub.deliver(1, &"a".into()), 2);

@@ -24,10 +24,7 @@ impl Keys {
         Self {
             verifier: TokenVerifier::new(),
             jwks_url: format!("{}/.well-known/jwks.json", web_url.trim_end_matches('/')),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(3))
-                .build()
-                .expect("valid client"),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(3)).build().expect("valid client"),
             last_success: Mutex::new(None),
         }
     }
@@ -42,15 +39,8 @@ impl Keys {
         if last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL) {
             return false;
         }
-        let fetched = async {
-            self.http
-                .get(&self.jwks_url)
-                .send()
-                .await?
-                .error_for_status()?
-                .json::<JwkSet>()
-                .await
-        };
+        let fetched =
+            async { self.http.get(&self.jwks_url).send().await?.error_for_status()?.json::<JwkSet>().await };
         match fetched.await {
             Ok(jwks) => {
                 self.verifier.set_keys(&jwks);

@@ -16,10 +16,7 @@ impl PresenceReporter {
     }
 
     pub(crate) async fn opened(&self, member: MemberId, connection: &str) {
-        let body = ConnectionOpened {
-            member_id: member,
-            pod_id: self.pod_id.clone(),
-        };
+        let body = ConnectionOpened { member_id: member, pod_id: self.pod_id.clone() };
         let path = format!("/internal/members/{member}/connections/{connection}");
         if let Err(e) = self.presence.put_json(&path, &body).await {
             tracing::warn!(error = %e, member.id = member, "presence not told about a new connection");

@@ -63,10 +63,8 @@ impl MessageSettings {
                 .map(|o| o.trim().trim_end_matches('/').to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
-            internal_token: env.secret(
-                "NATTER_INTERNAL_TOKEN",
-                "a long random shared secret of the services",
-            )?,
+            internal_token: env
+                .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
             topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
             max_frame_bytes,
             outbound_queue,

@@ -68,10 +68,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     );
     let env = Env::from_pairs([
         ("NATTER_INTERNAL_TOKEN", internal_token),
-        (
-            "NATTER_SESSION_KEY",
-            base64::engine::general_purpose::STANDARD.encode(random_bytes::<64>()),
-        ),
+        ("NATTER_SESSION_KEY", base64::engine::general_purpose::STANDARD.encode(random_bytes::<64>())),
         ("NATTER_TOKEN_SIGNING_KEY", signing_key),
         ("NATTER_WEB_BIND", format!("{host}:{web_port}")),
         ("NATTER_WEB_PUBLIC_URL", web_url.clone()),
@@ -84,8 +81,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         ("NATTER_ALLOWED_ORIGINS", web_url.clone()),
     ]);
 
-    let directory =
-        SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
+    let directory = SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
     let history = Arc::new(MemoryHistory::new());
     let bus = Arc::new(MemoryBus::new(BUS_RETENTION));
 
@@ -96,10 +92,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     .context("starting presence")?;
     let web = natter_web::Application::build(
         WebSettings::from_env(&env)?,
-        natter_web::Stores {
-            directory: Arc::new(directory),
-            history: history.clone(),
-        },
+        natter_web::Stores { directory: Arc::new(directory), history: history.clone() },
     )
     .context("starting web")?;
     let presence = tokio::spawn(presence.run_until_stopped());
@@ -117,9 +110,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     println!("Natter is running. Open {web_url} in a browser. Ctrl-C stops it.");
     let (web, message, presence) = tokio::join!(web, message, presence);
     for (name, result) in [("web", web), ("message", message), ("presence", presence)] {
-        result
-            .with_context(|| format!("{name} task"))?
-            .with_context(|| format!("{name} server"))?;
+        result.with_context(|| format!("{name} task"))?.with_context(|| format!("{name} server"))?;
     }
     Ok(())
 }

@@ -24,10 +24,7 @@ pub struct Application {
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
-    pub fn build(
-        settings: &PresenceSettings,
-        store: Arc<dyn PresenceStore>,
-    ) -> std::io::Result<Self> {
+    pub fn build(settings: &PresenceSettings, store: Arc<dyn PresenceStore>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State { store });

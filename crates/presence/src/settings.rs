@@ -20,10 +20,8 @@ impl PresenceSettings {
     pub fn from_env(env: &Env) -> Result<Self, EnvError> {
         Ok(Self {
             bind: env.or("NATTER_PRESENCE_BIND", "127.0.0.1:8082"),
-            internal_token: env.secret(
-                "NATTER_INTERNAL_TOKEN",
-                "a long random shared secret of the services",
-            )?,
+            internal_token: env
+                .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
         })
     }
 }

@@ -27,16 +27,10 @@ async fn online_while_any_connection_remains(store: Arc<dyn PresenceStore>) {
     store.connection_opened(1, "laptop", "pod-b").await.unwrap();
     let p = &store.presence(&[1]).await.unwrap()[0];
     assert!(p.online);
-    assert_eq!(
-        p.connections, 2,
-        "reopening a connection does not count it twice"
-    );
+    assert_eq!(p.connections, 2, "reopening a connection does not count it twice");
 
     store.connection_closed(1, "phone").await.unwrap();
-    assert!(
-        store.presence(&[1]).await.unwrap()[0].online,
-        "still online on the laptop"
-    );
+    assert!(store.presence(&[1]).await.unwrap()[0].online, "still online on the laptop");
     store.connection_closed(1, "laptop").await.unwrap();
     store.connection_closed(1, "laptop").await.unwrap();
     let p = &store.presence(&[1]).await.unwrap()[0];
@@ -66,7 +60,4 @@ macro_rules! contract {
     };
 }
 
-contract!(
-    online_while_any_connection_remains,
-    answers_in_the_order_asked
-);
+contract!(online_while_any_connection_remains, answers_in_the_order_asked);

@@ -40,12 +40,7 @@ pub enum ServerFrame {
     /// The subscription has ended.
     Unsubscribed { id: String, room: RoomId },
     /// The published message is stored by the broker and will reach every subscriber.
-    Ack {
-        id: String,
-        room: RoomId,
-        message_id: Uuid,
-        position: i64,
-    },
+    Ack { id: String, room: RoomId, message_id: Uuid, position: i64 },
     /// A message in a subscribed room.
     Message { message: StoredMessage },
     /// Answer to `ping`.
@@ -92,11 +87,7 @@ pub struct FrameError {
 impl FrameError {
     /// The error frame that answers it.
     pub fn into_frame(self) -> ServerFrame {
-        ServerFrame::Error {
-            id: self.id,
-            code: self.code,
-            detail: self.detail,
-        }
+        ServerFrame::Error { id: self.id, code: self.code, detail: self.detail }
     }
 }
 
@@ -123,9 +114,7 @@ impl ClientFrame {
                 return Err(FrameError {
                     id,
                     code: ErrorCode::UnknownFrameType,
-                    detail: format!(
-                        "unknown frame type {kind:?}; expected one of {CLIENT_FRAME_TYPES:?}"
-                    ),
+                    detail: format!("unknown frame type {kind:?}; expected one of {CLIENT_FRAME_TYPES:?}"),
                 });
             }
             None => {

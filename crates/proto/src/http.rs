@@ -58,10 +58,6 @@ pub struct ErrorDetail {
 
 impl ErrorBody {
     pub fn new(detail: impl Into<String>) -> Self {
-        Self {
-            errors: vec![ErrorDetail {
-                detail: detail.into(),
-            }],
-        }
+        Self { errors: vec![ErrorDetail { detail: detail.into() }] }
     }
 }

@@ -11,9 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 fn examples(dir: &str) -> Vec<(PathBuf, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../proto/examples")
-        .join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto/examples").join(dir);
     let mut files: Vec<_> = fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .map(|entry| entry.unwrap().path())
@@ -50,12 +48,7 @@ fn invalid_client_frames_get_the_code_in_their_name() {
             path.file_stem().unwrap().to_str().unwrap().to_owned(),
         ))
         .unwrap();
-        assert_eq!(
-            ClientFrame::parse(&text).unwrap_err().code,
-            expected,
-            "{}",
-            path.display()
-        );
+        assert_eq!(ClientFrame::parse(&text).unwrap_err().code, expected, "{}", path.display());
     }
 }
 
@@ -102,10 +95,7 @@ fn openapi_document_is_valid_json_with_existing_examples() {
             .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
             .collect();
         let file = file.trim_end_matches('.');
-        assert!(
-            root.join("examples").join(file).exists(),
-            "openapi.json references missing examples/{file}"
-        );
+        assert!(root.join("examples").join(file).exists(), "openapi.json references missing examples/{file}");
         referenced += 1;
     }
     assert!(referenced >= 4, "examples are referenced from openapi.json");

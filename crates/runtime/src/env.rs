@@ -26,9 +26,7 @@ pub struct Env {
 impl Env {
     /// The process environment.
     pub fn from_process() -> Self {
-        Self {
-            vars: std::env::vars().collect(),
-        }
+        Self { vars: std::env::vars().collect() }
     }
 
     /// Explicit variables (tests, standalone mode).
@@ -38,29 +36,16 @@ impl Env {
         K: Into<String>,
         V: Into<String>,
     {
-        Self {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        }
+        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
     fn raw(&self, name: &str) -> Option<&str> {
-        self.vars
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
+        self.vars.get(name).map(String::as_str).filter(|v| !v.trim().is_empty())
     }
 
     /// A variable that must be set.
     pub fn required(&self, name: &str, hint: &'static str) -> Result<String, EnvError> {
-        self.raw(name)
-            .map(str::to_owned)
-            .ok_or_else(|| EnvError::Missing {
-                name: name.to_owned(),
-                hint,
-            })
+        self.raw(name).map(str::to_owned).ok_or_else(|| EnvError::Missing { name: name.to_owned(), hint })
     }
 
     /// A variable with a default.
@@ -81,10 +66,10 @@ impl Env {
     {
         match self.raw(name) {
             None => Ok(default),
-            Some(raw) => raw.trim().parse().map_err(|e: T::Err| EnvError::Invalid {
-                name: name.to_owned(),
-                reason: e.to_string(),
-            }),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| EnvError::Invalid { name: name.to_owned(), reason: e.to_string() }),
         }
     }
 
@@ -96,10 +81,9 @@ impl Env {
     {
         self.raw(name)
             .map(|raw| {
-                raw.trim().parse().map_err(|e: T::Err| EnvError::Invalid {
-                    name: name.to_owned(),
-                    reason: e.to_string(),
-                })
+                raw.trim()
+                    .parse()
+                    .map_err(|e: T::Err| EnvError::Invalid { name: name.to_owned(), reason: e.to_string() })
             })
             .transpose()
     }
@@ -110,19 +94,11 @@ impl Env {
     }
 
     /// A secret holding base64 (standard alphabet) of exactly `len` bytes.
-    pub fn secret_bytes(
-        &self,
-        name: &str,
-        len: usize,
-        hint: &'static str,
-    ) -> Result<Vec<u8>, EnvError> {
+    pub fn secret_bytes(&self, name: &str, len: usize, hint: &'static str) -> Result<Vec<u8>, EnvError> {
         let raw = self.required(name, hint)?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(raw.trim())
-            .map_err(|_| EnvError::Invalid {
-                name: name.to_owned(),
-                reason: "not valid base64".to_owned(),
-            })?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(raw.trim()).map_err(|_| {
+            EnvError::Invalid { name: name.to_owned(), reason: "not valid base64".to_owned() }
+        })?;
         if bytes.len() != len {
             return Err(EnvError::Invalid {
                 name: name.to_owned(),
@@ -140,28 +116,13 @@ mod tests {
     #[test]
     fn errors_name_the_variable() {
         let env = Env::from_pairs([("NATTER_PORT", "eighty"), ("NATTER_KEY", "c2hvcnQ=")]);
-        let missing = env
-            .required("NATTER_DATABASE_URL", "set it")
-            .unwrap_err()
-            .to_string();
+        let missing = env.required("NATTER_DATABASE_URL", "set it").unwrap_err().to_string();
         assert!(missing.contains("NATTER_DATABASE_URL"), "{missing}");
-        let invalid = env
-            .parse_or::<u16>("NATTER_PORT", 1)
-            .unwrap_err()
-            .to_string();
+        let invalid = env.parse_or::<u16>("NATTER_PORT", 1).unwrap_err().to_string();
         assert!(invalid.contains("NATTER_PORT"), "{invalid}");
-        let short = env
-            .secret_bytes("NATTER_KEY", 32, "")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            short.contains("NATTER_KEY") && short.contains("32 bytes"),
-            "{short}"
-        );
-        assert!(
-            !short.contains("c2hvcnQ"),
-            "the secret itself must not be echoed: {short}"
-        );
+        let short = env.secret_bytes("NATTER_KEY", 32, "").unwrap_err().to_string();
+        assert!(short.contains("NATTER_KEY") && short.contains("32 bytes"), "{short}");
+        assert!(!short.contains("c2hvcnQ"), "the secret itself must not be echoed: {short}");
     }
 
     #[test]

@@ -10,18 +10,12 @@ use std::time::Duration;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_owned())
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
 /// A PostgreSQL URL with the right to create databases.
 pub fn postgres_admin_url() -> String {
-    env_or(
-        "NATTER_TEST_POSTGRES_URL",
-        "postgres://postgres@127.0.0.1:5432/postgres",
-    )
+    env_or("NATTER_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 }
 
 pub fn redis_url() -> String {
@@ -33,10 +27,7 @@ pub fn kafka_brokers() -> String {
 }
 
 pub fn mongodb_url() -> String {
-    env_or(
-        "NATTER_TEST_MONGODB_URL",
-        "mongodb://127.0.0.1:27017/?directConnection=true",
-    )
+    env_or("NATTER_TEST_MONGODB_URL", "mongodb://127.0.0.1:27017/?directConnection=true")
 }
 
 /// A random lower-case suffix for names that must not collide between tests or runs.
@@ -52,18 +43,13 @@ pub async fn fresh_postgres_database() -> String {
     let admin = postgres_admin_url();
     let mut conn = AsyncPgConnection::establish(&admin)
         .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL at {admin} is needed by this test (run scripts/test): {e}")
-        });
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed by this test (run scripts/test): {e}"));
     let name = format!("natter_t_{}", unique_suffix());
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await
         .expect("create test database");
-    let base = admin
-        .rsplit_once('/')
-        .map(|(base, _)| base)
-        .unwrap_or(&admin);
+    let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
     format!("{base}/{name}")
 }
 
@@ -80,9 +66,7 @@ pub async fn require_listening(what: &str, addr: &str, timeout: Duration) {
             return;
         }
         if tokio::time::Instant::now() > deadline {
-            panic!(
-                "{what} is not listening at {addr}; start it with scripts/test (or scripts/services)"
-            );
+            panic!("{what} is not listening at {addr}; start it with scripts/test (or scripts/services)");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

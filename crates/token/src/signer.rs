@@ -6,8 +6,8 @@ use base64::Engine;
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
-    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
+    OctetKeyPairType, PublicKeyUse,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use natter_proto::MemberId;
@@ -23,10 +23,7 @@ pub struct TokenSigner {
 
 impl std::fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSigner")
-            .field("kid", &self.kid)
-            .field("ttl", &self.ttl)
-            .finish()
+        f.debug_struct("TokenSigner").field("kid", &self.kid).field("ttl", &self.ttl).finish()
     }
 }
 
@@ -34,9 +31,7 @@ impl TokenSigner {
     /// A signer from a 32-byte Ed25519 seed (the operator's `NATTER_TOKEN_SIGNING_KEY`).
     pub fn from_seed(seed: &[u8; 32], ttl: Duration) -> Self {
         let signing = SigningKey::from_bytes(seed);
-        let der = signing
-            .to_pkcs8_der()
-            .expect("an Ed25519 key always encodes as PKCS#8");
+        let der = signing.to_pkcs8_der().expect("an Ed25519 key always encodes as PKCS#8");
         let key = EncodingKey::from_ed_der(der.as_bytes());
         let public = signing.verifying_key().to_bytes();
         let kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&public[..9]);
@@ -53,12 +48,7 @@ impl TokenSigner {
                 x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public),
             }),
         };
-        Self {
-            kid,
-            key,
-            jwks: JwkSet { keys: vec![jwk] },
-            ttl,
-        }
+        Self { kid, key, jwks: JwkSet { keys: vec![jwk] }, ttl }
     }
 
     /// A signer with a fresh random key (standalone mode, tests).
@@ -85,10 +75,7 @@ impl TokenSigner {
 
     /// A token for `member_id` to open a WebSocket on the message host.
     pub fn issue(&self, member_id: MemberId, display_name: &str) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let claims = MessageTokenClaims {
             sub: member_id.to_string(),
             name: display_name.to_owned(),
@@ -104,7 +91,6 @@ impl TokenSigner {
     pub fn sign(&self, claims: &MessageTokenClaims) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.key)
-            .expect("EdDSA signing of plain claims cannot fail")
+        jsonwebtoken::encode(&header, claims, &self.key).expect("EdDSA signing of plain claims cannot fail")
     }
 }

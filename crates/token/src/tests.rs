@@ -14,18 +14,13 @@ fn verifier_for(signer: &TokenSigner) -> TokenVerifier {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 #[test]
 fn issued_token_verifies_and_carries_the_member() {
     let signer = TokenSigner::generate(Duration::from_secs(60));
-    let claims = verifier_for(&signer)
-        .verify(&signer.issue(42, "Alice"))
-        .unwrap();
+    let claims = verifier_for(&signer).verify(&signer.issue(42, "Alice")).unwrap();
     assert_eq!(claims.member_id(), Some(42));
     assert_eq!(claims.name, "Alice");
 }
@@ -70,9 +65,6 @@ fn refuses_expired_forged_wrong_audience_and_alg_none() {
     let forged_none = format!("{none_header}.{}.", good.split('.').nth(1).unwrap());
     assert!(verifier.verify(&forged_none).is_err());
 
-    assert_eq!(
-        verifier.verify(&impostor.issue(1, "x")),
-        Err(TokenError::UnknownKey)
-    );
+    assert_eq!(verifier.verify(&impostor.issue(1, "x")), Err(TokenError::UnknownKey));
     assert_eq!(verifier.verify("not-a-token"), Err(TokenError::Malformed));
 }

@@ -50,10 +50,7 @@ impl TokenVerifier {
 
     /// Whether a key with this id is known.
     pub fn knows(&self, kid: &str) -> bool {
-        self.keys
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(kid)
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).contains_key(kid)
     }
 
     /// The `kid` in a token's header, without verifying anything.
@@ -72,11 +69,11 @@ impl TokenVerifier {
         validation.set_issuer(&[TOKEN_ISSUER]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
         validation.leeway = 5;
-        jsonwebtoken::decode::<MessageTokenClaims>(token, key, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
+        jsonwebtoken::decode::<MessageTokenClaims>(token, key, &validation).map(|data| data.claims).map_err(
+            |e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            },
+        )
     }
 }

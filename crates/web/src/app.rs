@@ -39,9 +39,7 @@ pub struct Application {
 /// The origin (`scheme://host:port`) of a URL, for the Content-Security-Policy.
 fn origin_of(url: &str) -> &str {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..]
-        .find('/')
-        .map_or(url, |i| &url[..after_scheme + i])
+    url[after_scheme..].find('/').map_or(url, |i| &url[..after_scheme + i])
 }
 
 impl Application {
@@ -65,13 +63,12 @@ impl Application {
             message_public_url: settings.message_public_url,
         });
         let server = HttpServer::new(move || {
-            let sessions =
-                SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
-                    .cookie_name("natter_session".to_owned())
-                    .cookie_secure(cookie_secure)
-                    .cookie_http_only(true)
-                    .cookie_same_site(SameSite::Lax)
-                    .build();
+            let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                .cookie_name("natter_session".to_owned())
+                .cookie_secure(cookie_secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .build();
             App::new()
                 .app_data(state.clone())
                 .app_data(token.clone())
@@ -82,10 +79,7 @@ impl Application {
                 .service(
                     web::scope("/internal")
                         .wrap(from_fn(require_internal_token))
-                        .route(
-                            "/rooms/{room}/members/{member}",
-                            web::get().to(routes::room_access),
-                        ),
+                        .route("/rooms/{room}/members/{member}", web::get().to(routes::room_access)),
                 )
                 .service(
                     web::scope("")
@@ -130,13 +124,7 @@ impl Application {
 mod tests {
     #[test]
     fn origin_of_strips_the_path() {
-        assert_eq!(
-            super::origin_of("ws://127.0.0.1:8081"),
-            "ws://127.0.0.1:8081"
-        );
-        assert_eq!(
-            super::origin_of("wss://chat.example.com/socket"),
-            "wss://chat.example.com"
-        );
+        assert_eq!(super::origin_of("ws://127.0.0.1:8081"), "ws://127.0.0.1:8081");
+        assert_eq!(super::origin_of("wss://chat.example.com/socket"), "wss://chat.example.com");
     }
 }

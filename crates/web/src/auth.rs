@@ -32,16 +32,11 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Checks `password` against `hash` (or against the dummy hash when there is no account).
-pub(crate) async fn verify_password(
-    password: String,
-    hash: Option<String>,
-) -> Result<bool, PageError> {
+pub(crate) async fn verify_password(password: String, hash: Option<String>) -> Result<bool, PageError> {
     tokio::task::spawn_blocking(move || {
         let exists = hash.is_some();
         let hash = hash.as_deref().unwrap_or(DUMMY_HASH.as_str());
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), hash)
-            .is_ok();
+        let ok = Argon2::default().verify_password(password.as_bytes(), hash).is_ok();
         ok && exists
     })
     .await
@@ -51,9 +46,7 @@ pub(crate) async fn verify_password(
 /// Logs the member in: a fresh session id (no fixation) holding the member id.
 pub(crate) fn start_session(session: &Session, member_id: i64) -> Result<(), PageError> {
     session.renew();
-    session
-        .insert(SESSION_MEMBER, member_id)
-        .map_err(PageError::internal)
+    session.insert(SESSION_MEMBER, member_id).map_err(PageError::internal)
 }
 
 /// The logged-in member, if any.

@@ -14,25 +14,17 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     let settings = WebSettings::from_env(env)?;
     let database_url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
     if env.parse_or("NATTER_MIGRATE_ON_START", true)? {
-        PgDirectory::migrate(&database_url)
-            .await
-            .context("migrating NATTER_DATABASE_URL")?;
+        PgDirectory::migrate(&database_url).await.context("migrating NATTER_DATABASE_URL")?;
     }
-    let directory = PgDirectory::connect(
-        &database_url,
-        env.parse_or("NATTER_DATABASE_POOL_SIZE", 8usize)?,
-    )
-    .context("NATTER_DATABASE_URL")?;
+    let directory = PgDirectory::connect(&database_url, env.parse_or("NATTER_DATABASE_POOL_SIZE", 8usize)?)
+        .context("NATTER_DATABASE_URL")?;
     let history = MongoHistory::connect(
         &env.required("NATTER_MONGODB_URL", "e.g. mongodb://mongo:27017")?,
         &env.or("NATTER_MONGODB_DATABASE", "natter"),
     )
     .await
     .context("NATTER_MONGODB_URL")?;
-    let stores = Stores {
-        directory: Arc::new(directory),
-        history: Arc::new(history),
-    };
+    let stores = Stores { directory: Arc::new(directory), history: Arc::new(history) };
     let bind = settings.bind.clone();
     let app = Application::build(settings, stores).with_context(|| format!("binding {bind}"))?;
     tracing::info!(port = app.port(), "web listening");

@@ -83,10 +83,7 @@ impl PageError {
     }
     pub(crate) fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::Status(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong on our side.".into(),
-        )
+        Self::Status(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.".into())
     }
 }
 
@@ -109,19 +106,12 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            PageError::LoginRequired => HttpResponse::SeeOther()
-                .insert_header(("Location", "/"))
-                .finish(),
+            PageError::LoginRequired => HttpResponse::SeeOther().insert_header(("Location", "/")).finish(),
             PageError::Status(status, detail) => {
-                let body = ErrorPage {
-                    status: status.as_u16(),
-                    detail,
-                }
-                .render()
-                .unwrap_or_else(|_| "error".to_owned());
-                HttpResponse::build(*status)
-                    .content_type("text/html; charset=utf-8")
-                    .body(body)
+                let body = ErrorPage { status: status.as_u16(), detail }
+                    .render()
+                    .unwrap_or_else(|_| "error".to_owned());
+                HttpResponse::build(*status).content_type("text/html; charset=utf-8").body(body)
             }
         }
     }
@@ -129,7 +119,5 @@ impl ResponseError for PageError {
 
 /// A 303 redirect after a successful form post.
 pub(crate) fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header(("Location", location))
-        .finish()
+    HttpResponse::SeeOther().insert_header(("Location", location)).finish()
 }

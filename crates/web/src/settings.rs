@@ -64,10 +64,8 @@ impl WebSettings {
                 "base64 of 64 random bytes (openssl rand -base64 64)",
             )?),
             signer: TokenSigner::from_seed(&seed, ttl),
-            internal_token: env.secret(
-                "NATTER_INTERNAL_TOKEN",
-                "a long random shared secret of the services",
-            )?,
+            internal_token: env
+                .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
         })
     }
 

@@ -58,10 +58,7 @@ pub(crate) async fn run(
         name,
         id,
         session,
-        outbox: Outbox {
-            frames: frames_tx,
-            overflowed: overflowed.clone(),
-        },
+        outbox: Outbox { frames: frames_tx, overflowed: overflowed.clone() },
         subscriptions: HashSet::new(),
         publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
         shared,
@@ -148,26 +145,17 @@ impl Connection {
                 self.shared.hub.leave(room, self.id);
                 self.reply(&ServerFrame::Unsubscribed { id, room }).await
             }
-            ClientFrame::Publish {
-                id,
-                room,
-                text,
-                client_msg_id,
-            } => self.publish(id, room, text, client_msg_id).await,
+            ClientFrame::Publish { id, room, text, client_msg_id } => {
+                self.publish(id, room, text, client_msg_id).await
+            }
         }
     }
 
     async fn subscribe(&mut self, id: String, room: RoomId) -> Result<(), Gone> {
-        let error = |code, detail: String| ServerFrame::Error {
-            id: Some(id.clone()),
-            code,
-            detail,
-        };
+        let error = |code, detail: String| ServerFrame::Error { id: Some(id.clone()), code, detail };
         if !self.subscriptions.contains(&room) && self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
-            let frame = error(
-                ErrorCode::InvalidRequest,
-                format!("at most {MAX_SUBSCRIPTIONS} rooms per connection"),
-            );
+            let frame =
+                error(ErrorCode::InvalidRequest, format!("at most {MAX_SUBSCRIPTIONS} rooms per connection"));
             return self.reply(&frame).await;
         }
         match self.shared.access.role(room, self.member).await {
@@ -177,11 +165,7 @@ impl Connection {
                 self.reply(&ServerFrame::Subscribed { id, room }).await
             }
             Ok(None) => {
-                self.reply(&error(
-                    ErrorCode::Forbidden,
-                    format!("you are not a member of room {room}"),
-                ))
-                .await
+                self.reply(&error(ErrorCode::Forbidden, format!("you are not a member of room {room}"))).await
             }
             Err(e) => {
                 tracing::warn!(error = %e, room.id = room, "room access check failed");
@@ -216,41 +200,30 @@ impl Connection {
             sender_name: self.name.clone(),
             text,
             client_msg_id,
-            sent_at_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis() as i64,
+            sent_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64,
         };
         // Waiting here when too many publishes are in flight stops reading from this client.
-        let permit = Arc::clone(&self.publishing)
-            .acquire_owned()
-            .await
-            .expect("semaphore never closes");
+        let permit = Arc::clone(&self.publishing).acquire_owned().await.expect("semaphore never closes");
         let shared = Arc::clone(&self.shared);
         let frames = self.outbox.frames.clone();
         tokio::spawn(async move {
             let topic = Topic::CommunityMessages.name(&shared.settings.topic_prefix);
             let payload = serde_json::to_vec(&posted).expect("events serialise");
             let answer = match shared.bus.publish(&topic, &room_key(room), payload).await {
-                Ok(stored) => ServerFrame::Ack {
-                    id,
-                    room,
-                    message_id: posted.message_id,
-                    position: stored.offset,
-                },
+                Ok(stored) => {
+                    ServerFrame::Ack { id, room, message_id: posted.message_id, position: stored.offset }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, room.id = room, "publish failed");
                     ServerFrame::Error {
                         id: Some(id),
                         code: ErrorCode::Unavailable,
-                        detail:
-                            "the message could not be stored; retry with the same client_msg_id"
-                                .to_owned(),
+                        detail: "the message could not be stored; retry with the same client_msg_id"
+                            .to_owned(),
                     }
                 }
             };
-            let answer =
-                ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
+            let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
             // The connection may be gone by now; then nobody needs the answer.
             let _ = frames.send(answer).await;
             drop(permit);

@@ -35,31 +35,16 @@ pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameErr
             detail: format!("id must be 1 to {MAX_ID_LEN} bytes"),
         });
     }
-    if let ClientFrame::Publish {
-        id,
-        text,
-        client_msg_id,
-        ..
-    } = &frame
-    {
+    if let ClientFrame::Publish { id, text, client_msg_id, .. } = &frame {
         if text.trim().is_empty() {
             return Err(invalid(id, "text is empty".to_owned()));
         }
         let chars = text.chars().count();
         if chars > MAX_TEXT_CHARS {
-            return Err(invalid(
-                id,
-                format!("text is {chars} characters; the limit is {MAX_TEXT_CHARS}"),
-            ));
+            return Err(invalid(id, format!("text is {chars} characters; the limit is {MAX_TEXT_CHARS}")));
         }
-        if client_msg_id
-            .as_ref()
-            .is_some_and(|c| c.is_empty() || c.len() > MAX_ID_LEN)
-        {
-            return Err(invalid(
-                id,
-                format!("client_msg_id must be 1 to {MAX_ID_LEN} bytes"),
-            ));
+        if client_msg_id.as_ref().is_some_and(|c| c.is_empty() || c.len() > MAX_ID_LEN) {
+            return Err(invalid(id, format!("client_msg_id must be 1 to {MAX_ID_LEN} bytes")));
         }
     }
     Ok(frame)
@@ -74,24 +59,15 @@ mod tests {
         let code = |t: &str| read(t, 1000).unwrap_err().code;
         assert_eq!(code("not json"), ErrorCode::MalformedFrame);
         assert_eq!(code("[1,2]"), ErrorCode::MalformedFrame);
-        assert_eq!(
-            code(r#"{"type":"dance","id":"7"}"#),
-            ErrorCode::UnknownFrameType
-        );
+        assert_eq!(code(r#"{"type":"dance","id":"7"}"#), ErrorCode::UnknownFrameType);
         assert_eq!(code(r#"{"id":"7"}"#), ErrorCode::UnknownFrameType);
-        assert_eq!(
-            code(r#"{"type":"subscribe","id":"7","room":"x"}"#),
-            ErrorCode::InvalidRequest
-        );
+        assert_eq!(code(r#"{"type":"subscribe","id":"7","room":"x"}"#), ErrorCode::InvalidRequest);
         assert_eq!(
             code(&format!(r#"{{"type":"ping","id":"{}"}}"#, "x".repeat(2000))),
             ErrorCode::FrameTooLarge
         );
         let empty = read(r#"{"type":"publish","id":"9","room":1,"text":"  "}"#, 1000).unwrap_err();
-        assert_eq!(
-            (empty.code, empty.id.as_deref()),
-            (ErrorCode::InvalidRequest, Some("9"))
-        );
+        assert_eq!((empty.code, empty.id.as_deref()), (ErrorCode::InvalidRequest, Some("9")));
         let unknown = read(r#"{"type":"dance","id":"7"}"#, 1000).unwrap_err();
         assert_eq!(unknown.id.as_deref(), Some("7"));
     }
@@ -102,9 +78,6 @@ mod tests {
         let frame = format!(r#"{{"type":"publish","id":"1","room":1,"text":"{text}"}}"#);
         assert!(read(&frame, 100_000).is_ok());
         let frame = format!(r#"{{"type":"publish","id":"1","room":1,"text":"{text}é"}}"#);
-        assert_eq!(
-            read(&frame, 100_000).unwrap_err().code,
-            ErrorCode::InvalidRequest
-        );
+        assert_eq!(read(&frame, 100_000).unwrap_err().code, ErrorCode::InvalidRequest);
     }
 }

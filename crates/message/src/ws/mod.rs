@@ -27,11 +27,7 @@ fn token_from(req: &HttpRequest) -> Option<String> {
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .find_map(|p| {
-            p.trim()
-                .strip_prefix(WS_TOKEN_SUBPROTOCOL_PREFIX)
-                .map(str::to_owned)
-        });
+        .find_map(|p| p.trim().strip_prefix(WS_TOKEN_SUBPROTOCOL_PREFIX).map(str::to_owned));
     from_protocols.or_else(|| {
         req.headers()
             .get(header::AUTHORIZATION)
@@ -44,11 +40,7 @@ fn token_from(req: &HttpRequest) -> Option<String> {
 /// Browsers always send `Origin`; a page on an origin we do not serve must not use a member's token.
 /// Clients that are not browsers send none and are judged by their token alone.
 fn check_origin(req: &HttpRequest, allowed: &[String]) -> Result<(), ApiError> {
-    match req
-        .headers()
-        .get(header::ORIGIN)
-        .map(|o| o.to_str().unwrap_or(""))
-    {
+    match req.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or("")) {
         None => Ok(()),
         Some(origin) if allowed.iter().any(|a| a == origin) => Ok(()),
         Some(_) => Err(ApiError::forbidden("this origin may not open connections")),
@@ -62,25 +54,14 @@ pub(crate) async fn connect(
 ) -> Result<HttpResponse, actix_web::Error> {
     check_origin(&req, &shared.settings.allowed_origins)?;
     let token = token_from(&req).ok_or_else(|| {
-        ApiError::unauthorized("no token: offer subprotocol natter.token.<token> or send Authorization: Bearer <token>")
+        ApiError::unauthorized(
+            "no token: offer subprotocol natter.token.<token> or send Authorization: Bearer <token>",
+        )
     })?;
-    let claims = shared
-        .keys
-        .verify(&token)
-        .await
-        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
-    let member = claims
-        .member_id()
-        .ok_or_else(|| ApiError::unauthorized("the token names no member"))?;
-    let (response, session, stream) =
-        actix_ws::handle_with_protocols(&req, body, &[WS_SUBPROTOCOL])?;
+    let claims = shared.keys.verify(&token).await.map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    let member = claims.member_id().ok_or_else(|| ApiError::unauthorized("the token names no member"))?;
+    let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[WS_SUBPROTOCOL])?;
     let shared = Arc::clone(shared.get_ref());
-    actix_web::rt::spawn(connection::run(
-        shared,
-        member,
-        claims.name,
-        session,
-        stream,
-    ));
+    actix_web::rt::spawn(connection::run(shared, member, claims.name, session, stream));
     Ok(response)
 }

@@ -27,38 +27,23 @@ fn refused(result: Connect) -> StatusCode {
 pub async fn run(stack: Stack) {
     let suffix = natter_test_support::unique_suffix();
     let alice = Browser::new(&stack.web_url);
-    alice
-        .sign_up(&format!("alice_{suffix}"), "correct horse battery")
-        .await;
+    alice.sign_up(&format!("alice_{suffix}"), "correct horse battery").await;
     let room = alice.create_room("bad input").await;
     let bob = Browser::new(&stack.web_url);
-    bob.sign_up(&format!("bob_{suffix}"), "correct horse battery")
-        .await;
+    bob.sign_up(&format!("bob_{suffix}"), "correct horse battery").await;
     let bobs_room = bob.create_room("bob's").await;
     let message_url = &stack.message_urls[0];
     let token = alice.ws_token().await;
 
     // Tokens: missing, garbage, forged signature, expired, wrong audience; wrong origin.
-    assert_eq!(
-        refused(connect(message_url, None, Some(&stack.web_url)).await),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        refused(connect(message_url, Some("garbage"), None).await),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(refused(connect(message_url, None, Some(&stack.web_url)).await), StatusCode::UNAUTHORIZED);
+    assert_eq!(refused(connect(message_url, Some("garbage"), None).await), StatusCode::UNAUTHORIZED);
     let mut forged = token.clone();
     forged.truncate(forged.len() - 4);
     forged.push_str("AAAA");
-    assert_eq!(
-        refused(connect(message_url, Some(&forged), None).await),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(refused(connect(message_url, Some(&forged), None).await), StatusCode::UNAUTHORIZED);
     let signer = TokenSigner::from_seed(&TEST_SIGNING_SEED, Duration::from_secs(60));
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let claims = |aud: &str, exp: u64| MessageTokenClaims {
         sub: "1".into(),
         name: "x".into(),
@@ -68,20 +53,11 @@ pub async fn run(stack: Stack) {
         exp,
     };
     let expired = signer.sign(&claims(MESSAGE_TOKEN_AUDIENCE, now - 300));
-    assert_eq!(
-        refused(connect(message_url, Some(&expired), None).await),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(refused(connect(message_url, Some(&expired), None).await), StatusCode::UNAUTHORIZED);
     let wrong_audience = signer.sign(&claims("elsewhere", now + 300));
-    assert_eq!(
-        refused(connect(message_url, Some(&wrong_audience), None).await),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(refused(connect(message_url, Some(&wrong_audience), None).await), StatusCode::UNAUTHORIZED);
     let stranger = TokenSigner::generate(Duration::from_secs(60)).issue(1, "x");
-    assert_eq!(
-        refused(connect(message_url, Some(&stranger), None).await),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(refused(connect(message_url, Some(&stranger), None).await), StatusCode::UNAUTHORIZED);
     assert_eq!(
         refused(connect(message_url, Some(&token), Some("http://evil.example")).await),
         StatusCode::FORBIDDEN
@@ -90,66 +66,29 @@ pub async fn run(stack: Stack) {
     // Bad frames: each answered with its error, the connection stays usable.
     let mut ws = open(message_url, &token, &stack.web_url).await;
     ws.send_text("this is not json").await;
-    assert_eq!(
-        error_code(&ws.recv().await),
-        (None, ErrorCode::MalformedFrame)
-    );
+    assert_eq!(error_code(&ws.recv().await), (None, ErrorCode::MalformedFrame));
     ws.send_text(r#"{"type":"dance","id":"d1"}"#).await;
-    assert_eq!(
-        error_code(&ws.recv().await),
-        (Some("d1".into()), ErrorCode::UnknownFrameType)
-    );
-    ws.send_text(r#"{"type":"subscribe","id":"s1","room":"lobby"}"#)
-        .await;
-    assert_eq!(
-        error_code(&ws.recv().await),
-        (Some("s1".into()), ErrorCode::InvalidRequest)
-    );
-    let huge = format!(
-        r#"{{"type":"publish","id":"h1","room":{room},"text":"{}"}}"#,
-        "x".repeat(40_000)
-    );
+    assert_eq!(error_code(&ws.recv().await), (Some("d1".into()), ErrorCode::UnknownFrameType));
+    ws.send_text(r#"{"type":"subscribe","id":"s1","room":"lobby"}"#).await;
+    assert_eq!(error_code(&ws.recv().await), (Some("s1".into()), ErrorCode::InvalidRequest));
+    let huge = format!(r#"{{"type":"publish","id":"h1","room":{room},"text":"{}"}}"#, "x".repeat(40_000));
     ws.send_text(&huge).await;
     let frame = ws.recv().await;
     assert_eq!(error_code(&frame).1, ErrorCode::FrameTooLarge);
-    let ServerFrame::Error { detail, .. } = frame else {
-        unreachable!()
-    };
-    assert!(
-        detail.contains("16384"),
-        "the error names the limit: {detail}"
-    );
-    ws.send_json(serde_json::json!({"type":"publish","id":"p1","room":room,"text":"early"}))
-        .await;
-    assert_eq!(
-        error_code(&ws.recv().await),
-        (Some("p1".into()), ErrorCode::NotSubscribed)
-    );
-    ws.send_json(serde_json::json!({"type":"subscribe","id":"s2","room":bobs_room}))
-        .await;
-    assert_eq!(
-        error_code(&ws.recv().await),
-        (Some("s2".into()), ErrorCode::Forbidden)
-    );
-    ws.send_json(serde_json::json!({"type":"subscribe","id":"s3","room":999_999_999}))
-        .await;
-    assert_eq!(
-        error_code(&ws.recv().await),
-        (Some("s3".into()), ErrorCode::Forbidden)
-    );
+    let ServerFrame::Error { detail, .. } = frame else { unreachable!() };
+    assert!(detail.contains("16384"), "the error names the limit: {detail}");
+    ws.send_json(serde_json::json!({"type":"publish","id":"p1","room":room,"text":"early"})).await;
+    assert_eq!(error_code(&ws.recv().await), (Some("p1".into()), ErrorCode::NotSubscribed));
+    ws.send_json(serde_json::json!({"type":"subscribe","id":"s2","room":bobs_room})).await;
+    assert_eq!(error_code(&ws.recv().await), (Some("s2".into()), ErrorCode::Forbidden));
+    ws.send_json(serde_json::json!({"type":"subscribe","id":"s3","room":999_999_999})).await;
+    assert_eq!(error_code(&ws.recv().await), (Some("s3".into()), ErrorCode::Forbidden));
 
     // Still open and working: ping, subscribe, publish, receive.
-    ws.send_json(serde_json::json!({"type":"ping","id":"k1"}))
-        .await;
+    ws.send_json(serde_json::json!({"type":"ping","id":"k1"})).await;
     assert_eq!(ws.recv().await, ServerFrame::Pong { id: "k1".into() });
-    assert!(matches!(
-        ws.subscribe(room).await,
-        ServerFrame::Subscribed { .. }
-    ));
-    assert!(matches!(
-        ws.publish(room, "still here").await,
-        ServerFrame::Ack { .. }
-    ));
+    assert!(matches!(ws.subscribe(room).await, ServerFrame::Subscribed { .. }));
+    assert!(matches!(ws.publish(room, "still here").await, ServerFrame::Ack { .. }));
     ws.expect_message(room, "still here").await;
     let empty = ws.publish(room, "   ").await;
     assert_eq!(error_code(&empty).1, ErrorCode::InvalidRequest);

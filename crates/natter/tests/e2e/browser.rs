@@ -20,30 +20,22 @@ struct Chromedriver {
 }
 
 async fn chromedriver() -> Chromedriver {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(
-        std::env::var("NATTER_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
-    )
-    .arg(format!("--port={port}"))
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .kill_on_drop(true)
-    .spawn()
-    .expect("chromedriver is installed (scripts/services installs chromium-driver)");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child =
+        Command::new(std::env::var("NATTER_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver is installed (scripts/services installs chromium-driver)");
     natter_test_support::require_listening(
         "chromedriver",
         &format!("127.0.0.1:{port}"),
         Duration::from_secs(10),
     )
     .await;
-    Chromedriver {
-        url: format!("http://127.0.0.1:{port}"),
-        _child: child,
-    }
+    Chromedriver { url: format!("http://127.0.0.1:{port}"), _child: child }
 }
 
 async fn browser(driver: &Chromedriver) -> Client {
@@ -76,24 +68,13 @@ async fn fill(client: &Client, css: &str, text: &str) {
 }
 
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
 }
 
 async fn sign_up(client: &Client, web_url: &str, name: &str) {
     client.goto(web_url).await.unwrap();
     fill(client, "form[action='/signup'] input[name=username]", name).await;
-    fill(
-        client,
-        "form[action='/signup'] input[name=password]",
-        "correct horse battery",
-    )
-    .await;
+    fill(client, "form[action='/signup'] input[name=password]", "correct horse battery").await;
     click(client, "form[action='/signup'] button").await;
     wait_for_path(client, "/rooms").await;
 }
@@ -105,10 +86,7 @@ async fn wait_for_path(client: &Client, path: &str) {
         if url.path() == path {
             return;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still at {url}, expected {path}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "still at {url}, expected {path}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -142,12 +120,7 @@ pub async fn run(stack: Stack) {
     let suffix = natter_test_support::unique_suffix();
 
     sign_up(&alice, &stack.web_url, &format!("alice_{suffix}")).await;
-    fill(
-        &alice,
-        "form[action='/rooms'] input[name=name]",
-        "browser room",
-    )
-    .await;
+    fill(&alice, "form[action='/rooms'] input[name=name]", "browser room").await;
     click(&alice, "form[action='/rooms'] button").await;
     let deadline = tokio::time::Instant::now() + WAIT;
     let room_path = loop {
@@ -168,10 +141,7 @@ pub async fn run(stack: Stack) {
     wait_for_text(&bob, "#status", |t| t == "live").await;
 
     say(&alice, "hello from alice's browser").await;
-    wait_for_text(&bob, "#messages", |t| {
-        t.contains("hello from alice's browser")
-    })
-    .await;
+    wait_for_text(&bob, "#messages", |t| t.contains("hello from alice's browser")).await;
     let markup = "<b>bold?</b><img src=x onerror=\"window.pwned=1\">";
     say(&bob, markup).await;
     wait_for_text(&alice, "#messages", |t| t.contains(markup)).await;
@@ -179,21 +149,11 @@ pub async fn run(stack: Stack) {
         .execute("return [window.pwned === undefined, document.querySelectorAll('#messages b, #messages img').length]", vec![])
         .await
         .unwrap();
-    assert_eq!(
-        injected,
-        serde_json::json!([true, 0]),
-        "message markup must stay text"
-    );
+    assert_eq!(injected, serde_json::json!([true, 0]), "message markup must stay text");
 
     // The history page, rendered by web, has both.
-    alice
-        .goto(&format!("{}{room_path}/history", stack.web_url))
-        .await
-        .unwrap();
-    let history = wait_for_text(&alice, ".history", |t| {
-        t.contains("hello from alice's browser")
-    })
-    .await;
+    alice.goto(&format!("{}{room_path}/history", stack.web_url)).await.unwrap();
+    let history = wait_for_text(&alice, ".history", |t| t.contains("hello from alice's browser")).await;
     assert!(history.contains(markup), "{history}");
 
     alice.close().await.unwrap();

@@ -1,5 +1,6 @@
 //! What a person's browser does, over HTTP and WebSocket.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -22,61 +23,34 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(web_url: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            web_url: web_url.to_owned(),
-            http,
-        }
+        let http = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
+        Self { web_url: web_url.to_owned(), http }
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.web_url))
-            .form(form)
-            .send()
-            .await
-            .unwrap()
+        self.http.post(format!("{}{path}", self.web_url)).form(form).send().await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.web_url))
-            .send()
-            .await
-            .unwrap()
+        self.http.get(format!("{}{path}", self.web_url)).send().await.unwrap()
     }
 
     /// Signs up with the form and expects to land on the room list.
     pub async fn sign_up(&self, username: &str, password: &str) {
-        let response = self
-            .post_form("/signup", &[("username", username), ("password", password)])
-            .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "sign-up of {username}"
-        );
+        let response = self.post_form("/signup", &[("username", username), ("password", password)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-up of {username}");
         assert_eq!(location(&response), "/rooms");
     }
 
     pub async fn log_in(&self, username: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", &[("username", username), ("password", password)])
-            .await
+        self.post_form("/login", &[("username", username), ("password", password)]).await
     }
 
     /// Creates a community room with the form; returns its id.
     pub async fn create_room(&self, name: &str) -> i64 {
         let response = self.post_form("/rooms", &[("name", name)]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        location(&response)
-            .strip_prefix("/rooms/")
-            .unwrap()
-            .parse()
-            .unwrap()
+        location(&response).strip_prefix("/rooms/").unwrap().parse().unwrap()
     }
 
     pub async fn join_room(&self, room: i64) {
@@ -100,17 +74,15 @@ impl Browser {
 }
 
 pub fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
+    response.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 /// A WebSocket to a message pod.
 pub struct Ws {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
+    /// Frames read while waiting for another one, in arrival order; nothing the server sends is lost.
+    backlog: VecDeque<ServerFrame>,
 }
 
 /// How a connection attempt was answered.
@@ -125,10 +97,7 @@ pub async fn connect(message_url: &str, token: Option<&str>, origin: Option<&str
     let headers = request.headers_mut();
     if let Some(token) = token {
         let protocols = format!("natter.v1, natter.token.{token}");
-        headers.insert(
-            "Sec-WebSocket-Protocol",
-            HeaderValue::from_str(&protocols).unwrap(),
-        );
+        headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_str(&protocols).unwrap());
     }
     if let Some(origin) = origin {
         headers.insert("Origin", HeaderValue::from_str(origin).unwrap());
@@ -136,11 +105,8 @@ pub async fn connect(message_url: &str, token: Option<&str>, origin: Option<&str
     let connected = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request)).await;
     match connected.expect("the WebSocket handshake finishes in time") {
         Ok((socket, response)) => {
-            assert_eq!(
-                response.headers().get("sec-websocket-protocol").unwrap(),
-                "natter.v1"
-            );
-            Connect::Open(Box::new(Ws { socket, next_id: 0 }))
+            assert_eq!(response.headers().get("sec-websocket-protocol").unwrap(), "natter.v1");
+            Connect::Open(Box::new(Ws { socket, next_id: 0, backlog: VecDeque::new() }))
         }
         Err(tungstenite::Error::Http(response)) => {
             Connect::Refused(StatusCode::from_u16(response.status().as_u16()).unwrap())
@@ -173,38 +139,47 @@ impl Ws {
         self.send_text(&value.to_string()).await;
     }
 
-    /// The next frame from the server (pings are answered by the library).
+    /// The next frame from the server, backlog first (pings are answered by the library); fails after
+    /// [`WAIT`].
     pub async fn recv(&mut self) -> ServerFrame {
+        if let Some(frame) = self.backlog.pop_front() {
+            return frame;
+        }
+        tokio::time::timeout(WAIT, self.read_frame()).await.expect("a frame in time")
+    }
+
+    async fn read_frame(&mut self) -> ServerFrame {
         loop {
-            let message = tokio::time::timeout(WAIT, self.socket.next())
-                .await
-                .expect("a frame in time")
-                .expect("connection open")
-                .expect("frame");
-            match message {
-                Message::Text(text) => {
-                    return serde_json::from_str(&text).expect("server frames parse");
-                }
+            match self.socket.next().await.expect("connection open").expect("frame") {
+                Message::Text(text) => return serde_json::from_str(&text).expect("server frames parse"),
                 Message::Close(close) => panic!("connection closed: {close:?}"),
                 _ => continue,
             }
         }
     }
 
-    /// Frames until `pick` returns something; other frames are skipped.
+    /// The first frame, backlog included, for which `pick` returns something; the frames passed over
+    /// stay in the backlog. Fails after [`WAIT`].
     pub async fn recv_until<T>(&mut self, mut pick: impl FnMut(&ServerFrame) -> Option<T>) -> T {
+        if let Some(found) = self.backlog.iter().position(|f| pick(f).is_some()) {
+            let frame = self.backlog.remove(found).expect("index from position");
+            return pick(&frame).expect("picked before");
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let frame = self.recv().await;
+            let frame = tokio::time::timeout_at(deadline, self.read_frame())
+                .await
+                .expect("the awaited frame in time");
             if let Some(found) = pick(&frame) {
                 return found;
             }
+            self.backlog.push_back(frame);
         }
     }
 
     pub async fn subscribe(&mut self, room: i64) -> ServerFrame {
         let id = self.next_id();
-        self.send_json(serde_json::json!({"type": "subscribe", "id": id, "room": room}))
-            .await;
+        self.send_json(serde_json::json!({"type": "subscribe", "id": id, "room": room})).await;
         self.recv_until(|f| answer_to(f, &id)).await
     }
 
@@ -220,11 +195,7 @@ impl Ws {
     }
 
     /// The next chat message of `room` with this text.
-    pub async fn expect_message(
-        &mut self,
-        room: i64,
-        text: &str,
-    ) -> natter_proto::events::StoredMessage {
+    pub async fn expect_message(&mut self, room: i64, text: &str) -> natter_proto::events::StoredMessage {
         self.recv_until(|f| match f {
             ServerFrame::Message { message }
                 if message.posted.room_id == room && message.posted.text == text =>
@@ -239,9 +210,7 @@ impl Ws {
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;
         // Drain until the server's close arrives.
-        while let Ok(Some(Ok(_))) =
-            tokio::time::timeout(Duration::from_secs(2), self.socket.next()).await
-        {}
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(2), self.socket.next()).await {}
     }
 }
 

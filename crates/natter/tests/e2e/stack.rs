@@ -19,23 +19,18 @@ pub struct Stack {
     pub message_urls: [String; 2],
     pub presence_url: String,
     pub internal_token: String,
+    /// The Kafka brokers and topic prefix of a distributed stack; `None` in standalone mode.
+    pub kafka: Option<(String, String)>,
     children: Vec<Child>,
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn natter() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_natter"));
-    command
-        .kill_on_drop(true)
-        .stdin(Stdio::null())
-        .env("RUST_LOG", "warn,natter=info");
+    command.kill_on_drop(true).stdin(Stdio::null()).env("RUST_LOG", "warn,natter=info");
     command
 }
 
@@ -63,10 +58,7 @@ impl Stack {
         let redis = natter_test_support::redis_url();
         for (what, addr) in [
             ("Kafka-protocol broker", brokers.clone()),
-            (
-                "MongoDB-protocol server",
-                natter_test_support::host_port(&mongo),
-            ),
+            ("MongoDB-protocol server", natter_test_support::host_port(&mongo)),
             ("Redis", natter_test_support::host_port(&redis)),
         ] {
             natter_test_support::require_listening(what, &addr, Duration::from_secs(5)).await;
@@ -90,16 +82,10 @@ impl Stack {
             .envs(common.clone())
             .env("NATTER_WEB_BIND", format!("127.0.0.1:{web_port}"))
             .env("NATTER_WEB_PUBLIC_URL", &web_url)
-            .env(
-                "NATTER_MESSAGE_PUBLIC_URL",
-                format!("ws://127.0.0.1:{}", message_ports[0]),
-            )
+            .env("NATTER_MESSAGE_PUBLIC_URL", format!("ws://127.0.0.1:{}", message_ports[0]))
             .env("NATTER_DATABASE_URL", &database_url)
             .env("NATTER_SESSION_KEY", STANDARD.encode([9u8; 64]))
-            .env(
-                "NATTER_TOKEN_SIGNING_KEY",
-                STANDARD.encode(TEST_SIGNING_SEED),
-            );
+            .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED));
         children.push(web.spawn().expect("start web"));
 
         let mut presence = natter();
@@ -135,29 +121,18 @@ impl Stack {
             wait_ready(&url.replace("ws://", "http://"), "message pod").await;
         }
         let message_urls = [message_urls[0].clone(), message_urls[1].clone()];
-        Stack {
-            web_url,
-            message_urls,
-            presence_url,
-            internal_token,
-            children,
-        }
+        let kafka = Some((brokers, format!("t{suffix}.")));
+        Stack { web_url, message_urls, presence_url, internal_token, kafka, children }
     }
 
     /// `natter standalone` on free ports.
     pub async fn standalone() -> Stack {
         natter_runtime::install_tls_provider();
-        let internal_token = format!(
-            "internal-{}-0123456789abcdef",
-            natter_test_support::unique_suffix()
-        );
+        let internal_token = format!("internal-{}-0123456789abcdef", natter_test_support::unique_suffix());
         let mut child = natter()
             .args(["standalone", "--port", "0"])
             .env("NATTER_INTERNAL_TOKEN", &internal_token)
-            .env(
-                "NATTER_TOKEN_SIGNING_KEY",
-                STANDARD.encode(TEST_SIGNING_SEED),
-            )
+            .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED))
             .stdout(Stdio::piped())
             .spawn()
             .expect("start natter standalone");
@@ -180,8 +155,7 @@ impl Stack {
                 .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
                 .to_owned()
         };
-        let (web_url, message_url, presence_url) =
-            (field("web"), field("message"), field("presence"));
+        let (web_url, message_url, presence_url) = (field("web"), field("message"), field("presence"));
         wait_ready(&web_url, "web").await;
         wait_ready(&message_url.replace("ws://", "http://"), "message").await;
         Stack {
@@ -189,6 +163,7 @@ impl Stack {
             message_urls: [message_url.clone(), message_url],
             presence_url,
             internal_token,
+            kafka: None,
             children: vec![child],
         }
     }

@@ -11,79 +11,33 @@ pub async fn run(stack: Stack) {
     let dora = Browser::new(&stack.web_url);
 
     // Sign-up rules, with messages a person can act on.
-    let short = dora
-        .post_form(
-            "/signup",
-            &[("username", "ab"), ("password", "long enough pass")],
-        )
-        .await;
+    let short = dora.post_form("/signup", &[("username", "ab"), ("password", "long enough pass")]).await;
     assert_eq!(short.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        short
-            .text()
-            .await
-            .unwrap()
-            .contains("Usernames are 3 to 32 characters long.")
-    );
-    let weak = dora
-        .post_form("/signup", &[("username", &name), ("password", "short")])
-        .await;
+    assert!(short.text().await.unwrap().contains("Usernames are 3 to 32 characters long."));
+    let weak = dora.post_form("/signup", &[("username", &name), ("password", "short")]).await;
     assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        weak.text()
-            .await
-            .unwrap()
-            .contains("Passwords are 8 to 128 characters long.")
-    );
+    assert!(weak.text().await.unwrap().contains("Passwords are 8 to 128 characters long."));
     dora.sign_up(&name, "long enough pass").await;
     let cookie_header = dora.post_form("/logout", &[]).await;
     assert_eq!(location(&cookie_header), "/");
     let taken = dora
-        .post_form(
-            "/signup",
-            &[
-                ("username", &name.to_uppercase()),
-                ("password", "long enough pass"),
-            ],
-        )
+        .post_form("/signup", &[("username", &name.to_uppercase()), ("password", "long enough pass")])
         .await;
-    assert_eq!(
-        taken.status(),
-        StatusCode::CONFLICT,
-        "usernames are unique regardless of case"
-    );
+    assert_eq!(taken.status(), StatusCode::CONFLICT, "usernames are unique regardless of case");
 
     // Wrong password and unknown user get the same answer.
     let wrong = dora.log_in(&name, "not the password").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let wrong_body = wrong.text().await.unwrap();
-    let unknown = dora
-        .log_in(&format!("nobody_{suffix}"), "not the password")
-        .await;
+    let unknown = dora.log_in(&format!("nobody_{suffix}"), "not the password").await;
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        unknown
-            .text()
-            .await
-            .unwrap()
-            .replace(&format!("nobody_{suffix}"), &name),
-        wrong_body
-    );
+    assert_eq!(unknown.text().await.unwrap().replace(&format!("nobody_{suffix}"), &name), wrong_body);
 
     // The session cookie is HttpOnly and SameSite.
     let login = dora.log_in(&name, "long enough pass").await;
     assert_eq!(login.status(), StatusCode::SEE_OTHER);
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
+    let cookie = login.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
 
     // Anonymous visitors are sent to log in; pages carry a CSP that allows only the message host.
     let anonymous = Browser::new(&stack.web_url);
@@ -93,17 +47,8 @@ pub async fn run(stack: Stack) {
         assert_eq!(location(&response), "/");
     }
     let home = anonymous.get("/").await;
-    let csp = home
-        .headers()
-        .get("content-security-policy")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        csp.contains(&format!("connect-src 'self' {}", stack.message_urls[0])),
-        "{csp}"
-    );
+    let csp = home.headers().get("content-security-policy").unwrap().to_str().unwrap().to_owned();
+    assert!(csp.contains(&format!("connect-src 'self' {}", stack.message_urls[0])), "{csp}");
     let (status, _) = dora.page("/rooms/999999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -111,24 +56,12 @@ pub async fn run(stack: Stack) {
     let internal = "/internal/rooms/1/members/1";
     assert_eq!(dora.get(internal).await.status(), StatusCode::UNAUTHORIZED);
     let http = reqwest::Client::new();
-    let with = |token: &str| {
-        http.get(format!("{}{internal}", stack.web_url))
-            .bearer_auth(token.to_owned())
-            .send()
-    };
-    assert_eq!(
-        with("wrong-token").await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        with(&stack.internal_token).await.unwrap().status(),
-        StatusCode::OK
-    );
+    let with =
+        |token: &str| http.get(format!("{}{internal}", stack.web_url)).bearer_auth(token.to_owned()).send();
+    assert_eq!(with("wrong-token").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(with(&stack.internal_token).await.unwrap().status(), StatusCode::OK);
     let presence = http
-        .get(format!(
-            "{}/internal/presence?members=1",
-            stack.presence_url
-        ))
+        .get(format!("{}/internal/presence?members=1", stack.presence_url))
         .bearer_auth("wrong-token")
         .send()
         .await
@@ -145,8 +78,5 @@ pub async fn run(stack: Stack) {
         .await
         .unwrap();
     assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
-    assert!(
-        jwks["keys"][0].get("d").is_none(),
-        "no private key material"
-    );
+    assert!(jwks["keys"][0].get("d").is_none(), "no private key material");
 }

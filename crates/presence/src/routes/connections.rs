@@ -9,9 +9,7 @@ const MAX_ID_LEN: usize = 128;
 
 fn check_connection_id(id: &str) -> Result<(), ApiError> {
     if id.is_empty() || id.len() > MAX_ID_LEN {
-        return Err(ApiError::bad_request(format!(
-            "connection id must be 1..={MAX_ID_LEN} bytes"
-        )));
+        return Err(ApiError::bad_request(format!("connection id must be 1..={MAX_ID_LEN} bytes")));
     }
     Ok(())
 }
@@ -25,15 +23,9 @@ pub(crate) async fn open_connection(
     let (member, connection) = path.into_inner();
     check_connection_id(&connection)?;
     if body.member_id != member {
-        return Err(ApiError::bad_request(
-            "member_id in the body differs from the path",
-        ));
+        return Err(ApiError::bad_request("member_id in the body differs from the path"));
     }
-    state
-        .store
-        .connection_opened(member, &connection, &body.pod_id)
-        .await
-        .map_err(ApiError::unavailable)?;
+    state.store.connection_opened(member, &connection, &body.pod_id).await.map_err(ApiError::unavailable)?;
     tracing::debug!(member.id = member, pod.id = %body.pod_id, "connection opened");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -45,11 +37,7 @@ pub(crate) async fn close_connection(
 ) -> Result<HttpResponse, ApiError> {
     let (member, connection) = path.into_inner();
     check_connection_id(&connection)?;
-    state
-        .store
-        .connection_closed(member, &connection)
-        .await
-        .map_err(ApiError::unavailable)?;
+    state.store.connection_closed(member, &connection).await.map_err(ApiError::unavailable)?;
     tracing::debug!(member.id = member, "connection closed");
     Ok(HttpResponse::NoContent().finish())
 }

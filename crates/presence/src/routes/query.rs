@@ -27,14 +27,8 @@ pub(crate) async fn presence(
         .collect::<Result<_, _>>()
         .map_err(|_| ApiError::bad_request("members must be comma-separated integers"))?;
     if members.len() > MAX_MEMBERS_PER_QUERY {
-        return Err(ApiError::bad_request(format!(
-            "at most {MAX_MEMBERS_PER_QUERY} members per query"
-        )));
+        return Err(ApiError::bad_request(format!("at most {MAX_MEMBERS_PER_QUERY} members per query")));
     }
-    let presence = state
-        .store
-        .presence(&members)
-        .await
-        .map_err(ApiError::unavailable)?;
+    let presence = state.store.presence(&members).await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().json(presence))
 }

@@ -30,18 +30,11 @@ impl PresenceStore for MemoryPresence {
         pod: &str,
     ) -> Result<(), PresenceError> {
         let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
-        members
-            .entry(member)
-            .or_default()
-            .insert(connection.to_owned(), pod.to_owned());
+        members.entry(member).or_default().insert(connection.to_owned(), pod.to_owned());
         Ok(())
     }
 
-    async fn connection_closed(
-        &self,
-        member: MemberId,
-        connection: &str,
-    ) -> Result<(), PresenceError> {
+    async fn connection_closed(&self, member: MemberId, connection: &str) -> Result<(), PresenceError> {
         let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(connections) = members.get_mut(&member) {
             connections.remove(connection);
@@ -58,11 +51,7 @@ impl PresenceStore for MemoryPresence {
             .iter()
             .map(|&member_id| {
                 let connections = members.get(&member_id).map_or(0, |c| c.len() as u32);
-                MemberPresence {
-                    member_id,
-                    online: connections > 0,
-                    connections,
-                }
+                MemberPresence { member_id, online: connections > 0, connections }
             })
             .collect())
     }

@@ -28,11 +28,7 @@ pub trait PresenceStore: Send + Sync + 'static {
         pod: &str,
     ) -> Result<(), PresenceError>;
     /// Forgets a connection. Idempotent.
-    async fn connection_closed(
-        &self,
-        member: MemberId,
-        connection: &str,
-    ) -> Result<(), PresenceError>;
+    async fn connection_closed(&self, member: MemberId, connection: &str) -> Result<(), PresenceError>;
     /// Presence of each member, in the order asked.
     async fn presence(&self, members: &[MemberId]) -> Result<Vec<MemberPresence>, PresenceError>;
     async fn ping(&self) -> Result<(), PresenceError>;

@@ -30,13 +30,8 @@ pub struct RedisPresence {
 impl RedisPresence {
     /// A pool to `url`; every key starts with `prefix`.
     pub fn connect(url: &str, prefix: &str) -> Result<Self, PresenceError> {
-        let pool = Config::from_url(url)
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(unavailable)?;
-        Ok(Self {
-            pool,
-            prefix: prefix.to_owned(),
-        })
+        let pool = Config::from_url(url).create_pool(Some(Runtime::Tokio1)).map_err(unavailable)?;
+        Ok(Self { pool, prefix: prefix.to_owned() })
     }
 
     fn member_key(&self, member: MemberId) -> String {
@@ -66,16 +61,9 @@ impl PresenceStore for RedisPresence {
         Ok(())
     }
 
-    async fn connection_closed(
-        &self,
-        member: MemberId,
-        connection: &str,
-    ) -> Result<(), PresenceError> {
+    async fn connection_closed(&self, member: MemberId, connection: &str) -> Result<(), PresenceError> {
         let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let _: () = conn
-            .hdel(self.member_key(member), connection)
-            .await
-            .map_err(unavailable)?;
+        let _: () = conn.hdel(self.member_key(member), connection).await.map_err(unavailable)?;
         Ok(())
     }
 
@@ -102,10 +90,7 @@ impl PresenceStore for RedisPresence {
 
     async fn ping(&self) -> Result<(), PresenceError> {
         let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let _: String = redis::cmd("PING")
-            .query_async(&mut *conn)
-            .await
-            .map_err(unavailable)?;
+        let _: String = redis::cmd("PING").query_async(&mut *conn).await.map_err(unavailable)?;
         Ok(())
     }
 }

@@ -30,9 +30,7 @@ pub(crate) async fn home(session: Session) -> HttpResponse {
 fn render_home(status: StatusCode, error: Option<String>, username: String) -> HttpResponse {
     use askama::Template;
     match (HomePage { error, username }).render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body),
+        Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
         Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
     }
 }
@@ -45,10 +43,7 @@ fn check_username(username: &str) -> Result<(), String> {
             USERNAME_LEN.end()
         ));
     }
-    if !username
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-    {
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
         return Err("Usernames may use letters a–z, digits and . _ - only.".to_owned());
     }
     Ok(())
@@ -74,29 +69,19 @@ pub(crate) async fn sign_up(
     let Credentials { username, password } = form.into_inner();
     let username = username.trim().to_owned();
     if let Err(problem) = check_username(&username).and_then(|()| check_password(&password)) {
-        return Ok(render_home(
-            StatusCode::BAD_REQUEST,
-            Some(problem),
-            username,
-        ));
+        return Ok(render_home(StatusCode::BAD_REQUEST, Some(problem), username));
     }
     let hash = auth::hash_password(password).await?;
-    let new = NewMember {
-        username: &username,
-        display_name: &username,
-        password_hash: &hash,
-    };
+    let new = NewMember { username: &username, display_name: &username, password_hash: &hash };
     match state.directory.create_member(new).await {
         Ok(member) => {
             tracing::info!(member.id = member.id, "member signed up");
             auth::start_session(&session, member.id)?;
             Ok(see_other("/rooms"))
         }
-        Err(DbError::Conflict) => Ok(render_home(
-            StatusCode::CONFLICT,
-            Some("That username is taken.".to_owned()),
-            username,
-        )),
+        Err(DbError::Conflict) => {
+            Ok(render_home(StatusCode::CONFLICT, Some("That username is taken.".to_owned()), username))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -110,8 +95,7 @@ pub(crate) async fn log_in(
     let Credentials { username, password } = form.into_inner();
     let member = state.directory.member_by_username(username.trim()).await?;
     // Verify even when there is no such member (against a dummy hash), so both cost the same.
-    let valid =
-        auth::verify_password(password, member.as_ref().map(|m| m.password_hash.clone())).await?;
+    let valid = auth::verify_password(password, member.as_ref().map(|m| m.password_hash.clone())).await?;
     match member {
         Some(member) if valid => {
             tracing::info!(member.id = member.id, "member logged in");

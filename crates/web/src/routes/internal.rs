@@ -12,18 +12,10 @@ pub(crate) async fn room_access(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (room_id, member_id) = path.into_inner();
-    let role = state
-        .directory
-        .role_in_room(room_id, member_id)
-        .await
-        .map_err(ApiError::unavailable)?;
+    let role = state.directory.role_in_room(room_id, member_id).await.map_err(ApiError::unavailable)?;
     let role = role.map(|role| match role {
         natter_db::Role::Owner => RoomRole::Owner,
         natter_db::Role::Member => RoomRole::Member,
     });
-    Ok(HttpResponse::Ok().json(RoomAccess {
-        room_id,
-        member_id,
-        role,
-    }))
+    Ok(HttpResponse::Ok().json(RoomAccess { room_id, member_id, role }))
 }

@@ -16,28 +16,16 @@ struct WsToken {
 
 /// `GET /ws-token`: a short-lived token for the logged-in member to open a WebSocket on the message
 /// host. Same-origin only (the session cookie is `SameSite=Lax` and the answer is JSON, not CORS-enabled).
-pub(crate) async fn ws_token(
-    state: web::Data<State>,
-    session: Session,
-) -> Result<HttpResponse, PageError> {
+pub(crate) async fn ws_token(state: web::Data<State>, session: Session) -> Result<HttpResponse, PageError> {
     let member_id = auth::require_member(&session)?;
-    let member = state
-        .directory
-        .member_by_id(member_id)
-        .await?
-        .ok_or(PageError::LoginRequired)?;
+    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
     let token = state.signer.issue(member.id, &member.display_name);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(WsToken {
-            token,
-            expires_in: state.signer.ttl().as_secs(),
-        }))
+        .json(WsToken { token, expires_in: state.signer.ttl().as_secs() }))
 }
 
 /// `GET /.well-known/jwks.json`: the public keys of message-host tokens.
 pub(crate) async fn jwks(state: web::Data<State>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "public, max-age=60"))
-        .json(state.signer.jwks())
+    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=60")).json(state.signer.jwks())
 }

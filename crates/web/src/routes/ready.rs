@@ -5,11 +5,7 @@ use crate::app::State;
 
 /// `GET /readyz`: the relational store and the history store answer.
 pub(crate) async fn readyz(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
-    state
-        .directory
-        .ping()
-        .await
-        .map_err(ApiError::unavailable)?;
+    state.directory.ping().await.map_err(ApiError::unavailable)?;
     state.history.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }

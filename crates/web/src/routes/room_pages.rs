@@ -11,36 +11,16 @@ use crate::pages::{HistoryItem, HistoryPage, PageError, RoomItem, RoomPage};
 const HISTORY_PAGE_SIZE: u32 = 100;
 
 /// The room, if the member belongs to it (404 for no room, 403 for not a member).
-async fn room_of_member(
-    state: &State,
-    room_id: i64,
-    member_id: i64,
-) -> Result<RoomItem, PageError> {
-    let room = state
-        .directory
-        .room(room_id)
-        .await?
-        .ok_or_else(|| PageError::not_found("No such room."))?;
-    if state
-        .directory
-        .role_in_room(room_id, member_id)
-        .await?
-        .is_none()
-    {
+async fn room_of_member(state: &State, room_id: i64, member_id: i64) -> Result<RoomItem, PageError> {
+    let room = state.directory.room(room_id).await?.ok_or_else(|| PageError::not_found("No such room."))?;
+    if state.directory.role_in_room(room_id, member_id).await?.is_none() {
         return Err(PageError::forbidden("You are not a member of this room."));
     }
-    Ok(RoomItem {
-        id: room.id,
-        name: room.name,
-    })
+    Ok(RoomItem { id: room.id, name: room.name })
 }
 
 async fn member_name(state: &State, member_id: i64) -> Result<String, PageError> {
-    let member = state
-        .directory
-        .member_by_id(member_id)
-        .await?
-        .ok_or(PageError::LoginRequired)?;
+    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
     Ok(member.display_name)
 }
 
@@ -67,11 +47,8 @@ pub(crate) async fn history_page(
 ) -> Result<HistoryPage, PageError> {
     let member_id = auth::require_member(&session)?;
     let room = room_of_member(&state, path.into_inner(), member_id).await?;
-    let stored = state
-        .history
-        .recent(room.id, None, HISTORY_PAGE_SIZE)
-        .await
-        .map_err(PageError::unavailable)?;
+    let stored =
+        state.history.recent(room.id, None, HISTORY_PAGE_SIZE).await.map_err(PageError::unavailable)?;
     let messages = stored
         .into_iter()
         .map(|m| HistoryItem {
@@ -83,9 +60,5 @@ pub(crate) async fn history_page(
             text: m.posted.text,
         })
         .collect();
-    Ok(HistoryPage {
-        member_name: member_name(&state, member_id).await?,
-        room,
-        messages,
-    })
+    Ok(HistoryPage { member_name: member_name(&state, member_id).await?, room, messages })
 }

@@ -13,16 +13,9 @@ const ROOM_NAME_MAX: usize = 80;
 const JOINABLE_SHOWN: i64 = 50;
 
 /// `GET /rooms`: the member's rooms and community rooms to join.
-pub(crate) async fn rooms_page(
-    state: web::Data<State>,
-    session: Session,
-) -> Result<RoomsPage, PageError> {
+pub(crate) async fn rooms_page(state: web::Data<State>, session: Session) -> Result<RoomsPage, PageError> {
     let member_id = auth::require_member(&session)?;
-    let member = state
-        .directory
-        .member_by_id(member_id)
-        .await?
-        .ok_or(PageError::LoginRequired)?;
+    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
     let mine = state.directory.rooms_of_member(member_id).await?;
     let joinable = state
         .directory
@@ -30,20 +23,11 @@ pub(crate) async fn rooms_page(
         .await?
         .into_iter()
         .filter(|room| !mine.iter().any(|m| m.id == room.id))
-        .map(|r| RoomItem {
-            id: r.id,
-            name: r.name,
-        })
+        .map(|r| RoomItem { id: r.id, name: r.name })
         .collect();
     Ok(RoomsPage {
         member_name: member.display_name,
-        mine: mine
-            .into_iter()
-            .map(|r| RoomItem {
-                id: r.id,
-                name: r.name,
-            })
-            .collect(),
+        mine: mine.into_iter().map(|r| RoomItem { id: r.id, name: r.name }).collect(),
         joinable,
     })
 }
@@ -67,10 +51,7 @@ pub(crate) async fn create_room(
             format!("Room names are 1 to {ROOM_NAME_MAX} characters long."),
         ));
     }
-    let room = state
-        .directory
-        .create_room(name, RoomKind::Community, member_id)
-        .await?;
+    let room = state.directory.create_room(name, RoomKind::Community, member_id).await?;
     tracing::info!(room.id = room.id, member.id = member_id, "room created");
     Ok(see_other(&format!("/rooms/{}", room.id)))
 }
@@ -83,19 +64,11 @@ pub(crate) async fn join_room(
 ) -> Result<HttpResponse, PageError> {
     let member_id = auth::require_member(&session)?;
     let room_id = path.into_inner();
-    let room = state
-        .directory
-        .room(room_id)
-        .await?
-        .ok_or_else(|| PageError::not_found("No such room."))?;
+    let room = state.directory.room(room_id).await?.ok_or_else(|| PageError::not_found("No such room."))?;
     if room.kind != RoomKind::Community.as_str() {
         return Err(PageError::forbidden("Only community rooms can be joined."));
     }
     state.directory.join_room(room_id, member_id).await?;
-    tracing::info!(
-        room.id = room_id,
-        member.id = member_id,
-        "member joined room"
-    );
+    tracing::info!(room.id = room_id, member.id = member_id, "member joined room");
     Ok(see_other(&format!("/rooms/{room_id}")))
 }
