@@ -150,6 +150,23 @@ pub async fn run(stack: Stack) {
     assert_eq!(history.matches("hello bob").count(), 1, "stored once");
     assert_eq!(history.matches("data-position=").count(), 22, "every message stored exactly once");
 
+    // A redelivered event (the bus delivers at least once) does not duplicate history.
+    if let Some((brokers, prefix)) = &stack.kafka {
+        replay_through_kafka(brokers, prefix, &seen_by_bob).await;
+        // Same room, same partition, same writer group: once the sentinel is stored, so was the replay.
+        assert!(matches!(bob_ws.publish(room, "sentinel").await, ServerFrame::Ack { .. }));
+        let mut after = String::new();
+        for _ in 0..100 {
+            after = alice.page(&format!("/rooms/{room}/history")).await.1;
+            if after.contains("sentinel") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(after.contains("sentinel"), "{after}");
+        assert_eq!(after.matches("hello bob").count(), 1, "the replayed message is stored once");
+    }
+
     // 7. Presence: online while connected, offline after.
     wait_for_presence(&stack, alice_id, true).await;
     wait_for_presence(&stack, bob_id, true).await;
