@@ -14,6 +14,6 @@ mod sqlite;
 
 pub use directory::Directory;
 pub use error::DbError;
-pub use models::{Member, NewMember, Role, Room, RoomKind};
+pub use models::{Member, NewMember, Role, Room, RoomKind, username_key};
 pub use postgres::PgDirectory;
 pub use sqlite::SqliteDirectory;

@@ -106,6 +106,6 @@ impl Role {
 }
 
 /// Usernames are unique regardless of case; this is the key they are compared by.
-pub(crate) fn username_key(username: &str) -> String {
+pub fn username_key(username: &str) -> String {
     username.to_lowercase()
 }

@@ -94,9 +94,10 @@ impl KeyValue for MemoryKeyValue {
     async fn peek(&self, key: &str) -> Result<Window, KvError> {
         let now = Instant::now();
         Ok(match self.lock().live(key, now) {
-            Some((count, expires)) => {
-                Window { count: count.parse().unwrap_or(0), resets_in: expires.saturating_duration_since(now) }
-            }
+            Some((count, expires)) => Window {
+                count: count.parse().unwrap_or(0),
+                resets_in: expires.saturating_duration_since(now),
+            },
             None => Window { count: 0, resets_in: Duration::ZERO },
         })
     }

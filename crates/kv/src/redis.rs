@@ -90,8 +90,12 @@ impl KeyValue for RedisKeyValue {
 
     async fn peek(&self, key: &str) -> Result<Window, KvError> {
         let mut conn = self.conn().await?;
-        let (count, ttl): (Option<u64>, i64) =
-            redis::pipe().get(self.key(key)).pttl(self.key(key)).query_async(&mut *conn).await.map_err(unavailable)?;
+        let (count, ttl): (Option<u64>, i64) = redis::pipe()
+            .get(self.key(key))
+            .pttl(self.key(key))
+            .query_async(&mut *conn)
+            .await
+            .map_err(unavailable)?;
         Ok(Window { count: count.unwrap_or(0), resets_in: Duration::from_millis(ttl.max(0) as u64) })
     }
 

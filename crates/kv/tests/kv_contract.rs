@@ -7,8 +7,12 @@ use natter_kv::{KeyValue, MemoryKeyValue, RedisKeyValue};
 
 async fn redis() -> Arc<dyn KeyValue> {
     let url = natter_test_support::redis_url();
-    natter_test_support::require_listening("Redis", &natter_test_support::host_port(&url), Duration::from_secs(5))
-        .await;
+    natter_test_support::require_listening(
+        "Redis",
+        &natter_test_support::host_port(&url),
+        Duration::from_secs(5),
+    )
+    .await;
     let prefix = format!("natter-test:{}:", natter_test_support::unique_suffix());
     Arc::new(RedisKeyValue::connect(&url, &prefix).unwrap())
 }

@@ -92,7 +92,11 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     .context("starting presence")?;
     let web = natter_web::Application::build(
         WebSettings::from_env(&env)?,
-        natter_web::Stores { directory: Arc::new(directory), history: history.clone() },
+        natter_web::Stores {
+            directory: Arc::new(directory),
+            history: history.clone(),
+            kv: Arc::new(natter_kv::MemoryKeyValue::new()),
+        },
     )
     .context("starting web")?;
     let presence = tokio::spawn(presence.run_until_stopped());

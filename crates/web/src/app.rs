@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_session::SessionMiddleware;
-use actix_session::storage::CookieSessionStore;
+use actix_session::config::BrowserSession;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, from_fn};
@@ -12,15 +12,20 @@ use actix_web::{App, HttpServer, web};
 use natter_db::Directory;
 use natter_history::HistoryStore;
 use natter_http::{InternalToken, require_internal_token};
+use natter_kv::KeyValue;
 use natter_token::TokenSigner;
 
 use crate::routes;
+use crate::sessions::KvSessionStore;
 use crate::settings::WebSettings;
+use crate::throttle::LoginThrottle;
 
 /// The stores web reads and writes.
 pub struct Stores {
     pub directory: Arc<dyn Directory>,
     pub history: Arc<dyn HistoryStore>,
+    /// Sessions and login-throttle counters, shared by every web pod.
+    pub kv: Arc<dyn KeyValue>,
 }
 
 pub(crate) struct State {
@@ -28,6 +33,7 @@ pub(crate) struct State {
     pub(crate) history: Arc<dyn HistoryStore>,
     pub(crate) signer: TokenSigner,
     pub(crate) message_public_url: String,
+    pub(crate) throttle: LoginThrottle,
 }
 
 /// A bound, not yet running web server.
@@ -61,14 +67,21 @@ impl Application {
             history: stores.history,
             signer: settings.signer,
             message_public_url: settings.message_public_url,
+            throttle: LoginThrottle::new(Arc::clone(&stores.kv), settings.throttle),
         });
+        let kv = stores.kv;
+        let session_ttl = actix_web::cookie::time::Duration::seconds(
+            i64::try_from(settings.session_ttl.as_secs()).unwrap_or(i64::MAX),
+        );
         let server = HttpServer::new(move || {
-            let sessions = SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
-                .cookie_name("natter_session".to_owned())
-                .cookie_secure(cookie_secure)
-                .cookie_http_only(true)
-                .cookie_same_site(SameSite::Lax)
-                .build();
+            let sessions =
+                SessionMiddleware::builder(KvSessionStore::new(Arc::clone(&kv)), session_key.clone())
+                    .session_lifecycle(BrowserSession::default().state_ttl(session_ttl))
+                    .cookie_name("natter_session".to_owned())
+                    .cookie_secure(cookie_secure)
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .build();
             App::new()
                 .app_data(state.clone())
                 .app_data(token.clone())

@@ -9,6 +9,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use crate::pages::PageError;
 
 const SESSION_MEMBER: &str = "member_id";
+const SESSION_CSRF: &str = "csrf";
 
 /// Hashes a password with argon2id and a random salt, off the async threads (it is slow on purpose).
 pub(crate) async fn hash_password(password: String) -> Result<String, PageError> {
@@ -52,6 +53,28 @@ pub(crate) fn start_session(session: &Session, member_id: i64) -> Result<(), Pag
 /// The logged-in member, if any.
 pub(crate) fn session_member(session: &Session) -> Option<i64> {
     session.get::<i64>(SESSION_MEMBER).ok().flatten()
+}
+
+/// The session's CSRF token, made on first use. Every form carries it in a hidden `csrf` field and
+/// every form post is checked against it (synchroniser token), on top of `SameSite=Lax` cookies.
+pub(crate) fn csrf_token(session: &Session) -> Result<String, PageError> {
+    if let Ok(Some(token)) = session.get::<String>(SESSION_CSRF) {
+        return Ok(token);
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(PageError::internal)?;
+    let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
+    session.insert(SESSION_CSRF, &token).map_err(PageError::internal)?;
+    Ok(token)
+}
+
+/// Refuses a form post whose CSRF token is missing or not this session's.
+pub(crate) fn check_csrf(session: &Session, presented: &str) -> Result<(), PageError> {
+    let expected = session.get::<String>(SESSION_CSRF).ok().flatten().unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq::constant_time_eq(expected.as_bytes(), presented.as_bytes()) {
+        return Err(PageError::forbidden("This form has expired. Reload the page and try again."));
+    }
+    Ok(())
 }
 
 /// The logged-in member, or a redirect to the login page.

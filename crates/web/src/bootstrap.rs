@@ -6,6 +6,7 @@ use crate::{Application, Stores, WebSettings};
 use anyhow::Context;
 use natter_db::PgDirectory;
 use natter_history::MongoHistory;
+use natter_kv::RedisKeyValue;
 use natter_runtime::env::Env;
 
 pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
@@ -24,7 +25,10 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     )
     .await
     .context("NATTER_MONGODB_URL")?;
-    let stores = Stores { directory: Arc::new(directory), history: Arc::new(history) };
+    let redis_url = env.required("NATTER_REDIS_URL", "e.g. redis://127.0.0.1:6379")?;
+    let kv = RedisKeyValue::connect(&redis_url, &env.or("NATTER_REDIS_KEY_PREFIX", "natter:"))
+        .context("NATTER_REDIS_URL")?;
+    let stores = Stores { directory: Arc::new(directory), history: Arc::new(history), kv: Arc::new(kv) };
     let bind = settings.bind.clone();
     let app = Application::build(settings, stores).with_context(|| format!("binding {bind}"))?;
     tracing::info!(port = app.port(), "web listening");

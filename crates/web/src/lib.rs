@@ -8,8 +8,11 @@ mod auth;
 mod bootstrap;
 mod pages;
 mod routes;
+mod sessions;
 pub mod settings;
+mod throttle;
 
 pub use app::{Application, Stores};
 pub use bootstrap::serve_from_env;
 pub use settings::WebSettings;
+pub use throttle::ThrottleSettings;

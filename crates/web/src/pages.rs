@@ -24,11 +24,13 @@ pub(crate) struct HistoryItem {
 pub(crate) struct HomePage {
     pub error: Option<String>,
     pub username: String,
+    pub csrf: String,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "rooms.html")]
 pub(crate) struct RoomsPage {
+    pub csrf: String,
     pub member_name: String,
     pub mine: Vec<RoomItem>,
     pub joinable: Vec<RoomItem>,
@@ -37,6 +39,7 @@ pub(crate) struct RoomsPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "room.html")]
 pub(crate) struct RoomPage {
+    pub csrf: String,
     pub member_name: String,
     pub room: RoomItem,
     pub ws_url: String,
@@ -45,6 +48,7 @@ pub(crate) struct RoomPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "history.html")]
 pub(crate) struct HistoryPage {
+    pub csrf: String,
     pub member_name: String,
     pub room: RoomItem,
     pub messages: Vec<HistoryItem>,

@@ -12,12 +12,19 @@
 //! | `NATTER_DATABASE_URL` | — (required) | PostgreSQL URL (binary `natter-web`) |
 //! | `NATTER_DATABASE_POOL_SIZE` | `8` | PostgreSQL connections |
 //! | `NATTER_MONGODB_URL`, `NATTER_MONGODB_DATABASE` | —, `natter` | history store |
+//! | `NATTER_REDIS_URL`, `NATTER_REDIS_KEY_PREFIX` | —, `natter:` | sessions and login throttling |
+//! | `NATTER_SESSION_TTL_SECS` | `86400` | a session ends after this long without a request |
+//! | `NATTER_LOGIN_MAX_FAILURES` | `5` | failed logins per account per window before logins wait |
+//! | `NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS` | `50` | failed logins per client address per window |
+//! | `NATTER_LOGIN_WINDOW_SECS` | `900` | the throttling window |
 
 use std::time::Duration;
 
 use natter_runtime::env::{Env, EnvError};
 use natter_token::TokenSigner;
 use secrecy::SecretString;
+
+use crate::throttle::ThrottleSettings;
 
 #[derive(Debug)]
 pub struct WebSettings {
@@ -28,6 +35,8 @@ pub struct WebSettings {
     pub session_key: SessionKey,
     pub signer: TokenSigner,
     pub internal_token: SecretString,
+    pub session_ttl: Duration,
+    pub throttle: ThrottleSettings,
 }
 
 /// The session cookie key. Its `Debug` does not print it.
@@ -66,6 +75,12 @@ impl WebSettings {
             signer: TokenSigner::from_seed(&seed, ttl),
             internal_token: env
                 .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
+            session_ttl: Duration::from_secs(env.parse_or("NATTER_SESSION_TTL_SECS", 86_400u64)?),
+            throttle: ThrottleSettings {
+                max_failures_per_account: env.parse_or("NATTER_LOGIN_MAX_FAILURES", 5u64)?,
+                max_failures_per_address: env.parse_or("NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50u64)?,
+                window: Duration::from_secs(env.parse_or("NATTER_LOGIN_WINDOW_SECS", 900u64)?),
+            },
         })
     }
 

@@ -27,8 +27,28 @@ impl Browser {
         Self { web_url: web_url.to_owned(), http }
     }
 
+    /// Posts a form the way a page does: with the session's CSRF token from the current page.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        let mut fields = form.to_vec();
+        fields.push(("csrf", &csrf));
+        self.post_form_raw(path, &fields).await
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub async fn post_form_raw(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http.post(format!("{}{path}", self.web_url)).form(form).send().await.unwrap()
+    }
+
+    /// The CSRF token in the forms of the page `/` leads to.
+    pub async fn csrf(&self) -> String {
+        let mut response = self.get("/").await;
+        if response.status() == StatusCode::SEE_OTHER {
+            response = self.get(&location(&response)).await;
+        }
+        let page = response.text().await.unwrap();
+        let start = page.find(r#"name="csrf" value=""#).expect("a form with a CSRF token") + 19;
+        page[start..].split('"').next().unwrap().to_owned()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

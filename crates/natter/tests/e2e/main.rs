@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser;
 mod client;
+mod sessions;
 mod slice;
 mod stack;
 mod web_auth;
@@ -24,4 +25,4 @@ macro_rules! on_both_stacks {
     };
 }
 
-on_both_stacks!(slice, bad_input, web_auth, browser);
+on_both_stacks!(slice, bad_input, web_auth, browser, sessions);

@@ -14,7 +14,11 @@ use tokio::process::{Child, Command};
 pub const TEST_SIGNING_SEED: [u8; 32] = [7; 32];
 
 pub struct Stack {
+    /// The first web pod; a distributed stack has a second one at `web_urls[1]`.
     pub web_url: String,
+    pub web_urls: Vec<String>,
+    /// How each web pod was started, to restart it.
+    web_pods: Vec<(Command, Child)>,
     /// Two message pods (the same one twice in standalone mode).
     pub message_urls: [String; 2],
     pub presence_url: String,
@@ -77,26 +81,36 @@ impl Stack {
         ];
         let mut children = Vec::new();
 
-        let mut web = natter();
-        web.arg("web")
-            .envs(common.clone())
-            .env("NATTER_WEB_BIND", format!("127.0.0.1:{web_port}"))
-            .env("NATTER_WEB_PUBLIC_URL", &web_url)
-            .env("NATTER_MESSAGE_PUBLIC_URL", format!("ws://127.0.0.1:{}", message_ports[0]))
-            .env("NATTER_DATABASE_URL", &database_url)
-            .env("NATTER_SESSION_KEY", STANDARD.encode([9u8; 64]))
-            .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED));
-        children.push(web.spawn().expect("start web"));
+        let web_ports = [web_port, free_port()];
+        let mut web_pods = Vec::new();
+        for port in web_ports {
+            let mut web = natter();
+            web.arg("web")
+                .envs(common.clone())
+                .env("NATTER_WEB_BIND", format!("127.0.0.1:{port}"))
+                .env("NATTER_WEB_PUBLIC_URL", &web_url)
+                .env("NATTER_MESSAGE_PUBLIC_URL", format!("ws://127.0.0.1:{}", message_ports[0]))
+                .env("NATTER_DATABASE_URL", &database_url)
+                .env("NATTER_REDIS_URL", &redis)
+                .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"))
+                .env("NATTER_SESSION_KEY", STANDARD.encode([9u8; 64]))
+                .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED));
+            let child = web.spawn().expect("start web");
+            web_pods.push((web, child));
+        }
+        let web_urls: Vec<String> = web_ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
 
         let mut presence = natter();
         presence
             .arg("presence")
             .envs(common.clone())
             .env("NATTER_PRESENCE_BIND", format!("127.0.0.1:{presence_port}"))
-            .env("NATTER_REDIS_URL", redis)
+            .env("NATTER_REDIS_URL", &redis)
             .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"));
         children.push(presence.spawn().expect("start presence"));
-        wait_ready(&web_url, "web").await;
+        for url in &web_urls {
+            wait_ready(url, "web").await;
+        }
         wait_ready(&presence_url, "presence").await;
 
         let mut message_urls = Vec::new();
@@ -122,7 +136,7 @@ impl Stack {
         }
         let message_urls = [message_urls[0].clone(), message_urls[1].clone()];
         let kafka = Some((brokers, format!("t{suffix}.")));
-        Stack { web_url, message_urls, presence_url, internal_token, kafka, children }
+        Stack { web_url, web_urls, web_pods, message_urls, presence_url, internal_token, kafka, children }
     }
 
     /// `natter standalone` on free ports.
@@ -159,6 +173,8 @@ impl Stack {
         wait_ready(&web_url, "web").await;
         wait_ready(&message_url.replace("ws://", "http://"), "message").await;
         Stack {
+            web_urls: vec![web_url.clone()],
+            web_pods: Vec::new(),
             web_url,
             message_urls: [message_url.clone(), message_url],
             presence_url,
@@ -169,9 +185,19 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// Stops web pod `index` (SIGKILL) and starts it again with the same settings.
+    pub async fn restart_web(&mut self, index: usize) {
+        let (command, child) = &mut self.web_pods[index];
+        child.kill().await.expect("kill web pod");
+        *child = command.spawn().expect("restart web pod");
+        wait_ready(&self.web_urls[index], "restarted web").await;
+    }
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
-        for child in &mut self.children {
+        for child in self.children.iter_mut().chain(self.web_pods.iter_mut().map(|(_, child)| child)) {
             let _ = child.start_kill();
         }
     }

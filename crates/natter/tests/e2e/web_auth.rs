@@ -39,6 +39,29 @@ pub async fn run(stack: Stack) {
     let cookie = login.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
 
+    // Form posts need this session's CSRF token.
+    let missing = dora.post_form_raw("/rooms", &[("name", "sneaky")]).await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    let stranger = Browser::new(&stack.web_url);
+    let foreign = stranger.csrf().await;
+    let forged = dora.post_form_raw("/rooms", &[("name", "sneaky"), ("csrf", &foreign)]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "another session's token does not work");
+    assert_eq!(dora.post_form_raw("/logout", &[]).await.status(), StatusCode::FORBIDDEN);
+
+    // Brute force: after 5 failures in the window, even the right password waits, and says how long.
+    let erin = format!("erin_{suffix}");
+    Browser::new(&stack.web_url).sign_up(&erin, "the right password").await;
+    let attacker = Browser::new(&stack.web_url);
+    for _ in 0..5 {
+        assert_eq!(attacker.log_in(&erin, "guess").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let blocked = attacker.log_in(&erin.to_uppercase(), "the right password").await;
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = blocked.text().await.unwrap();
+    assert!(body.contains("Too many failed logins. Try again in"), "{body}");
+    let other = Browser::new(&stack.web_url);
+    assert_eq!(other.log_in(&name, "long enough pass").await.status(), StatusCode::SEE_OTHER, "per account");
+
     // Anonymous visitors are sent to log in; pages carry a CSP that allows only the message host.
     let anonymous = Browser::new(&stack.web_url);
     for path in ["/rooms", "/ws-token", "/rooms/1", "/rooms/1/history"] {

@@ -2,13 +2,14 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use natter_db::{DbError, NewMember};
 use serde::Deserialize;
 
 use crate::app::State;
 use crate::auth;
 use crate::pages::{HomePage, PageError, see_other};
+use crate::routes::rooms::CsrfOnly;
 
 const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=32;
 const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
@@ -17,22 +18,30 @@ const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
 pub(crate) struct Credentials {
     username: String,
     password: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 /// `GET /`: the login and sign-up forms, or the room list for a logged-in member.
-pub(crate) async fn home(session: Session) -> HttpResponse {
+pub(crate) async fn home(session: Session) -> Result<HttpResponse, PageError> {
     if auth::session_member(&session).is_some() {
-        return see_other("/rooms");
+        return Ok(see_other("/rooms"));
     }
-    render_home(StatusCode::OK, None, String::new())
+    render_home(&session, StatusCode::OK, None, String::new())
 }
 
-fn render_home(status: StatusCode, error: Option<String>, username: String) -> HttpResponse {
+fn render_home(
+    session: &Session,
+    status: StatusCode,
+    error: Option<String>,
+    username: String,
+) -> Result<HttpResponse, PageError> {
     use askama::Template;
-    match (HomePage { error, username }).render() {
+    let csrf = auth::csrf_token(session)?;
+    Ok(match (HomePage { error, username, csrf }).render() {
         Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
-        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
-    }
+        Err(e) => return Err(PageError::internal(e)),
+    })
 }
 
 fn check_username(username: &str) -> Result<(), String> {
@@ -66,10 +75,11 @@ pub(crate) async fn sign_up(
     session: Session,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse, PageError> {
-    let Credentials { username, password } = form.into_inner();
+    let Credentials { username, password, csrf } = form.into_inner();
+    auth::check_csrf(&session, &csrf)?;
     let username = username.trim().to_owned();
     if let Err(problem) = check_username(&username).and_then(|()| check_password(&password)) {
-        return Ok(render_home(StatusCode::BAD_REQUEST, Some(problem), username));
+        return render_home(&session, StatusCode::BAD_REQUEST, Some(problem), username);
     }
     let hash = auth::hash_password(password).await?;
     let new = NewMember { username: &username, display_name: &username, password_hash: &hash };
@@ -80,7 +90,7 @@ pub(crate) async fn sign_up(
             Ok(see_other("/rooms"))
         }
         Err(DbError::Conflict) => {
-            Ok(render_home(StatusCode::CONFLICT, Some("That username is taken.".to_owned()), username))
+            render_home(&session, StatusCode::CONFLICT, Some("That username is taken.".to_owned()), username)
         }
         Err(e) => Err(e.into()),
     }
@@ -89,29 +99,39 @@ pub(crate) async fn sign_up(
 /// `POST /login`: the same answer and the same cost for an unknown user and a wrong password.
 pub(crate) async fn log_in(
     state: web::Data<State>,
+    request: HttpRequest,
     session: Session,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse, PageError> {
-    let Credentials { username, password } = form.into_inner();
+    let Credentials { username, password, csrf } = form.into_inner();
+    auth::check_csrf(&session, &csrf)?;
+    let account = natter_db::username_key(username.trim());
+    let address = request.peer_addr().map(|a| a.ip());
+    if let Some(wait) = state.throttle.must_wait(&account, address).await.map_err(PageError::unavailable)? {
+        let message = format!("Too many failed logins. Try again in {} s.", wait.as_secs().max(1));
+        return render_home(&session, StatusCode::TOO_MANY_REQUESTS, Some(message), username);
+    }
     let member = state.directory.member_by_username(username.trim()).await?;
     // Verify even when there is no such member (against a dummy hash), so both cost the same.
     let valid = auth::verify_password(password, member.as_ref().map(|m| m.password_hash.clone())).await?;
     match member {
         Some(member) if valid => {
+            state.throttle.succeeded(&account).await.map_err(PageError::unavailable)?;
             tracing::info!(member.id = member.id, "member logged in");
             auth::start_session(&session, member.id)?;
             Ok(see_other("/rooms"))
         }
-        _ => Ok(render_home(
-            StatusCode::UNAUTHORIZED,
-            Some("Wrong username or password.".to_owned()),
-            username,
-        )),
+        _ => {
+            state.throttle.failed(&account, address).await.map_err(PageError::unavailable)?;
+            let message = Some("Wrong username or password.".to_owned());
+            render_home(&session, StatusCode::UNAUTHORIZED, message, username)
+        }
     }
 }
 
-/// `POST /logout`: ends the session.
-pub(crate) async fn log_out(session: Session) -> HttpResponse {
+/// `POST /logout`: ends the session, for every copy of its cookie.
+pub(crate) async fn log_out(session: Session, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
+    auth::check_csrf(&session, &form.csrf)?;
     session.purge();
-    see_other("/")
+    Ok(see_other("/"))
 }

@@ -5,7 +5,7 @@ mod internal;
 mod keys;
 mod ready;
 mod room_pages;
-mod rooms;
+pub(crate) mod rooms;
 mod static_files;
 
 pub(crate) use accounts::{home, log_in, log_out, sign_up};

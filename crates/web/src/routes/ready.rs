@@ -7,5 +7,6 @@ use crate::app::State;
 pub(crate) async fn readyz(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     state.directory.ping().await.map_err(ApiError::unavailable)?;
     state.history.ping().await.map_err(ApiError::unavailable)?;
+    state.throttle.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }

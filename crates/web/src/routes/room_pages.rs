@@ -33,6 +33,7 @@ pub(crate) async fn room_page(
     let member_id = auth::require_member(&session)?;
     let room = room_of_member(&state, path.into_inner(), member_id).await?;
     Ok(RoomPage {
+        csrf: auth::csrf_token(&session)?,
         member_name: member_name(&state, member_id).await?,
         room,
         ws_url: state.message_public_url.clone(),
@@ -60,5 +61,10 @@ pub(crate) async fn history_page(
             text: m.posted.text,
         })
         .collect();
-    Ok(HistoryPage { member_name: member_name(&state, member_id).await?, room, messages })
+    Ok(HistoryPage {
+        csrf: auth::csrf_token(&session)?,
+        member_name: member_name(&state, member_id).await?,
+        room,
+        messages,
+    })
 }

@@ -26,6 +26,7 @@ pub(crate) async fn rooms_page(state: web::Data<State>, session: Session) -> Res
         .map(|r| RoomItem { id: r.id, name: r.name })
         .collect();
     Ok(RoomsPage {
+        csrf: auth::csrf_token(&session)?,
         member_name: member.display_name,
         mine: mine.into_iter().map(|r| RoomItem { id: r.id, name: r.name }).collect(),
         joinable,
@@ -35,6 +36,14 @@ pub(crate) async fn rooms_page(state: web::Data<State>, session: Session) -> Res
 #[derive(Deserialize)]
 pub(crate) struct NewRoom {
     name: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfOnly {
+    #[serde(default)]
+    pub(crate) csrf: String,
 }
 
 /// `POST /rooms`: creates a community room owned by the member.
@@ -44,6 +53,7 @@ pub(crate) async fn create_room(
     form: web::Form<NewRoom>,
 ) -> Result<HttpResponse, PageError> {
     let member_id = auth::require_member(&session)?;
+    auth::check_csrf(&session, &form.csrf)?;
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > ROOM_NAME_MAX {
         return Err(PageError::Status(
@@ -61,8 +71,10 @@ pub(crate) async fn join_room(
     state: web::Data<State>,
     session: Session,
     path: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     let member_id = auth::require_member(&session)?;
+    auth::check_csrf(&session, &form.csrf)?;
     let room_id = path.into_inner();
     let room = state.directory.room(room_id).await?.ok_or_else(|| PageError::not_found("No such room."))?;
     if room.kind != RoomKind::Community.as_str() {
