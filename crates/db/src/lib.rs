@@ -9,11 +9,13 @@ mod error;
 pub mod models;
 mod postgres;
 mod queries;
+mod refresh_tokens;
 pub mod schema;
 mod sqlite;
 
 pub use directory::Directory;
 pub use error::DbError;
-pub use models::{Member, NewMember, Role, Room, RoomKind, username_key};
+pub use models::{Member, NewMember, NewRefreshToken, Role, Room, RoomKind, Rotation, username_key};
 pub use postgres::PgDirectory;
+pub use refresh_tokens::RefreshTokens;
 pub use sqlite::SqliteDirectory;

@@ -109,3 +109,44 @@ impl Role {
 pub fn username_key(username: &str) -> String {
     username.to_lowercase()
 }
+
+#[derive(Insertable)]
+#[diesel(table_name = crate::schema::refresh_tokens)]
+pub(crate) struct RefreshTokenRow<'a> {
+    pub family_id: &'a str,
+    pub member_id: i64,
+    pub token_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = crate::schema::refresh_tokens)]
+pub(crate) struct StoredRefreshToken {
+    pub id: i64,
+    pub family_id: String,
+    pub member_id: i64,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// A new refresh token to store (its hash, never the token).
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken<'a> {
+    pub family_id: &'a str,
+    pub member_id: i64,
+    pub token_hash: &'a str,
+    pub expires_at: NaiveDateTime,
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was valid; it is now used and the next one is stored.
+    Rotated { member_id: i64 },
+    /// The token had been used before: the whole family is now revoked.
+    ReuseDetected { member_id: i64 },
+    /// Unknown, expired or revoked.
+    Invalid,
+}

@@ -80,3 +80,4 @@ impl PgDirectory {
 }
 
 impl_directory!(PgDirectory);
+crate::refresh_tokens::impl_refresh_tokens!(PgDirectory);

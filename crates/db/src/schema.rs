@@ -32,4 +32,19 @@ diesel::table! {
 
 diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> members (member_id));
-diesel::allow_tables_to_appear_in_same_query!(members, rooms, room_members);
+diesel::allow_tables_to_appear_in_same_query!(members, rooms, room_members, refresh_tokens);
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> BigInt,
+        family_id -> Text,
+        member_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(refresh_tokens -> members (member_id));

@@ -39,3 +39,4 @@ impl SqliteDirectory {
 }
 
 impl_directory!(SqliteDirectory);
+crate::refresh_tokens::impl_refresh_tokens!(SqliteDirectory);

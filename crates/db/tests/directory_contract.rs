@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use natter_db::{DbError, Directory, NewMember, PgDirectory, Role, RoomKind, SqliteDirectory};
+use natter_db::{
+    DbError, Directory, NewMember, NewRefreshToken, PgDirectory, Role, RoomKind, Rotation, SqliteDirectory,
+};
 
 async fn postgres() -> Arc<dyn Directory> {
     let url = natter_test_support::fresh_postgres_database().await;
@@ -59,6 +61,61 @@ async fn joining_a_missing_room_fails(dir: Arc<dyn Directory>) {
     assert!(dir.join_room(424242, alice.id).await.is_err());
 }
 
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family(dir: Arc<dyn Directory>) {
+    let alice = dir.create_member(member("alice")).await.unwrap();
+    let later = chrono::Utc::now().naive_utc() + chrono::Duration::hours(1);
+    let first =
+        NewRefreshToken { family_id: "fam-1", member_id: alice.id, token_hash: "h1", expires_at: later };
+    dir.store_refresh_token(first).await.unwrap();
+    assert_eq!(
+        dir.rotate_refresh_token("h1", "h2", later).await.unwrap(),
+        Rotation::Rotated { member_id: alice.id }
+    );
+    assert_eq!(
+        dir.rotate_refresh_token("h2", "h3", later).await.unwrap(),
+        Rotation::Rotated { member_id: alice.id }
+    );
+    // h1 again: a replay. The family, including the live h3, is revoked.
+    assert_eq!(
+        dir.rotate_refresh_token("h1", "h9", later).await.unwrap(),
+        Rotation::ReuseDetected { member_id: alice.id }
+    );
+    assert_eq!(dir.rotate_refresh_token("h3", "h4", later).await.unwrap(), Rotation::Invalid);
+    assert_eq!(dir.rotate_refresh_token("unknown", "h5", later).await.unwrap(), Rotation::Invalid);
+
+    let earlier = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+    let stale =
+        NewRefreshToken { family_id: "fam-2", member_id: alice.id, token_hash: "old", expires_at: earlier };
+    dir.store_refresh_token(stale).await.unwrap();
+    assert_eq!(dir.rotate_refresh_token("old", "h6", later).await.unwrap(), Rotation::Invalid, "expired");
+
+    let third =
+        NewRefreshToken { family_id: "fam-3", member_id: alice.id, token_hash: "k1", expires_at: later };
+    dir.store_refresh_token(third).await.unwrap();
+    assert!(dir.revoke_refresh_family("k1").await.unwrap());
+    assert_eq!(dir.rotate_refresh_token("k1", "k2", later).await.unwrap(), Rotation::Invalid, "logged out");
+    assert!(!dir.revoke_refresh_family("nope").await.unwrap());
+}
+
+async fn concurrent_use_of_one_token_rotates_once(dir: Arc<dyn Directory>) {
+    let alice = dir.create_member(member("alice")).await.unwrap();
+    let later = chrono::Utc::now().naive_utc() + chrono::Duration::hours(1);
+    let first =
+        NewRefreshToken { family_id: "fam", member_id: alice.id, token_hash: "t0", expires_at: later };
+    dir.store_refresh_token(first).await.unwrap();
+    let attempts = (0..8).map(|i| {
+        let dir = Arc::clone(&dir);
+        tokio::spawn(async move { dir.rotate_refresh_token("t0", &format!("n{i}"), later).await.unwrap() })
+    });
+    let mut rotated = 0;
+    for attempt in attempts {
+        if matches!(attempt.await.unwrap(), Rotation::Rotated { .. }) {
+            rotated += 1;
+        }
+    }
+    assert_eq!(rotated, 1, "exactly one of the concurrent uses rotates");
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_postgres {
@@ -72,4 +129,10 @@ macro_rules! contract {
     };
 }
 
-contract!(usernames_are_unique_ignoring_case, rooms_and_membership, joining_a_missing_room_fails);
+contract!(
+    usernames_are_unique_ignoring_case,
+    rooms_and_membership,
+    joining_a_missing_room_fails,
+    refresh_tokens_rotate_and_reuse_revokes_the_family,
+    concurrent_use_of_one_token_rotates_once
+);

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use natter_proto::token::MessageTokenClaims;
+use natter_proto::token::TokenClaims;
 use natter_token::{JwkSet, TokenError, TokenVerifier};
 use tokio::sync::Mutex;
 
@@ -55,7 +55,7 @@ impl Keys {
         }
     }
 
-    pub(crate) async fn verify(&self, token: &str) -> Result<MessageTokenClaims, TokenError> {
+    pub(crate) async fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
         match self.verifier.verify(token) {
             Err(TokenError::UnknownKey) => {
                 let kid = TokenVerifier::key_id(token)?;

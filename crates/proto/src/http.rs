@@ -61,3 +61,44 @@ impl ErrorBody {
         Self { errors: vec![ErrorDetail { detail: detail.into() }] }
     }
 }
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Tokens of a REST login (`/api/v1/auth/login` and `/api/v1/auth/refresh`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPair {
+    /// EdDSA JWT, audience `natter-api`; send as `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds the access token is valid.
+    pub expires_in: u64,
+    /// Opaque; use once at `/api/v1/auth/refresh` to get the next pair.
+    pub refresh_token: String,
+}
+
+/// `POST /api/v1/auth/refresh` and `POST /api/v1/auth/logout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// `GET /api/v1/me`: the member the access token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: MemberId,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// A message-host token (`GET /ws-token` with a session, `GET /api/v1/ws-token` with an access token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WsToken {
+    pub token: String,
+    pub expires_in: u64,
+}

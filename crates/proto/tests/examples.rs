@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use natter_proto::events::MessagePosted;
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
-use natter_proto::http::{ConnectionOpened, ErrorBody, MemberPresence, RoomAccess};
+use natter_proto::http::{
+    ConnectionOpened, ErrorBody, LoginRequest, Me, MemberPresence, RefreshRequest, RoomAccess, TokenPair,
+    WsToken,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -75,6 +78,11 @@ fn http_bodies() {
             "connection_opened" => round_trips::<ConnectionOpened>(&path, &text),
             "member_presence" => round_trips::<Vec<MemberPresence>>(&path, &text),
             "error" => round_trips::<ErrorBody>(&path, &text),
+            "login_request" => round_trips::<LoginRequest>(&path, &text),
+            "token_pair" => round_trips::<TokenPair>(&path, &text),
+            "refresh_request" => round_trips::<RefreshRequest>(&path, &text),
+            "me" => round_trips::<Me>(&path, &text),
+            "ws_token" => round_trips::<WsToken>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }
     }

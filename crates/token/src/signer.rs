@@ -11,7 +11,7 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use natter_proto::MemberId;
-use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, MessageTokenClaims, TOKEN_ISSUER};
+use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, TOKEN_ISSUER, TokenClaims};
 
 /// Signs message-host tokens with one Ed25519 key and publishes its public half as a JWKS.
 pub struct TokenSigner {
@@ -73,22 +73,33 @@ impl TokenSigner {
         self.ttl
     }
 
-    /// A token for `member_id` to open a WebSocket on the message host.
+    /// A token for `member_id` to open a WebSocket on the message host, valid for the signer's TTL.
     pub fn issue(&self, member_id: MemberId, display_name: &str) -> String {
+        self.issue_for(MESSAGE_TOKEN_AUDIENCE, self.ttl, member_id, display_name)
+    }
+
+    /// A token for `audience`, valid for `ttl`.
+    pub fn issue_for(
+        &self,
+        audience: &str,
+        ttl: Duration,
+        member_id: MemberId,
+        display_name: &str,
+    ) -> String {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let claims = MessageTokenClaims {
+        let claims = TokenClaims {
             sub: member_id.to_string(),
             name: display_name.to_owned(),
-            aud: MESSAGE_TOKEN_AUDIENCE.to_owned(),
+            aud: audience.to_owned(),
             iss: TOKEN_ISSUER.to_owned(),
             iat: now,
-            exp: now + self.ttl.as_secs(),
+            exp: now + ttl.as_secs(),
         };
         self.sign(&claims)
     }
 
     /// Signs arbitrary claims; tests use it to make expired or wrong-audience tokens.
-    pub fn sign(&self, claims: &MessageTokenClaims) -> String {
+    pub fn sign(&self, claims: &TokenClaims) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.key).expect("EdDSA signing of plain claims cannot fail")

@@ -1,7 +1,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, MessageTokenClaims, TOKEN_ISSUER};
+use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, TOKEN_ISSUER, TokenClaims};
 
 use crate::{TokenError, TokenSigner, TokenVerifier};
 
@@ -37,7 +37,7 @@ fn same_seed_gives_same_kid_so_web_pods_agree() {
 fn refuses_expired_forged_wrong_audience_and_alg_none() {
     let signer = TokenSigner::generate(Duration::from_secs(60));
     let verifier = verifier_for(&signer);
-    let claims = |aud: &str, exp: u64| MessageTokenClaims {
+    let claims = |aud: &str, exp: u64| TokenClaims {
         sub: "1".into(),
         name: "x".into(),
         aud: aud.into(),

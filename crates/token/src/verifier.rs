@@ -5,7 +5,7 @@ use std::sync::RwLock;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, MessageTokenClaims, TOKEN_ISSUER};
+use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, TOKEN_ISSUER, TokenClaims};
 
 /// Why a token was refused. The messages are safe to show to the client.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -59,21 +59,26 @@ impl TokenVerifier {
         header.kid.ok_or(TokenError::UnknownKey)
     }
 
+    /// Checks a message-host token: see [`TokenVerifier::verify_for`].
+    pub fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
+        self.verify_for(token, MESSAGE_TOKEN_AUDIENCE)
+    }
+
     /// Checks signature (EdDSA only: `alg: none` and HMAC are refused), audience, issuer and expiry.
-    pub fn verify(&self, token: &str) -> Result<MessageTokenClaims, TokenError> {
+    pub fn verify_for(&self, token: &str, audience: &str) -> Result<TokenClaims, TokenError> {
         let kid = Self::key_id(token)?;
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
         let key = keys.get(&kid).ok_or(TokenError::UnknownKey)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_audience(&[MESSAGE_TOKEN_AUDIENCE]);
+        validation.set_audience(&[audience]);
         validation.set_issuer(&[TOKEN_ISSUER]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
         validation.leeway = 5;
-        jsonwebtoken::decode::<MessageTokenClaims>(token, key, &validation).map(|data| data.claims).map_err(
-            |e| match e.kind() {
+        jsonwebtoken::decode::<TokenClaims>(token, key, &validation).map(|data| data.claims).map_err(|e| {
+            match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            },
-        )
+            }
+        })
     }
 }

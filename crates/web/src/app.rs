@@ -13,7 +13,7 @@ use natter_db::Directory;
 use natter_history::HistoryStore;
 use natter_http::{InternalToken, require_internal_token};
 use natter_kv::KeyValue;
-use natter_token::TokenSigner;
+use natter_token::{TokenSigner, TokenVerifier};
 
 use crate::routes;
 use crate::sessions::KvSessionStore;
@@ -34,6 +34,10 @@ pub(crate) struct State {
     pub(crate) signer: TokenSigner,
     pub(crate) message_public_url: String,
     pub(crate) throttle: LoginThrottle,
+    /// Verifies REST access tokens against web's own public keys.
+    pub(crate) api_verifier: TokenVerifier,
+    pub(crate) access_token_ttl: std::time::Duration,
+    pub(crate) refresh_token_ttl: std::time::Duration,
 }
 
 /// A bound, not yet running web server.
@@ -62,12 +66,17 @@ impl Application {
             origin_of(&settings.message_public_url)
         );
         let token = web::Data::new(InternalToken(settings.internal_token.clone()));
+        let api_verifier = TokenVerifier::new();
+        api_verifier.set_keys(settings.signer.jwks());
         let state = web::Data::new(State {
             directory: stores.directory,
             history: stores.history,
             signer: settings.signer,
             message_public_url: settings.message_public_url,
             throttle: LoginThrottle::new(Arc::clone(&stores.kv), settings.throttle),
+            api_verifier,
+            access_token_ttl: settings.access_token_ttl,
+            refresh_token_ttl: settings.refresh_token_ttl,
         });
         let kv = stores.kv;
         let session_ttl = actix_web::cookie::time::Duration::seconds(
@@ -86,9 +95,20 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(token.clone())
                 .app_data(web::FormConfig::default().limit(16 * 1024))
+                .app_data(web::JsonConfig::default().limit(16 * 1024).error_handler(|e, _| {
+                    natter_http::ApiError::bad_request(format!("invalid JSON body: {e}")).into()
+                }))
                 .route("/healthz", web::get().to(natter_http::healthz))
                 .route("/readyz", web::get().to(routes::readyz))
                 .route("/.well-known/jwks.json", web::get().to(routes::jwks))
+                .service(
+                    web::scope("/api/v1")
+                        .route("/auth/login", web::post().to(routes::api_login))
+                        .route("/auth/refresh", web::post().to(routes::api_refresh))
+                        .route("/auth/logout", web::post().to(routes::api_logout))
+                        .route("/me", web::get().to(routes::api_me))
+                        .route("/ws-token", web::get().to(routes::api_ws_token)),
+                )
                 .service(
                     web::scope("/internal")
                         .wrap(from_fn(require_internal_token))

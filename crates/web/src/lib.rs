@@ -6,6 +6,7 @@
 mod app;
 mod auth;
 mod bootstrap;
+mod login;
 mod pages;
 mod routes;
 mod sessions;

@@ -8,6 +8,8 @@
 //! | `NATTER_SESSION_KEY` | — (required) | base64 of 64 random bytes; encrypts and signs session cookies |
 //! | `NATTER_TOKEN_SIGNING_KEY` | — (required) | base64 of a 32-byte Ed25519 seed; signs message-host tokens |
 //! | `NATTER_TOKEN_TTL_SECS` | `300` | lifetime of a message-host token |
+//! | `NATTER_ACCESS_TOKEN_TTL_SECS` | `600` | lifetime of a REST access token |
+//! | `NATTER_REFRESH_TOKEN_TTL_SECS` | `2592000` | lifetime of a REST refresh token (30 days) |
 //! | `NATTER_INTERNAL_TOKEN` | — (required) | shared secret of internal endpoints |
 //! | `NATTER_DATABASE_URL` | — (required) | PostgreSQL URL (binary `natter-web`) |
 //! | `NATTER_DATABASE_POOL_SIZE` | `8` | PostgreSQL connections |
@@ -36,6 +38,8 @@ pub struct WebSettings {
     pub signer: TokenSigner,
     pub internal_token: SecretString,
     pub session_ttl: Duration,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
     pub throttle: ThrottleSettings,
 }
 
@@ -76,6 +80,10 @@ impl WebSettings {
             internal_token: env
                 .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
             session_ttl: Duration::from_secs(env.parse_or("NATTER_SESSION_TTL_SECS", 86_400u64)?),
+            access_token_ttl: Duration::from_secs(env.parse_or("NATTER_ACCESS_TOKEN_TTL_SECS", 600u64)?),
+            refresh_token_ttl: Duration::from_secs(
+                env.parse_or("NATTER_REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?,
+            ),
             throttle: ThrottleSettings {
                 max_failures_per_account: env.parse_or("NATTER_LOGIN_MAX_FAILURES", 5u64)?,
                 max_failures_per_address: env.parse_or("NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50u64)?,

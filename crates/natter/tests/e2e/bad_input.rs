@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use natter_proto::frames::{ErrorCode, ServerFrame};
-use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, MessageTokenClaims, TOKEN_ISSUER};
+use natter_proto::token::{MESSAGE_TOKEN_AUDIENCE, TOKEN_ISSUER, TokenClaims};
 use natter_token::TokenSigner;
 use reqwest::StatusCode;
 
@@ -44,7 +44,7 @@ pub async fn run(stack: Stack) {
     assert_eq!(refused(connect(message_url, Some(&forged), None).await), StatusCode::UNAUTHORIZED);
     let signer = TokenSigner::from_seed(&TEST_SIGNING_SEED, Duration::from_secs(60));
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let claims = |aud: &str, exp: u64| MessageTokenClaims {
+    let claims = |aud: &str, exp: u64| TokenClaims {
         sub: "1".into(),
         name: "x".into(),
         aud: aud.into(),

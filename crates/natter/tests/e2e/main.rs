@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser;
 mod client;
+mod rest_auth;
 mod sessions;
 mod slice;
 mod stack;
@@ -25,4 +26,4 @@ macro_rules! on_both_stacks {
     };
 }
 
-on_both_stacks!(slice, bad_input, web_auth, browser, sessions);
+on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth);

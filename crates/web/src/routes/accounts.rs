@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::app::State;
 use crate::auth;
+use crate::login::{self, LoginFailure};
 use crate::pages::{HomePage, PageError, see_other};
 use crate::routes::rooms::CsrfOnly;
 
@@ -105,27 +106,21 @@ pub(crate) async fn log_in(
 ) -> Result<HttpResponse, PageError> {
     let Credentials { username, password, csrf } = form.into_inner();
     auth::check_csrf(&session, &csrf)?;
-    let account = natter_db::username_key(username.trim());
     let address = request.peer_addr().map(|a| a.ip());
-    if let Some(wait) = state.throttle.must_wait(&account, address).await.map_err(PageError::unavailable)? {
-        let message = format!("Too many failed logins. Try again in {} s.", wait.as_secs().max(1));
-        return render_home(&session, StatusCode::TOO_MANY_REQUESTS, Some(message), username);
-    }
-    let member = state.directory.member_by_username(username.trim()).await?;
-    // Verify even when there is no such member (against a dummy hash), so both cost the same.
-    let valid = auth::verify_password(password, member.as_ref().map(|m| m.password_hash.clone())).await?;
-    match member {
-        Some(member) if valid => {
-            state.throttle.succeeded(&account).await.map_err(PageError::unavailable)?;
-            tracing::info!(member.id = member.id, "member logged in");
+    match login::authenticate(&state, &username, password, address).await {
+        Ok(member) => {
             auth::start_session(&session, member.id)?;
             Ok(see_other("/rooms"))
         }
-        _ => {
-            state.throttle.failed(&account, address).await.map_err(PageError::unavailable)?;
+        Err(LoginFailure::Throttled(wait)) => {
+            let message = format!("Too many failed logins. Try again in {} s.", wait.as_secs().max(1));
+            render_home(&session, StatusCode::TOO_MANY_REQUESTS, Some(message), username)
+        }
+        Err(LoginFailure::Invalid) => {
             let message = Some("Wrong username or password.".to_owned());
             render_home(&session, StatusCode::UNAUTHORIZED, message, username)
         }
+        Err(LoginFailure::Unavailable(e)) => Err(e),
     }
 }
 

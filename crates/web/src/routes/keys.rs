@@ -2,17 +2,11 @@
 
 use actix_session::Session;
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
+use natter_proto::http::WsToken;
 
 use crate::app::State;
 use crate::auth;
 use crate::pages::PageError;
-
-#[derive(Serialize)]
-struct WsToken {
-    token: String,
-    expires_in: u64,
-}
 
 /// `GET /ws-token`: a short-lived token for the logged-in member to open a WebSocket on the message
 /// host. Same-origin only (the session cookie is `SameSite=Lax` and the answer is JSON, not CORS-enabled).

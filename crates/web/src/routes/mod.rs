@@ -1,6 +1,8 @@
 //! Web endpoints: pages and form posts, the token hand-off, JWKS, and the internal API.
 
 mod accounts;
+mod api_auth;
+mod api_me;
 mod internal;
 mod keys;
 mod ready;
@@ -9,6 +11,8 @@ pub(crate) mod rooms;
 mod static_files;
 
 pub(crate) use accounts::{home, log_in, log_out, sign_up};
+pub(crate) use api_auth::{api_login, api_logout, api_refresh};
+pub(crate) use api_me::{api_me, api_ws_token};
 pub(crate) use internal::room_access;
 pub(crate) use keys::{jwks, ws_token};
 pub(crate) use ready::readyz;
