@@ -27,6 +27,28 @@ impl std::fmt::Debug for TokenSigner {
     }
 }
 
+/// The `kid` of a public key: the same for every web pod holding that key.
+fn key_id(public: &[u8; 32]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&public[..9])
+}
+
+/// The JWK of an Ed25519 public key.
+fn public_jwk(public: &[u8; 32]) -> Jwk {
+    Jwk {
+        common: CommonParameters {
+            key_id: Some(key_id(public)),
+            public_key_use: Some(PublicKeyUse::Signature),
+            key_algorithm: Some(KeyAlgorithm::EdDSA),
+            ..CommonParameters::default()
+        },
+        algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+            key_type: OctetKeyPairType::OctetKeyPair,
+            curve: EllipticCurve::Ed25519,
+            x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public),
+        }),
+    }
+}
+
 impl TokenSigner {
     /// A signer from a 32-byte Ed25519 seed (the operator's `NATTER_TOKEN_SIGNING_KEY`).
     pub fn from_seed(seed: &[u8; 32], ttl: Duration) -> Self {
@@ -34,21 +56,27 @@ impl TokenSigner {
         let der = signing.to_pkcs8_der().expect("an Ed25519 key always encodes as PKCS#8");
         let key = EncodingKey::from_ed_der(der.as_bytes());
         let public = signing.verifying_key().to_bytes();
-        let kid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&public[..9]);
-        let jwk = Jwk {
-            common: CommonParameters {
-                key_id: Some(kid.clone()),
-                public_key_use: Some(PublicKeyUse::Signature),
-                key_algorithm: Some(KeyAlgorithm::EdDSA),
-                ..CommonParameters::default()
-            },
-            algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
-                key_type: OctetKeyPairType::OctetKeyPair,
-                curve: EllipticCurve::Ed25519,
-                x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public),
-            }),
-        };
-        Self { kid, key, jwks: JwkSet { keys: vec![jwk] }, ttl }
+        let kid = key_id(&public);
+        Self { kid, key, jwks: JwkSet { keys: vec![public_jwk(&public)] }, ttl }
+    }
+
+    /// Also publishes retired public keys (the `x` values of their JWKs, base64url), so tokens signed
+    /// before a key rotation keep verifying until they expire; only the current key signs.
+    pub fn with_previous_keys<'a>(
+        mut self,
+        previous: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, String> {
+        for x in previous {
+            let public = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(x.trim())
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .ok_or_else(|| format!("{x:?} is not a base64url Ed25519 public key (a JWK x value)"))?;
+            if key_id(&public) != self.kid {
+                self.jwks.keys.push(public_jwk(&public));
+            }
+        }
+        Ok(self)
     }
 
     /// A signer with a fresh random key (standalone mode, tests).

@@ -68,3 +68,19 @@ fn refuses_expired_forged_wrong_audience_and_alg_none() {
     assert_eq!(verifier.verify(&impostor.issue(1, "x")), Err(TokenError::UnknownKey));
     assert_eq!(verifier.verify("not-a-token"), Err(TokenError::Malformed));
 }
+
+#[test]
+fn rotation_keeps_tokens_of_the_previous_key_valid() {
+    let old = TokenSigner::from_seed(&[1; 32], Duration::from_secs(60));
+    let issued_before = old.issue(5, "eve");
+    let old_x = serde_json::to_value(old.jwks()).unwrap()["keys"][0]["x"].as_str().unwrap().to_owned();
+    let new = TokenSigner::from_seed(&[2; 32], Duration::from_secs(60))
+        .with_previous_keys([old_x.as_str()])
+        .unwrap();
+    assert_eq!(new.jwks().keys.len(), 2, "both keys are published");
+    let verifier = verifier_for(&new);
+    assert_eq!(verifier.verify(&issued_before).unwrap().member_id(), Some(5), "old tokens still verify");
+    assert!(verifier.verify(&new.issue(6, "eve")).is_ok(), "new tokens verify");
+    assert_ne!(TokenVerifier::key_id(&new.issue(6, "eve")).unwrap(), old.kid(), "only the new key signs");
+    assert!(TokenSigner::generate(Duration::from_secs(1)).with_previous_keys(["not-a-key"]).is_err());
+}

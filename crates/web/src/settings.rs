@@ -7,6 +7,7 @@
 //! | `NATTER_MESSAGE_PUBLIC_URL` | `ws://127.0.0.1:8081` | URL browsers use for the message host |
 //! | `NATTER_SESSION_KEY` | — (required) | base64 of 64 random bytes; encrypts and signs session cookies |
 //! | `NATTER_TOKEN_SIGNING_KEY` | — (required) | base64 of a 32-byte Ed25519 seed; signs message-host tokens |
+//! | `NATTER_TOKEN_PREVIOUS_KEYS` | empty | comma-separated public keys (JWK `x`) of retired signing keys, still published so their tokens verify until they expire |
 //! | `NATTER_TOKEN_TTL_SECS` | `300` | lifetime of a message-host token |
 //! | `NATTER_ACCESS_TOKEN_TTL_SECS` | `600` | lifetime of a REST access token |
 //! | `NATTER_REFRESH_TOKEN_TTL_SECS` | `2592000` | lifetime of a REST refresh token (30 days) |
@@ -76,7 +77,11 @@ impl WebSettings {
                 64,
                 "base64 of 64 random bytes (openssl rand -base64 64)",
             )?),
-            signer: TokenSigner::from_seed(&seed, ttl),
+            signer: TokenSigner::from_seed(&seed, ttl)
+                .with_previous_keys(
+                    env.or("NATTER_TOKEN_PREVIOUS_KEYS", "").split(',').filter(|k| !k.trim().is_empty()),
+                )
+                .map_err(|reason| EnvError::Invalid { name: "NATTER_TOKEN_PREVIOUS_KEYS".into(), reason })?,
             internal_token: env
                 .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
             session_ttl: Duration::from_secs(env.parse_or("NATTER_SESSION_TTL_SECS", 86_400u64)?),
