@@ -1,11 +1,12 @@
 use async_trait::async_trait;
 
+use crate::identities::Identities;
 use crate::refresh_tokens::RefreshTokens;
 use crate::{DbError, Member, NewMember, Role, Room, RoomKind};
 
 /// Members and rooms. Every method is one short transaction.
 #[async_trait]
-pub trait Directory: RefreshTokens + Send + Sync + 'static {
+pub trait Directory: RefreshTokens + Identities + Send + Sync + 'static {
     /// Stores a new member; [`DbError::Conflict`] if the username is taken in any letter case.
     async fn create_member(&self, new: NewMember<'_>) -> Result<Member, DbError>;
     /// Finds a member by username, ignoring case.

@@ -6,6 +6,7 @@
 
 mod directory;
 mod error;
+mod identities;
 pub mod models;
 mod postgres;
 mod queries;
@@ -15,6 +16,7 @@ mod sqlite;
 
 pub use directory::Directory;
 pub use error::DbError;
+pub use identities::Identities;
 pub use models::{Member, NewMember, NewRefreshToken, Role, Room, RoomKind, Rotation, username_key};
 pub use postgres::PgDirectory;
 pub use refresh_tokens::RefreshTokens;

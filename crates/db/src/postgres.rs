@@ -81,3 +81,4 @@ impl PgDirectory {
 
 impl_directory!(PgDirectory);
 crate::refresh_tokens::impl_refresh_tokens!(PgDirectory);
+crate::identities::impl_identities!(PgDirectory);

@@ -32,7 +32,7 @@ diesel::table! {
 
 diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> members (member_id));
-diesel::allow_tables_to_appear_in_same_query!(members, rooms, room_members, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(members, rooms, room_members, refresh_tokens, oauth_identities);
 
 diesel::table! {
     refresh_tokens (id) {
@@ -48,3 +48,14 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> members (member_id));
+
+diesel::table! {
+    oauth_identities (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        member_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(oauth_identities -> members (member_id));

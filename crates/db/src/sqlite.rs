@@ -40,3 +40,4 @@ impl SqliteDirectory {
 
 impl_directory!(SqliteDirectory);
 crate::refresh_tokens::impl_refresh_tokens!(SqliteDirectory);
+crate::identities::impl_identities!(SqliteDirectory);

@@ -116,6 +116,24 @@ async fn concurrent_use_of_one_token_rotates_once(dir: Arc<dyn Directory>) {
     assert_eq!(rotated, 1, "exactly one of the concurrent uses rotates");
 }
 
+async fn provider_accounts_map_to_one_member(dir: Arc<dyn Directory>) {
+    let created = dir.create_member_with_identity(member("octocat"), "github", "583231").await.unwrap();
+    assert_eq!(dir.member_by_identity("github", "583231").await.unwrap().unwrap().id, created.id);
+    assert!(dir.member_by_identity("github", "999").await.unwrap().is_none());
+    // A second provider links to the same member; a provider account cannot be linked twice.
+    dir.link_identity("keycloak", "f3a1", created.id).await.unwrap();
+    assert_eq!(dir.member_by_identity("keycloak", "f3a1").await.unwrap().unwrap().id, created.id);
+    let other = dir.create_member(member("other")).await.unwrap();
+    assert!(matches!(dir.link_identity("github", "583231", other.id).await, Err(DbError::Conflict)));
+    assert_eq!(dir.identities_of(created.id).await.unwrap(), ["github", "keycloak"]);
+    // A taken username fails the whole creation: no member without its identity, nor the reverse.
+    assert!(matches!(
+        dir.create_member_with_identity(member("OctoCat"), "github", "777").await,
+        Err(DbError::Conflict)
+    ));
+    assert!(dir.member_by_identity("github", "777").await.unwrap().is_none());
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_postgres {
@@ -134,5 +152,6 @@ contract!(
     rooms_and_membership,
     joining_a_missing_room_fails,
     refresh_tokens_rotate_and_reuse_revokes_the_family,
-    concurrent_use_of_one_token_rotates_once
+    concurrent_use_of_one_token_rotates_once,
+    provider_accounts_map_to_one_member
 );
