@@ -66,7 +66,9 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         "NATTER_TOKEN_SIGNING_KEY",
         base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()),
     );
-    let env = Env::from_pairs([
+    // Login providers are configured as in production (NATTER_OAUTH_*).
+    let oauth = std::env::vars().filter(|(name, _)| name.starts_with("NATTER_OAUTH_"));
+    let settings = [
         ("NATTER_INTERNAL_TOKEN", internal_token),
         ("NATTER_SESSION_KEY", base64::engine::general_purpose::STANDARD.encode(random_bytes::<64>())),
         ("NATTER_TOKEN_SIGNING_KEY", signing_key),
@@ -79,7 +81,9 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         ("NATTER_PRESENCE_URL", presence_url.clone()),
         ("NATTER_PRESENCE_BIND", format!("{host}:{presence_port}")),
         ("NATTER_ALLOWED_ORIGINS", web_url.clone()),
-    ]);
+    ];
+    let env =
+        Env::from_pairs(oauth.chain(settings.into_iter().map(|(name, value)| (name.to_owned(), value))));
 
     let directory = SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
     let history = Arc::new(MemoryHistory::new());

@@ -38,6 +38,9 @@ pub(crate) struct State {
     pub(crate) api_verifier: TokenVerifier,
     pub(crate) access_token_ttl: std::time::Duration,
     pub(crate) refresh_token_ttl: std::time::Duration,
+    pub(crate) oauth: crate::oauth::OAuthProviders,
+    /// Where browsers reach web (OAuth callback URLs are built from it).
+    pub(crate) public_url: String,
 }
 
 /// A bound, not yet running web server.
@@ -77,6 +80,8 @@ impl Application {
             api_verifier,
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
+            oauth: settings.oauth,
+            public_url: settings.public_url,
         });
         let kv = stores.kv;
         let session_ttl = actix_web::cookie::time::Duration::seconds(
@@ -134,7 +139,11 @@ impl Application {
                         .route("/rooms/{room}", web::get().to(routes::room_page))
                         .route("/rooms/{room}/join", web::post().to(routes::join_room))
                         .route("/rooms/{room}/history", web::get().to(routes::history_page))
-                        .route("/static/room.js", web::get().to(routes::room_js)),
+                        .route("/static/room.js", web::get().to(routes::room_js))
+                        .route("/settings", web::get().to(routes::settings_page))
+                        .route("/oauth/{provider}/login", web::get().to(crate::oauth::oauth_login))
+                        .route("/oauth/{provider}/link", web::post().to(crate::oauth::oauth_link))
+                        .route("/oauth/{provider}/callback", web::get().to(crate::oauth::oauth_callback)),
                 )
         })
         .workers(2)

@@ -7,6 +7,7 @@ mod app;
 mod auth;
 mod bootstrap;
 mod login;
+pub mod oauth;
 mod pages;
 mod routes;
 mod sessions;

@@ -25,6 +25,20 @@ pub(crate) struct HomePage {
     pub error: Option<String>,
     pub username: String,
     pub csrf: String,
+    /// Configured login providers.
+    pub providers: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings.html")]
+pub(crate) struct SettingsPage {
+    pub csrf: String,
+    pub member_name: String,
+    pub username: String,
+    /// Providers linked to the member.
+    pub linked: Vec<String>,
+    /// Configured providers not linked yet.
+    pub linkable: Vec<String>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -20,6 +20,7 @@
 //! | `NATTER_LOGIN_MAX_FAILURES` | `5` | failed logins per account per window before logins wait |
 //! | `NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS` | `50` | failed logins per client address per window |
 //! | `NATTER_LOGIN_WINDOW_SECS` | `900` | the throttling window |
+//! | `NATTER_OAUTH_*` | none | login providers; see [`crate::oauth::providers`] |
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use natter_runtime::env::{Env, EnvError};
 use natter_token::TokenSigner;
 use secrecy::SecretString;
 
+use crate::oauth::OAuthProviders;
 use crate::throttle::ThrottleSettings;
 
 #[derive(Debug)]
@@ -42,6 +44,7 @@ pub struct WebSettings {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub throttle: ThrottleSettings,
+    pub oauth: OAuthProviders,
 }
 
 /// The session cookie key. Its `Debug` does not print it.
@@ -89,6 +92,7 @@ impl WebSettings {
             refresh_token_ttl: Duration::from_secs(
                 env.parse_or("NATTER_REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?,
             ),
+            oauth: OAuthProviders::from_env(env)?,
             throttle: ThrottleSettings {
                 max_failures_per_account: env.parse_or("NATTER_LOGIN_MAX_FAILURES", 5u64)?,
                 max_failures_per_address: env.parse_or("NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50u64)?,

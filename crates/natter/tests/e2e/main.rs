@@ -5,6 +5,8 @@
 mod bad_input;
 mod browser;
 mod client;
+mod oauth;
+mod oauth_server;
 mod rest_auth;
 mod sessions;
 mod slice;
@@ -27,3 +29,13 @@ macro_rules! on_both_stacks {
 }
 
 on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_oauth() {
+    oauth::run_distributed().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_oauth() {
+    oauth::run_standalone().await;
+}

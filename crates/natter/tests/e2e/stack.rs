@@ -56,6 +56,11 @@ impl Stack {
     /// Kafka-protocol broker and a MongoDB-protocol server, isolated by database, key prefix, topic
     /// prefix and MongoDB database name.
     pub async fn distributed() -> Stack {
+        Self::distributed_with(Vec::new()).await
+    }
+
+    /// A distributed stack whose web pods get `web_env` on top.
+    pub async fn distributed_with(web_env: Vec<(String, String)>) -> Stack {
         natter_runtime::install_tls_provider();
         let brokers = natter_test_support::kafka_brokers();
         let mongo = natter_test_support::mongodb_url();
@@ -94,7 +99,8 @@ impl Stack {
                 .env("NATTER_REDIS_URL", &redis)
                 .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"))
                 .env("NATTER_SESSION_KEY", STANDARD.encode([9u8; 64]))
-                .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED));
+                .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED))
+                .envs(web_env.clone());
             let child = web.spawn().expect("start web");
             web_pods.push((web, child));
         }
@@ -141,12 +147,18 @@ impl Stack {
 
     /// `natter standalone` on free ports.
     pub async fn standalone() -> Stack {
+        Self::standalone_with(Vec::new()).await
+    }
+
+    /// A standalone process with `env` on top.
+    pub async fn standalone_with(env: Vec<(String, String)>) -> Stack {
         natter_runtime::install_tls_provider();
         let internal_token = format!("internal-{}-0123456789abcdef", natter_test_support::unique_suffix());
         let mut child = natter()
             .args(["standalone", "--port", "0"])
             .env("NATTER_INTERNAL_TOKEN", &internal_token)
             .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED))
+            .envs(env)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start natter standalone");

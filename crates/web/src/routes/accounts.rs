@@ -24,14 +24,15 @@ pub(crate) struct Credentials {
 }
 
 /// `GET /`: the login and sign-up forms, or the room list for a logged-in member.
-pub(crate) async fn home(session: Session) -> Result<HttpResponse, PageError> {
+pub(crate) async fn home(state: web::Data<State>, session: Session) -> Result<HttpResponse, PageError> {
     if auth::session_member(&session).is_some() {
         return Ok(see_other("/rooms"));
     }
-    render_home(&session, StatusCode::OK, None, String::new())
+    render_home(&state, &session, StatusCode::OK, None, String::new())
 }
 
 fn render_home(
+    state: &State,
     session: &Session,
     status: StatusCode,
     error: Option<String>,
@@ -39,7 +40,8 @@ fn render_home(
 ) -> Result<HttpResponse, PageError> {
     use askama::Template;
     let csrf = auth::csrf_token(session)?;
-    Ok(match (HomePage { error, username, csrf }).render() {
+    let providers = state.oauth.names();
+    Ok(match (HomePage { error, username, csrf, providers }).render() {
         Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
         Err(e) => return Err(PageError::internal(e)),
     })
@@ -80,7 +82,7 @@ pub(crate) async fn sign_up(
     auth::check_csrf(&session, &csrf)?;
     let username = username.trim().to_owned();
     if let Err(problem) = check_username(&username).and_then(|()| check_password(&password)) {
-        return render_home(&session, StatusCode::BAD_REQUEST, Some(problem), username);
+        return render_home(&state, &session, StatusCode::BAD_REQUEST, Some(problem), username);
     }
     let hash = auth::hash_password(password).await?;
     let new = NewMember { username: &username, display_name: &username, password_hash: &hash };
@@ -90,9 +92,13 @@ pub(crate) async fn sign_up(
             auth::start_session(&session, member.id)?;
             Ok(see_other("/rooms"))
         }
-        Err(DbError::Conflict) => {
-            render_home(&session, StatusCode::CONFLICT, Some("That username is taken.".to_owned()), username)
-        }
+        Err(DbError::Conflict) => render_home(
+            &state,
+            &session,
+            StatusCode::CONFLICT,
+            Some("That username is taken.".to_owned()),
+            username,
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -114,11 +120,11 @@ pub(crate) async fn log_in(
         }
         Err(LoginFailure::Throttled(wait)) => {
             let message = format!("Too many failed logins. Try again in {} s.", wait.as_secs().max(1));
-            render_home(&session, StatusCode::TOO_MANY_REQUESTS, Some(message), username)
+            render_home(&state, &session, StatusCode::TOO_MANY_REQUESTS, Some(message), username)
         }
         Err(LoginFailure::Invalid) => {
             let message = Some("Wrong username or password.".to_owned());
-            render_home(&session, StatusCode::UNAUTHORIZED, message, username)
+            render_home(&state, &session, StatusCode::UNAUTHORIZED, message, username)
         }
         Err(LoginFailure::Unavailable(e)) => Err(e),
     }

@@ -8,6 +8,7 @@ mod keys;
 mod ready;
 mod room_pages;
 pub(crate) mod rooms;
+mod settings;
 mod static_files;
 
 pub(crate) use accounts::{home, log_in, log_out, sign_up};
@@ -18,4 +19,5 @@ pub(crate) use keys::{jwks, ws_token};
 pub(crate) use ready::readyz;
 pub(crate) use room_pages::{history_page, room_page};
 pub(crate) use rooms::{create_room, join_room, rooms_page};
+pub(crate) use settings::settings_page;
 pub(crate) use static_files::room_js;
