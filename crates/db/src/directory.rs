@@ -12,6 +12,13 @@ pub trait Directory: RefreshTokens + Identities + Send + Sync + 'static {
     /// Finds a member by username, ignoring case.
     async fn member_by_username(&self, username: &str) -> Result<Option<Member>, DbError>;
     async fn member_by_id(&self, id: i64) -> Result<Option<Member>, DbError>;
+    /// Sets the member's display name and avatar URL (validated by the caller).
+    async fn update_profile(
+        &self,
+        id: i64,
+        display_name: &str,
+        avatar_url: Option<&str>,
+    ) -> Result<(), DbError>;
     /// Creates a room with `owner` as its first member, atomically.
     async fn create_room(&self, name: &str, kind: RoomKind, owner: i64) -> Result<Room, DbError>;
     async fn room(&self, id: i64) -> Result<Option<Room>, DbError>;

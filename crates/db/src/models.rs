@@ -15,6 +15,8 @@ pub struct Member {
     /// Argon2id PHC string; never logged.
     pub password_hash: String,
     pub created_at: NaiveDateTime,
+    /// An https URL of the member's picture, if they set one.
+    pub avatar_url: Option<String>,
 }
 
 /// What sign-up stores.

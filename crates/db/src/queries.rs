@@ -51,6 +51,21 @@ macro_rules! impl_directory {
                     .optional()?)
             }
 
+            async fn update_profile(
+                &self,
+                id: i64,
+                display_name: &str,
+                avatar_url: Option<&str>,
+            ) -> Result<(), $crate::DbError> {
+                use $crate::schema::members;
+                let mut conn = self.conn().await?;
+                diesel::update(members::table.find(id))
+                    .set((members::display_name.eq(display_name), members::avatar_url.eq(avatar_url)))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn create_room(
                 &self,
                 name: &str,

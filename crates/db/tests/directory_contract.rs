@@ -30,6 +30,15 @@ async fn usernames_are_unique_ignoring_case(dir: Arc<dyn Directory>) {
     assert_eq!(found.username, "Alice");
     assert_eq!(dir.member_by_id(alice.id).await.unwrap().unwrap().username, "Alice");
     assert!(dir.member_by_username("bob").await.unwrap().is_none());
+
+    dir.update_profile(alice.id, "Alice A.", Some("https://example.com/a.png")).await.unwrap();
+    let updated = dir.member_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(
+        (updated.display_name.as_str(), updated.avatar_url.as_deref()),
+        ("Alice A.", Some("https://example.com/a.png"))
+    );
+    dir.update_profile(alice.id, "Alice", None).await.unwrap();
+    assert_eq!(dir.member_by_id(alice.id).await.unwrap().unwrap().avatar_url, None);
 }
 
 async fn rooms_and_membership(dir: Arc<dyn Directory>) {

@@ -64,7 +64,7 @@ impl Application {
         let cookie_secure = settings.cookie_secure();
         // Scripts only from web itself; WebSocket connections to the message host.
         let csp = format!(
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' {}; \
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https:; connect-src 'self' {}; \
              frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
             origin_of(&settings.message_public_url)
         );
@@ -141,6 +141,7 @@ impl Application {
                         .route("/rooms/{room}/history", web::get().to(routes::history_page))
                         .route("/static/room.js", web::get().to(routes::room_js))
                         .route("/settings", web::get().to(routes::settings_page))
+                        .route("/settings/profile", web::post().to(routes::update_profile))
                         .route("/oauth/{provider}/login", web::get().to(crate::oauth::oauth_login))
                         .route("/oauth/{provider}/link", web::post().to(crate::oauth::oauth_link))
                         .route("/oauth/{provider}/callback", web::get().to(crate::oauth::oauth_callback)),

@@ -35,6 +35,8 @@ pub(crate) struct SettingsPage {
     pub csrf: String,
     pub member_name: String,
     pub username: String,
+    pub display_name: String,
+    pub avatar_url: String,
     /// Providers linked to the member.
     pub linked: Vec<String>,
     /// Configured providers not linked yet.

@@ -5,6 +5,10 @@ use reqwest::StatusCode;
 use crate::client::{Browser, location};
 use crate::stack::Stack;
 
+async fn dora_profile(browser: &Browser, fields: &[(&str, &str)]) -> StatusCode {
+    browser.post_form("/settings/profile", fields).await.status()
+}
+
 pub async fn run(stack: Stack) {
     let suffix = natter_test_support::unique_suffix();
     let name = format!("dora_{suffix}");
@@ -61,6 +65,32 @@ pub async fn run(stack: Stack) {
     assert!(body.contains("Too many failed logins. Try again in"), "{body}");
     let other = Browser::new(&stack.web_url);
     assert_eq!(other.log_in(&name, "long enough pass").await.status(), StatusCode::SEE_OTHER, "per account");
+
+    // Profile: display name and an https avatar; bad values are refused with the rule.
+    let profile = [("display_name", "Dora the Explorer"), ("avatar_url", "https://example.com/dora.png")];
+    assert_eq!(dora_profile(&other, &profile).await, StatusCode::SEE_OTHER);
+    let (_, settings) = other.page("/settings").await;
+    assert!(
+        settings.contains(r#"value="Dora the Explorer""#)
+            && settings.contains(r#"src="https://example.com/dora.png""#)
+    );
+    let (status, body) = other.page("/ws-token").await;
+    assert_eq!(status, StatusCode::OK);
+    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let claims = token["token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let claims = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap();
+    assert!(
+        String::from_utf8(claims).unwrap().contains("Dora the Explorer"),
+        "messages carry the display name"
+    );
+    for bad in [
+        [("display_name", "x"), ("avatar_url", "javascript:alert(1)")],
+        [("display_name", "x"), ("avatar_url", "http://plain.example/a.png")],
+    ] {
+        assert_eq!(dora_profile(&other, &bad).await, StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    let long = "n".repeat(65);
+    assert_eq!(dora_profile(&other, &[("display_name", &long)]).await, StatusCode::BAD_REQUEST);
 
     // Anonymous visitors are sent to log in; pages carry a CSP that allows only the message host.
     let anonymous = Browser::new(&stack.web_url);

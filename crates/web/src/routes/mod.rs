@@ -19,5 +19,5 @@ pub(crate) use keys::{jwks, ws_token};
 pub(crate) use ready::readyz;
 pub(crate) use room_pages::{history_page, room_page};
 pub(crate) use rooms::{create_room, join_room, rooms_page};
-pub(crate) use settings::settings_page;
+pub(crate) use settings::{settings_page, update_profile};
 pub(crate) use static_files::room_js;

@@ -1,11 +1,16 @@
 //! The member's settings: the login providers linked to the account, and buttons to link more.
 
 use actix_session::Session;
-use actix_web::web;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 
 use crate::app::State;
 use crate::auth;
-use crate::pages::{PageError, SettingsPage};
+use crate::pages::{PageError, SettingsPage, see_other};
+
+const DISPLAY_NAME_MAX: usize = 64;
+const AVATAR_URL_MAX: usize = 512;
 
 /// `GET /settings`.
 pub(crate) async fn settings_page(
@@ -18,9 +23,64 @@ pub(crate) async fn settings_page(
     let linkable = state.oauth.names().into_iter().filter(|p| !linked.contains(p)).collect();
     Ok(SettingsPage {
         csrf: auth::csrf_token(&session)?,
-        member_name: member.display_name,
         username: member.username,
+        display_name: member.display_name.clone(),
+        avatar_url: member.avatar_url.unwrap_or_default(),
+        member_name: member.display_name,
         linked,
         linkable,
     })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Profile {
+    display_name: String,
+    #[serde(default)]
+    avatar_url: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+fn invalid(detail: String) -> PageError {
+    PageError::Status(StatusCode::BAD_REQUEST, detail)
+}
+
+/// Display names: 1 to 64 characters, no control characters.
+fn check_display_name(name: &str) -> Result<(), PageError> {
+    let length = name.chars().count();
+    if length == 0 || length > DISPLAY_NAME_MAX || name.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "Display names are 1 to {DISPLAY_NAME_MAX} characters, without control characters."
+        )));
+    }
+    Ok(())
+}
+
+/// Avatars: empty, or an https URL of at most 512 characters (no `javascript:`, no mixed content).
+fn check_avatar_url(url: &str) -> Result<Option<&str>, PageError> {
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let parsed = reqwest::Url::parse(url).ok().filter(|u| u.scheme() == "https" && u.host_str().is_some());
+    if parsed.is_none() || url.len() > AVATAR_URL_MAX {
+        return Err(invalid(format!(
+            "The avatar must be an https:// URL of at most {AVATAR_URL_MAX} characters."
+        )));
+    }
+    Ok(Some(url))
+}
+
+/// `POST /settings/profile`: display name and avatar URL.
+pub(crate) async fn update_profile(
+    state: web::Data<State>,
+    session: Session,
+    form: web::Form<Profile>,
+) -> Result<HttpResponse, PageError> {
+    let member_id = auth::require_member(&session)?;
+    auth::check_csrf(&session, &form.csrf)?;
+    let display_name = form.display_name.trim();
+    check_display_name(display_name)?;
+    let avatar_url = check_avatar_url(form.avatar_url.trim())?;
+    state.directory.update_profile(member_id, display_name, avatar_url).await?;
+    Ok(see_other("/settings"))
 }
