@@ -35,8 +35,11 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// Checks `password` against `hash` (or against the dummy hash when there is no account).
 pub(crate) async fn verify_password(password: String, hash: Option<String>) -> Result<bool, PageError> {
     tokio::task::spawn_blocking(move || {
-        let exists = hash.is_some();
-        let hash = hash.as_deref().unwrap_or(DUMMY_HASH.as_str());
+        // No account, or one without a password (signed up through a provider): verify against the
+        // dummy hash anyway, so every failure costs one argon2 run.
+        let usable = hash.filter(|h| PasswordHash::new(h).is_ok());
+        let exists = usable.is_some();
+        let hash = usable.as_deref().unwrap_or(DUMMY_HASH.as_str());
         let ok = Argon2::default().verify_password(password.as_bytes(), hash).is_ok();
         ok && exists
     })

@@ -20,6 +20,8 @@
 //! | `NATTER_LOGIN_MAX_FAILURES` | `5` | failed logins per account per window before logins wait |
 //! | `NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS` | `50` | failed logins per client address per window |
 //! | `NATTER_LOGIN_WINDOW_SECS` | `900` | the throttling window |
+//! | `NATTER_SIGNUP_MAX_PER_ADDRESS` | `20` | sign-up attempts per client address per window |
+//! | `NATTER_SIGNUP_WINDOW_SECS` | `3600` | the sign-up window |
 //! | `NATTER_OAUTH_*` | none | login providers; see [`crate::oauth::providers`] |
 
 use std::time::Duration;
@@ -97,6 +99,8 @@ impl WebSettings {
                 max_failures_per_account: env.parse_or("NATTER_LOGIN_MAX_FAILURES", 5u64)?,
                 max_failures_per_address: env.parse_or("NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50u64)?,
                 window: Duration::from_secs(env.parse_or("NATTER_LOGIN_WINDOW_SECS", 900u64)?),
+                max_sign_ups_per_address: env.parse_or("NATTER_SIGNUP_MAX_PER_ADDRESS", 20u64)?,
+                sign_up_window: Duration::from_secs(env.parse_or("NATTER_SIGNUP_WINDOW_SECS", 3600u64)?),
             },
         })
     }

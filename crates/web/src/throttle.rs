@@ -16,6 +16,8 @@ pub struct ThrottleSettings {
     pub max_failures_per_account: u64,
     pub max_failures_per_address: u64,
     pub window: Duration,
+    pub max_sign_ups_per_address: u64,
+    pub sign_up_window: Duration,
 }
 
 pub(crate) struct LoginThrottle {
@@ -64,6 +66,15 @@ impl LoginThrottle {
     /// Whether the shared store answers (readiness).
     pub(crate) async fn ping(&self) -> Result<(), KvError> {
         self.kv.ping().await
+    }
+
+    /// Counts a sign-up attempt from `address`; `Some(wait)` past the limit. Usernames are public in
+    /// a chat, so "taken" cannot be hidden; this bounds how fast anyone can probe for them.
+    pub(crate) async fn sign_up_attempt(&self, address: Option<IpAddr>) -> Result<Option<Duration>, KvError> {
+        let Some(address) = address else { return Ok(None) };
+        let key = format!("sign-ups:address:{}", sha256_hex(address.to_string().as_bytes()));
+        let window = self.kv.hit(&key, self.settings.sign_up_window).await?;
+        Ok((window.count > self.settings.max_sign_ups_per_address).then_some(window.resets_in))
     }
 
     pub(crate) async fn succeeded(&self, username_key: &str) -> Result<(), KvError> {

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::client::Browser;
+use crate::client::{Browser, Connect, connect};
 use crate::stack::Stack;
 
 fn session_cookie(response: &reqwest::Response) -> String {
@@ -49,6 +49,7 @@ pub async fn run(mut stack: Stack) {
         );
     }
 
+    let token = fern.ws_token().await;
     let out = fern.post_form("/logout", &[]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     for url in &stack.web_urls {
@@ -57,5 +58,14 @@ pub async fn run(mut stack: Stack) {
             StatusCode::SEE_OTHER,
             "logout ends the session on {url} for every copy of the cookie"
         );
+    }
+
+    // Message pods verify tokens with keys they already hold: web being down does not lock people out.
+    if stack.web_urls.len() > 1 {
+        for index in 0..stack.web_urls.len() {
+            stack.stop_web(index).await;
+        }
+        let accepted = connect(&stack.message_urls[1], Some(&token), None).await;
+        assert!(matches!(accepted, Connect::Open(_)), "a valid token is accepted while web is down");
     }
 }

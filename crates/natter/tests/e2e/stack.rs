@@ -207,6 +207,13 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// Stops web pod `index` (SIGKILL).
+    pub async fn stop_web(&mut self, index: usize) {
+        self.web_pods[index].1.kill().await.expect("kill web pod");
+    }
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
         for child in self.children.iter_mut().chain(self.web_pods.iter_mut().map(|(_, child)| child)) {

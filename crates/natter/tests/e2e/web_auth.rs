@@ -132,4 +132,15 @@ pub async fn run(stack: Stack) {
         .unwrap();
     assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
     assert!(jwks["keys"][0].get("d").is_none(), "no private key material");
+
+    // Sign-ups per address are limited (usernames are public; this bounds probing for them).
+    let prober = Browser::new(&stack.web_url);
+    let mut last = StatusCode::OK;
+    for _ in 0..25 {
+        last = prober.post_form("/signup", &[("username", "ab"), ("password", "x")]).await.status();
+        if last == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "sign-up attempts are limited per address");
 }

@@ -75,12 +75,19 @@ fn check_password(password: &str) -> Result<(), String> {
 /// `POST /signup`: creates the account and logs it in.
 pub(crate) async fn sign_up(
     state: web::Data<State>,
+    request: HttpRequest,
     session: Session,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse, PageError> {
     let Credentials { username, password, csrf } = form.into_inner();
     auth::check_csrf(&session, &csrf)?;
     let username = username.trim().to_owned();
+    let address = request.peer_addr().map(|a| a.ip());
+    if let Some(wait) = state.throttle.sign_up_attempt(address).await.map_err(PageError::unavailable)? {
+        let message =
+            format!("Too many sign-ups from your address. Try again in {} s.", wait.as_secs().max(1));
+        return render_home(&state, &session, StatusCode::TOO_MANY_REQUESTS, Some(message), username);
+    }
     if let Err(problem) = check_username(&username).and_then(|()| check_password(&password)) {
         return render_home(&state, &session, StatusCode::BAD_REQUEST, Some(problem), username);
     }
