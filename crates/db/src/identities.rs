@@ -78,13 +78,7 @@ macro_rules! impl_identities {
                 use $crate::schema::{members, oauth_identities};
                 let mut conn = self.conn().await?;
                 let now = chrono::Utc::now().naive_utc();
-                let row = $crate::models::MemberRow {
-                    username_key: $crate::models::username_key(new.username),
-                    username: new.username,
-                    display_name: new.display_name,
-                    password_hash: new.password_hash,
-                    created_at: now,
-                };
+                let row = $crate::models::MemberRow::new(&new, now);
                 let member = conn
                     .transaction(async |conn| {
                         let member: $crate::Member = diesel::insert_into(members::table)

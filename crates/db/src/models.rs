@@ -37,6 +37,18 @@ pub(crate) struct MemberRow<'a> {
     pub created_at: NaiveDateTime,
 }
 
+impl<'a> MemberRow<'a> {
+    pub(crate) fn new(new: &NewMember<'a>, created_at: NaiveDateTime) -> Self {
+        Self {
+            username_key: username_key(new.username),
+            username: new.username,
+            display_name: new.display_name,
+            password_hash: new.password_hash,
+            created_at,
+        }
+    }
+}
+
 /// A room.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = rooms)]

@@ -12,13 +12,7 @@ macro_rules! impl_directory {
             ) -> Result<$crate::Member, $crate::DbError> {
                 use $crate::schema::members;
                 let mut conn = self.conn().await?;
-                let row = $crate::models::MemberRow {
-                    username_key: $crate::models::username_key(new.username),
-                    username: new.username,
-                    display_name: new.display_name,
-                    password_hash: new.password_hash,
-                    created_at: chrono::Utc::now().naive_utc(),
-                };
+                let row = $crate::models::MemberRow::new(&new, chrono::Utc::now().naive_utc());
                 Ok(diesel::insert_into(members::table)
                     .values(&row)
                     .returning($crate::Member::as_returning())

@@ -6,14 +6,7 @@ use std::time::Duration;
 use natter_kv::{KeyValue, MemoryKeyValue, RedisKeyValue};
 
 async fn redis() -> Arc<dyn KeyValue> {
-    let url = natter_test_support::redis_url();
-    natter_test_support::require_listening(
-        "Redis",
-        &natter_test_support::host_port(&url),
-        Duration::from_secs(5),
-    )
-    .await;
-    let prefix = format!("natter-test:{}:", natter_test_support::unique_suffix());
+    let (url, prefix) = natter_test_support::redis_with_prefix().await;
     Arc::new(RedisKeyValue::connect(&url, &prefix).unwrap())
 }
 

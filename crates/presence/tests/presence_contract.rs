@@ -1,19 +1,11 @@
 //! The contract every `PresenceStore` adapter meets, against real Redis and in memory.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use natter_presence::store::{MemoryPresence, PresenceStore, RedisPresence};
 
 async fn redis() -> Arc<dyn PresenceStore> {
-    let url = natter_test_support::redis_url();
-    natter_test_support::require_listening(
-        "Redis",
-        &natter_test_support::host_port(&url),
-        Duration::from_secs(5),
-    )
-    .await;
-    let prefix = format!("natter-test:{}:", natter_test_support::unique_suffix());
+    let (url, prefix) = natter_test_support::redis_with_prefix().await;
     Arc::new(RedisPresence::connect(&url, &prefix).expect("redis pool"))
 }
 

@@ -30,6 +30,13 @@ pub fn mongodb_url() -> String {
     env_or("NATTER_TEST_MONGODB_URL", "mongodb://127.0.0.1:27017/?directConnection=true")
 }
 
+/// Redis for one test: its URL (checked to be listening) and a key prefix no other test uses.
+pub async fn redis_with_prefix() -> (String, String) {
+    let url = redis_url();
+    require_listening("Redis", &host_port(&url), Duration::from_secs(5)).await;
+    (url, format!("natter-test:{}:", unique_suffix()))
+}
+
 /// A random lower-case suffix for names that must not collide between tests or runs.
 pub fn unique_suffix() -> String {
     let mut bytes = [0u8; 6];
