@@ -44,6 +44,17 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: MessageSettings, backends: Backends) -> anyhow::Result<Self> {
+        let listener =
+            TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        Self::with_listener(listener, settings, backends).await
+    }
+
+    /// Serves on an already bound listener (standalone mode binds every port before starting).
+    pub async fn with_listener(
+        listener: TcpListener,
+        settings: MessageSettings,
+        backends: Backends,
+    ) -> anyhow::Result<Self> {
         let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
         backends.bus.ensure_topics(&topics).await.context("creating bus topics")?;
 
@@ -60,8 +71,6 @@ impl Application {
         let web = InternalClient::new("web", &settings.web_internal_url, settings.internal_token.clone());
         let presence =
             InternalClient::new("presence", &settings.presence_url, settings.internal_token.clone());
-        let listener =
-            TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
             presence: PresenceReporter::new(presence, settings.pod_id.clone()),

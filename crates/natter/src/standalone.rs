@@ -37,19 +37,24 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
-fn free_port(host: &str) -> anyhow::Result<u16> {
-    Ok(TcpListener::bind((host, 0))?.local_addr()?.port())
+/// Binds a listener (port 0: any free port), naming the port in the error.
+fn listen(host: &str, port: u16) -> anyhow::Result<TcpListener> {
+    TcpListener::bind((host, port)).with_context(|| format!("binding {host}:{port}"))
 }
 
 pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     natter_runtime::install_tls_provider();
     natter_runtime::telemetry::init_logging(false);
     let host = options.host;
-    let (web_port, message_port, presence_port) = if options.port == 0 {
-        (free_port(&host)?, free_port(&host)?, free_port(&host)?)
-    } else {
-        (options.port, options.port + 1, options.port + 2)
-    };
+    // Every port is bound before anything starts, so the addresses handed around are already ours.
+    let port = |offset: u16| if options.port == 0 { 0 } else { options.port + offset };
+    let (web_listener, message_listener, presence_listener) =
+        (listen(&host, port(0))?, listen(&host, port(1))?, listen(&host, port(2))?);
+    let (web_port, message_port, presence_port) = (
+        web_listener.local_addr()?.port(),
+        message_listener.local_addr()?.port(),
+        presence_listener.local_addr()?.port(),
+    );
     let web_url = format!("http://{host}:{web_port}");
     let message_url = format!("ws://{host}:{message_port}");
     let presence_url = format!("http://{host}:{presence_port}");
@@ -89,12 +94,14 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let history = Arc::new(MemoryHistory::new());
     let bus = Arc::new(MemoryBus::new(BUS_RETENTION));
 
-    let presence = natter_presence::Application::build(
+    let presence = natter_presence::Application::with_listener(
+        presence_listener,
         &PresenceSettings::from_env(&env)?,
         Arc::new(MemoryPresence::new()),
     )
     .context("starting presence")?;
-    let web = natter_web::Application::build(
+    let web = natter_web::Application::with_listener(
+        web_listener,
         WebSettings::from_env(&env)?,
         natter_web::Stores {
             directory: Arc::new(directory),
@@ -105,7 +112,8 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     .context("starting web")?;
     let presence = tokio::spawn(presence.run_until_stopped());
     let web = tokio::spawn(web.run_until_stopped());
-    let message = natter_message::Application::build(
+    let message = natter_message::Application::with_listener(
+        message_listener,
         MessageSettings::from_env(&env)?,
         natter_message::Backends { bus, history },
     )

@@ -26,6 +26,15 @@ impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
     pub fn build(settings: &PresenceSettings, store: Arc<dyn PresenceStore>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
+        Self::with_listener(listener, settings, store)
+    }
+
+    /// Serves on an already bound listener (standalone mode binds every port before starting).
+    pub fn with_listener(
+        listener: TcpListener,
+        settings: &PresenceSettings,
+        store: Arc<dyn PresenceStore>,
+    ) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(State { store });
         let token = web::Data::new(InternalToken(settings.internal_token.clone()));

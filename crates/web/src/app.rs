@@ -59,6 +59,15 @@ impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
     pub fn build(settings: WebSettings, stores: Stores) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
+        Self::with_listener(listener, settings, stores)
+    }
+
+    /// Serves on an already bound listener (standalone mode binds every port before starting).
+    pub fn with_listener(
+        listener: TcpListener,
+        settings: WebSettings,
+        stores: Stores,
+    ) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let session_key = Key::from(&settings.session_key.0);
         let cookie_secure = settings.cookie_secure();

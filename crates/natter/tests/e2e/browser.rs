@@ -3,7 +3,6 @@
 //! the message host (another origin), and each sees the other's message appear; markup in a message
 //! shows as text.
 
-use std::net::TcpListener;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ struct Chromedriver {
 }
 
 async fn chromedriver() -> Chromedriver {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::stack::free_port();
     let child =
         Command::new(std::env::var("NATTER_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
             .arg(format!("--port={port}"))

@@ -1,8 +1,10 @@
 //! Running Natter for a test: either as separate processes on the real stores (web, presence and two
 //! message pods) or as one standalone process. Processes are killed when the stack is dropped.
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
@@ -28,8 +30,21 @@ pub struct Stack {
     children: Vec<Child>,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// A port for a child process to bind. Chosen at random below Linux's ephemeral range (32768+), so no
+/// outgoing connection takes it meanwhile, never twice in this process, and bindable right now. A port
+/// handed out by binding port 0 and releasing it was seen taken by a parallel test's process.
+pub fn free_port() -> u16 {
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let mut bytes = [0u8; 2];
+        getrandom::fill(&mut bytes).unwrap();
+        let port = 10_000 + u16::from_le_bytes(bytes) % 20_000;
+        let mut handed_out = HANDED_OUT.lock().unwrap();
+        if !handed_out.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            handed_out.insert(port);
+            return port;
+        }
+    }
 }
 
 fn natter() -> Command {
@@ -141,6 +156,12 @@ impl Stack {
             wait_ready(&url.replace("ws://", "http://"), "message pod").await;
         }
         let message_urls = [message_urls[0].clone(), message_urls[1].clone()];
+        // Readiness alone could be answered by another test's process on a reused port.
+        for child in children.iter_mut().chain(web_pods.iter_mut().map(|(_, child)| child)) {
+            if let Some(status) = child.try_wait().expect("child status") {
+                panic!("a Natter process exited during start-up: {status}");
+            }
+        }
         let kafka = Some((brokers, format!("t{suffix}.")));
         Stack { web_url, web_urls, web_pods, message_urls, presence_url, internal_token, kafka, children }
     }
