@@ -24,13 +24,13 @@ async fn presence(stack: &Stack, members: &[i64]) -> Vec<MemberPresence> {
 }
 
 async fn wait_for_presence(stack: &Stack, member: i64, online: bool) {
-    for _ in 0..100 {
+    for _ in 0..300 {
         if presence(stack, &[member]).await[0].online == online {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("member {member} did not become {} in 10 s", if online { "online" } else { "offline" });
+    panic!("member {member} did not become {} in 30 s", if online { "online" } else { "offline" });
 }
 
 /// Publishes an already-delivered message event again, as a broker redelivery would.
@@ -132,7 +132,7 @@ pub async fn run(stack: Stack) {
 
     // 6. History is stored (once) and rendered with the script shown as text.
     let mut history = String::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         let (status, page) = alice.page(&format!("/rooms/{room}/history")).await;
         assert_eq!(status, StatusCode::OK);
         history = page;
@@ -156,7 +156,7 @@ pub async fn run(stack: Stack) {
         // Same room, same partition, same writer group: once the sentinel is stored, so was the replay.
         assert!(matches!(bob_ws.publish(room, "sentinel").await, ServerFrame::Ack { .. }));
         let mut after = String::new();
-        for _ in 0..100 {
+        for _ in 0..300 {
             after = alice.page(&format!("/rooms/{room}/history")).await.1;
             if after.contains("sentinel") {
                 break;
