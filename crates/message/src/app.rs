@@ -55,8 +55,9 @@ impl Application {
         settings: MessageSettings,
         backends: Backends,
     ) -> anyhow::Result<Self> {
-        let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
-        backends.bus.ensure_topics(&topics).await.context("creating bus topics")?;
+        let all: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
+        backends.bus.ensure_topics(&all).await.context("creating bus topics")?;
+        let topics: Vec<String> = Topic::MESSAGES.iter().map(|t| t.name(&settings.topic_prefix)).collect();
 
         let hub = Arc::new(Hub::new());
         let fan_out = backends.bus.subscribe_all(&topics).await.context("subscribing to room events")?;

@@ -33,3 +33,48 @@ pub struct StoredMessage {
     /// Grows with every message of the room; the same for every reader.
     pub position: i64,
 }
+
+/// A change to who may use a room (topic `natter.rooms.membership`, keyed by room id), published by
+/// web after the change is committed. Message pods drop their cached [`crate::http::RoomAccess`] for
+/// the member (or for everyone in the room when `member_id` is `None`) and, when the change removes
+/// access, stop delivering the room to that member's connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipChanged {
+    pub room_id: RoomId,
+    /// The member concerned; `None` for a change to the whole room (archived, deleted, edited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<MemberId>,
+    pub change: MembershipChange,
+}
+
+/// What happened, see [`MembershipChanged`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipChange {
+    Joined,
+    Left,
+    Kicked,
+    Banned,
+    Unbanned,
+    RoleChanged,
+    Muted,
+    Unmuted,
+    Blocked,
+    Unblocked,
+    RoomEdited,
+    RoomArchived,
+    RoomDeleted,
+}
+
+impl MembershipChange {
+    /// Whether the member (or, for a room-wide change, everyone) can no longer read the room.
+    pub fn removes_access(self) -> bool {
+        matches!(
+            self,
+            MembershipChange::Left
+                | MembershipChange::Kicked
+                | MembershipChange::Banned
+                | MembershipChange::RoomDeleted
+        )
+    }
+}

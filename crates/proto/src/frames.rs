@@ -45,6 +45,9 @@ pub enum ServerFrame {
     Message { message: StoredMessage },
     /// Answer to `ping`.
     Pong { id: String },
+    /// The connection no longer receives the room: the member left, was kicked or banned, or the room
+    /// was deleted. Not an answer to a request.
+    Removed { room: RoomId, reason: String },
     /// A request could not be served. The connection stays open.
     Error {
         /// The request this answers, when the frame carried a readable id.

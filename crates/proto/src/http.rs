@@ -5,20 +5,106 @@ use serde::{Deserialize, Serialize};
 use crate::{MemberId, RoomId};
 
 /// Web's answer to "may this member use this room?" (`GET /internal/rooms/{room}/members/{member}`).
+///
+/// A member may subscribe when `role` is set, and publish when also `read_only` is unset and
+/// `muted_until_ms` is unset or past. Message pods cache answers briefly and drop them on a
+/// [`crate::events::MembershipChanged`] event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomAccess {
     pub room_id: RoomId,
     pub member_id: MemberId,
-    /// `None` when the member is not in the room.
+    /// `None` when the member is not in the room (or is banned from it).
     pub role: Option<RoomRole>,
+    /// A direct (1:1) room: its messages go to the direct-chat topic.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub direct: bool,
+    /// Why the member may read but not post, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<ReadOnlyReason>,
+    /// Muted until this instant (milliseconds since the Unix epoch, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muted_until_ms: Option<i64>,
 }
 
-/// A member's role in a room.
+impl RoomAccess {
+    /// Whether the member may subscribe to the room.
+    pub fn may_read(&self) -> bool {
+        self.role.is_some()
+    }
+
+    /// Whether the member may post to the room at `now_ms`; `Err` says why not.
+    pub fn may_post(&self, now_ms: i64) -> Result<(), String> {
+        if self.role.is_none() {
+            return Err(format!("you are not a member of room {}", self.room_id));
+        }
+        if let Some(reason) = self.read_only {
+            return Err(reason.explain().to_owned());
+        }
+        match self.muted_until_ms {
+            Some(until) if until > now_ms => {
+                Err(format!("you are muted in this room until {until} (ms since epoch)"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a member may read a room but not post to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+pub enum ReadOnlyReason {
+    /// Observers only read.
+    Observer,
+    /// The room is archived: read-only for everyone.
+    Archived,
+    /// The other member of this direct chat has blocked you.
+    Blocked,
+}
+
+impl ReadOnlyReason {
+    pub fn explain(self) -> &'static str {
+        match self {
+            ReadOnlyReason::Observer => "observers cannot post in this room",
+            ReadOnlyReason::Archived => "this room is archived (read-only)",
+            ReadOnlyReason::Blocked => "you cannot send direct messages to this member",
+        }
+    }
+}
+
+/// A member's role in a room, highest first. Owners and admins moderate; observers only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RoomRole {
-    Owner,
+    Observer,
     Member,
+    Admin,
+    Owner,
+}
+
+impl RoomRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomRole::Owner => "owner",
+            RoomRole::Admin => "admin",
+            RoomRole::Member => "member",
+            RoomRole::Observer => "observer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<RoomRole> {
+        match raw {
+            "owner" => Some(RoomRole::Owner),
+            "admin" => Some(RoomRole::Admin),
+            "member" => Some(RoomRole::Member),
+            "observer" => Some(RoomRole::Observer),
+            _ => None,
+        }
+    }
+
+    /// Owners and admins kick, mute, ban, invite and read the audit log.
+    pub fn moderates(self) -> bool {
+        self >= RoomRole::Admin
+    }
 }
 
 /// A message pod reports a new WebSocket connection to presence

@@ -8,17 +8,22 @@ pub enum Topic {
     CommunityMessages,
     /// Messages in direct (1:1) rooms: [`crate::events::MessagePosted`].
     DirectMessages,
+    /// Membership and room changes, produced by web: [`crate::events::MembershipChanged`].
+    Membership,
 }
 
 impl Topic {
     /// Every topic, for creating them at start-up.
-    pub const ALL: [Topic; 2] = [Topic::CommunityMessages, Topic::DirectMessages];
+    pub const ALL: [Topic; 3] = [Topic::CommunityMessages, Topic::DirectMessages, Topic::Membership];
+    /// The topics carrying chat messages ([`crate::events::MessagePosted`]).
+    pub const MESSAGES: [Topic; 2] = [Topic::CommunityMessages, Topic::DirectMessages];
 
     /// The topic name without prefix.
     pub fn base_name(self) -> &'static str {
         match self {
             Topic::CommunityMessages => "natter.chat.community",
             Topic::DirectMessages => "natter.chat.direct",
+            Topic::Membership => "natter.rooms.membership",
         }
     }
 

@@ -17,5 +17,12 @@ pub(crate) async fn room_access(
         natter_db::Role::Owner => RoomRole::Owner,
         natter_db::Role::Member => RoomRole::Member,
     });
-    Ok(HttpResponse::Ok().json(RoomAccess { room_id, member_id, role }))
+    Ok(HttpResponse::Ok().json(RoomAccess {
+        room_id,
+        member_id,
+        role,
+        direct: false,
+        read_only: None,
+        muted_until_ms: None,
+    }))
 }
