@@ -39,6 +39,19 @@ pub struct KafkaBus {
     admin: Arc<AdminClient<DefaultClientContext>>,
 }
 
+impl KafkaSettings {
+    /// `NATTER_KAFKA_BROKERS` (required), `NATTER_KAFKA_PARTITIONS` (6), `NATTER_KAFKA_REPLICATION` (1),
+    /// `NATTER_KAFKA_FETCH_WAIT_MS` (librdkafka's default).
+    pub fn from_env(env: &natter_runtime::env::Env) -> Result<Self, natter_runtime::env::EnvError> {
+        Ok(Self {
+            brokers: env.required("NATTER_KAFKA_BROKERS", "e.g. kafka-0:9092,kafka-1:9092")?,
+            partitions: env.parse_or("NATTER_KAFKA_PARTITIONS", 6)?,
+            replication: env.parse_or("NATTER_KAFKA_REPLICATION", 1)?,
+            fetch_wait_max_ms: env.parse_optional("NATTER_KAFKA_FETCH_WAIT_MS")?,
+        })
+    }
+}
+
 impl KafkaBus {
     /// Builds the clients; connects lazily.
     pub fn connect(settings: KafkaSettings) -> Result<Self, BusError> {

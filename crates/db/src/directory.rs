@@ -1,12 +1,19 @@
 use async_trait::async_trait;
 
+use crate::audit::Audit;
+use crate::direct::DirectChats;
 use crate::identities::Identities;
+use crate::invites::Invites;
+use crate::membership::Memberships;
 use crate::refresh_tokens::RefreshTokens;
-use crate::{DbError, Member, NewMember, Role, Room, RoomKind};
+use crate::rooms::Rooms;
+use crate::{DbError, Member, NewMember};
 
 /// Members and rooms. Every method is one short transaction.
 #[async_trait]
-pub trait Directory: RefreshTokens + Identities + Send + Sync + 'static {
+pub trait Directory:
+    RefreshTokens + Identities + Rooms + Memberships + Invites + DirectChats + Audit + Send + Sync + 'static
+{
     /// Stores a new member; [`DbError::Conflict`] if the username is taken in any letter case.
     async fn create_member(&self, new: NewMember<'_>) -> Result<Member, DbError>;
     /// Finds a member by username, ignoring case.
@@ -19,17 +26,6 @@ pub trait Directory: RefreshTokens + Identities + Send + Sync + 'static {
         display_name: &str,
         avatar_url: Option<&str>,
     ) -> Result<(), DbError>;
-    /// Creates a room with `owner` as its first member, atomically.
-    async fn create_room(&self, name: &str, kind: RoomKind, owner: i64) -> Result<Room, DbError>;
-    async fn room(&self, id: i64) -> Result<Option<Room>, DbError>;
-    /// Adds a member to a room; joining again keeps the existing role.
-    async fn join_room(&self, room_id: i64, member_id: i64) -> Result<(), DbError>;
-    /// The member's role in the room, or `None` if they are not in it.
-    async fn role_in_room(&self, room_id: i64, member_id: i64) -> Result<Option<Role>, DbError>;
-    /// Rooms the member belongs to, newest first.
-    async fn rooms_of_member(&self, member_id: i64) -> Result<Vec<Room>, DbError>;
-    /// Community rooms anyone may join, newest first.
-    async fn community_rooms(&self, limit: i64) -> Result<Vec<Room>, DbError>;
     /// Whether the store answers (readiness checks).
     async fn ping(&self) -> Result<(), DbError>;
 }

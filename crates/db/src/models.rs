@@ -3,6 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+pub use natter_proto::http::RoomRole as Role;
+pub use natter_proto::rooms::{RoomKind, Visibility};
+
 use crate::schema::{members, room_members, rooms};
 
 /// A member account.
@@ -54,20 +57,78 @@ impl<'a> MemberRow<'a> {
 #[diesel(table_name = rooms)]
 pub struct Room {
     pub id: i64,
+    /// Empty for direct rooms (readers show the other member's name).
     pub name: String,
-    /// `community` or `direct`; see [`RoomKind`].
+    /// `community` or `direct`; see [`Room::kind`].
     pub kind: String,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
+    pub topic: String,
+    /// See [`Room::visibility`].
+    pub visibility: String,
+    pub capacity: i32,
+    pub member_count: i32,
+    pub archived_at: Option<NaiveDateTime>,
+    /// `"{low id}:{high id}"` of a direct room's two members; unique, so a pair has one room.
+    pub direct_key: Option<String>,
+}
+
+impl Room {
+    pub fn kind(&self) -> RoomKind {
+        RoomKind::parse(&self.kind).unwrap_or(RoomKind::Community)
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        Visibility::parse(&self.visibility).unwrap_or(Visibility::Private)
+    }
+
+    pub fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+
+    /// The two members of a direct room.
+    pub fn direct_pair(&self) -> Option<(i64, i64)> {
+        let (low, high) = self.direct_key.as_deref()?.split_once(':')?;
+        Some((low.parse().ok()?, high.parse().ok()?))
+    }
+}
+
+/// The key of the direct room of two members, the same whichever of them asks.
+pub fn direct_key(a: i64, b: i64) -> String {
+    format!("{}:{}", a.min(b), a.max(b))
+}
+
+/// What creating a community room needs (validated by the caller).
+#[derive(Debug, Clone)]
+pub struct NewRoom<'a> {
+    pub name: &'a str,
+    pub topic: &'a str,
+    pub visibility: Visibility,
+    pub capacity: i32,
+}
+
+/// Changes to a community room; `None` keeps the field.
+#[derive(Debug, Clone, Default)]
+pub struct RoomChanges<'a> {
+    pub name: Option<&'a str>,
+    pub topic: Option<&'a str>,
+    pub visibility: Option<Visibility>,
+    pub capacity: Option<i32>,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = rooms)]
 pub(crate) struct RoomRow<'a> {
     pub name: &'a str,
+    pub name_key: String,
     pub kind: &'a str,
+    pub topic: &'a str,
+    pub visibility: &'a str,
+    pub capacity: i32,
+    pub member_count: i32,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
+    pub direct_key: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -79,44 +140,86 @@ pub(crate) struct RoomMemberRow<'a> {
     pub joined_at: NaiveDateTime,
 }
 
-/// Kinds of room.
+/// A member's place in a room.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = room_members)]
+pub struct Membership {
+    pub room_id: i64,
+    pub member_id: i64,
+    /// See [`Membership::role`].
+    pub role: String,
+    pub joined_at: NaiveDateTime,
+    pub muted_until: Option<NaiveDateTime>,
+    /// The last position the member has read; only grows.
+    pub read_position: Option<i64>,
+}
+
+impl Membership {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Observer)
+    }
+}
+
+/// A member as listed in a room.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = members)]
+pub struct MemberSummary {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// How a member asks to join a room.
+#[derive(Debug, Clone, Copy)]
+pub enum JoinBy<'a> {
+    /// No credentials: works for public rooms, and for others with a pending invitation.
+    Asking,
+    /// With an invite link, by the SHA-256 (hex) of its code.
+    Link { code_hash: &'a str },
+}
+
+/// What a join led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoomKind {
-    Community,
-    Direct,
+pub enum Joined {
+    Joined,
+    AlreadyMember,
 }
 
-impl RoomKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoomKind::Community => "community",
-            RoomKind::Direct => "direct",
-        }
-    }
+/// An invite link as stored (the code itself is not).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::invite_links)]
+pub struct InviteLinkRecord {
+    pub id: i64,
+    pub room_id: i64,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub max_uses: Option<i32>,
+    pub uses: i32,
+    pub revoked_at: Option<NaiveDateTime>,
 }
 
-/// A member's role in a room, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Owner,
-    Member,
+/// One moderation record, with the actor's display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub action: String,
+    pub target_id: Option<i64>,
+    pub detail: String,
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Member => "member",
-        }
-    }
-
-    pub(crate) fn parse(raw: &str) -> Option<Role> {
-        match raw {
-            "owner" => Some(Role::Owner),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
-    }
+#[derive(Insertable)]
+#[diesel(table_name = crate::schema::room_audit)]
+pub(crate) struct AuditRow<'a> {
+    pub room_id: i64,
+    pub actor_id: i64,
+    pub action: &'a str,
+    pub target_id: Option<i64>,
+    pub detail: &'a str,
+    pub at: NaiveDateTime,
 }
 
 /// Usernames are unique regardless of case; this is the key they are compared by.

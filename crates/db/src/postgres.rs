@@ -81,4 +81,9 @@ impl PgDirectory {
 
 impl_directory!(PgDirectory);
 crate::refresh_tokens::impl_refresh_tokens!(PgDirectory);
+crate::rooms::impl_rooms!(PgDirectory);
+crate::membership::impl_memberships!(PgDirectory);
+crate::invites::impl_invites!(PgDirectory);
+crate::direct::impl_direct_chats!(PgDirectory);
+crate::audit::impl_audit!(PgDirectory);
 crate::identities::impl_identities!(PgDirectory);

@@ -19,6 +19,13 @@ diesel::table! {
         kind -> Text,
         created_by -> BigInt,
         created_at -> Timestamp,
+        name_key -> Text,
+        topic -> Text,
+        visibility -> Text,
+        capacity -> Integer,
+        member_count -> Integer,
+        archived_at -> Nullable<Timestamp>,
+        direct_key -> Nullable<Text>,
     }
 }
 
@@ -28,12 +35,80 @@ diesel::table! {
         member_id -> BigInt,
         role -> Text,
         joined_at -> Timestamp,
+        muted_until -> Nullable<Timestamp>,
+        read_position -> Nullable<BigInt>,
     }
 }
 
+diesel::table! {
+    room_bans (room_id, member_id) {
+        room_id -> BigInt,
+        member_id -> BigInt,
+        until -> Nullable<Timestamp>,
+        banned_by -> BigInt,
+        banned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    room_invitations (room_id, member_id) {
+        room_id -> BigInt,
+        member_id -> BigInt,
+        invited_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invite_links (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        code_hash -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    room_audit (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        actor_id -> BigInt,
+        action -> Text,
+        target_id -> Nullable<BigInt>,
+        detail -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    member_blocks (blocker_id, blocked_id) {
+        blocker_id -> BigInt,
+        blocked_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(room_audit -> rooms (room_id));
+
 diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> members (member_id));
-diesel::allow_tables_to_appear_in_same_query!(members, rooms, room_members, refresh_tokens, oauth_identities);
+diesel::allow_tables_to_appear_in_same_query!(
+    members,
+    rooms,
+    room_members,
+    refresh_tokens,
+    oauth_identities,
+    room_bans,
+    room_invitations,
+    invite_links,
+    room_audit,
+    member_blocks
+);
 
 diesel::table! {
     refresh_tokens (id) {

@@ -40,4 +40,9 @@ impl SqliteDirectory {
 
 impl_directory!(SqliteDirectory);
 crate::refresh_tokens::impl_refresh_tokens!(SqliteDirectory);
+crate::rooms::impl_rooms!(SqliteDirectory);
+crate::membership::impl_memberships!(SqliteDirectory);
+crate::invites::impl_invites!(SqliteDirectory);
+crate::direct::impl_direct_chats!(SqliteDirectory);
+crate::audit::impl_audit!(SqliteDirectory);
 crate::identities::impl_identities!(SqliteDirectory);

@@ -3,9 +3,15 @@
 //! [`HistoryStore`] is the interface; [`MongoHistory`] is the production adapter (official `mongodb`
 //! driver) and [`MemoryHistory`] the embedded one. Both pass `tests/history_contract.rs`.
 //! Storing is idempotent by message id, because the bus delivers at least once.
+//!
+//! The room list reads [`HistoryStore::latest`] (preview and sort key per room) and
+//! [`HistoryStore::count_after`] (unread badge). Positions are bus offsets shared by the rooms of a
+//! partition, so they grow per room but have gaps: unread is a count of messages, never a difference.
 
 mod memory;
 mod mongo;
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use natter_proto::RoomId;
@@ -34,6 +40,11 @@ pub trait HistoryStore: Send + Sync + 'static {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, HistoryError>;
+    /// The newest message of each of `rooms` that has any (rooms without messages are absent).
+    async fn latest(&self, rooms: &[RoomId]) -> Result<HashMap<RoomId, StoredMessage>, HistoryError>;
+    /// How many messages of `room` have a position above `after` (all when `None`), counting at most `cap`.
+    /// The cap bounds the work for a room with a long unread backlog (a badge shows "99+", not the total).
+    async fn count_after(&self, room: RoomId, after: Option<i64>, cap: u32) -> Result<u32, HistoryError>;
     /// Whether the store answers (readiness checks).
     async fn ping(&self) -> Result<(), HistoryError>;
 }

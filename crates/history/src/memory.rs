@@ -1,6 +1,7 @@
 //! The embedded adapter: history in process memory (standalone mode; gone when the process ends).
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -61,6 +62,28 @@ impl HistoryStore for MemoryHistory {
             .collect();
         newest.reverse();
         Ok(newest)
+    }
+
+    async fn latest(&self, rooms: &[RoomId]) -> Result<HashMap<RoomId, StoredMessage>, HistoryError> {
+        let state = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        // Derived from the messages themselves (ordered by position), so it cannot go backwards.
+        Ok(rooms
+            .iter()
+            .filter_map(|room| {
+                let (_, newest) = state.by_room.get(room)?.last_key_value()?;
+                Some((*room, newest.clone()))
+            })
+            .collect())
+    }
+
+    async fn count_after(&self, room: RoomId, after: Option<i64>, cap: u32) -> Result<u32, HistoryError> {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(messages) = rooms.by_room.get(&room) else {
+            return Ok(0);
+        };
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let counted = messages.range((from, Bound::Unbounded)).take(cap as usize).count();
+        Ok(u32::try_from(counted).unwrap_or(cap))
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {

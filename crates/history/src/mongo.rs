@@ -1,7 +1,12 @@
 //! The production adapter: MongoDB through the official driver.
 //!
 //! One document per message in `messages`, `_id` = message id (so a replayed store is a duplicate-key
-//! no-op), and a unique index on `(room_id, position)` that serves the history query.
+//! no-op), and a unique index on `(room_id, position)` that serves the history query and the unread
+//! count. The newest message per room is kept in `room_latest` (see [`room_latest`]).
+
+mod room_latest;
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -13,6 +18,7 @@ use natter_proto::RoomId;
 use natter_proto::events::{MessagePosted, StoredMessage};
 use serde::{Deserialize, Serialize};
 
+use self::room_latest::LatestDoc;
 use crate::{HistoryError, HistoryStore};
 
 const DUPLICATE_KEY: i32 = 11000;
@@ -68,10 +74,15 @@ fn unavailable(e: mongodb::error::Error) -> HistoryError {
     HistoryError::Unavailable(e.to_string())
 }
 
+fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    matches!(*e.kind, ErrorKind::Write(WriteFailure::WriteError(ref w)) if w.code == DUPLICATE_KEY)
+}
+
 /// History in MongoDB.
 pub struct MongoHistory {
     db: Database,
     messages: Collection<MessageDoc>,
+    latest: Collection<LatestDoc>,
 }
 
 impl MongoHistory {
@@ -91,20 +102,22 @@ impl MongoHistory {
             )
             .await
             .map_err(unavailable)?;
-        Ok(Self { db, messages })
+        let latest = db.collection::<LatestDoc>("room_latest");
+        Ok(Self { db, messages, latest })
     }
 }
 
 #[async_trait]
 impl HistoryStore for MongoHistory {
     async fn store(&self, message: &StoredMessage) -> Result<bool, HistoryError> {
-        match self.messages.insert_one(MessageDoc::from(message)).await {
-            Ok(_) => Ok(true),
-            Err(e) => match *e.kind {
-                ErrorKind::Write(WriteFailure::WriteError(ref w)) if w.code == DUPLICATE_KEY => Ok(false),
-                _ => Err(unavailable(e)),
-            },
-        }
+        let new = match self.messages.insert_one(MessageDoc::from(message)).await {
+            Ok(_) => true,
+            Err(e) if is_duplicate_key(&e) => false,
+            Err(e) => return Err(unavailable(e)),
+        };
+        // Also after a duplicate: the first attempt may have failed between the two writes.
+        room_latest::advance(&self.latest, message).await?;
+        Ok(new)
     }
 
     async fn recent(
@@ -131,6 +144,35 @@ impl HistoryStore for MongoHistory {
             docs.into_iter().filter_map(MessageDoc::into_message).collect();
         messages.reverse();
         Ok(messages)
+    }
+
+    async fn latest(&self, rooms: &[RoomId]) -> Result<HashMap<RoomId, StoredMessage>, HistoryError> {
+        if rooms.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let docs: Vec<LatestDoc> = self
+            .latest
+            .find(doc! { "_id": { "$in": rooms.to_vec() } })
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        Ok(docs.into_iter().filter_map(LatestDoc::into_entry).collect())
+    }
+
+    async fn count_after(&self, room: RoomId, after: Option<i64>, cap: u32) -> Result<u32, HistoryError> {
+        if cap == 0 {
+            // `$limit: 0` is rejected by the server, and there is nothing to count anyway.
+            return Ok(0);
+        }
+        let filter = match after {
+            Some(after) => doc! { "room_id": room, "position": { "$gt": after } },
+            None => doc! { "room_id": room },
+        };
+        let counted =
+            self.messages.count_documents(filter).limit(u64::from(cap)).await.map_err(unavailable)?;
+        Ok(u32::try_from(counted).unwrap_or(cap).min(cap))
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {

@@ -61,6 +61,83 @@ async fn text_is_stored_verbatim(store: Arc<dyn HistoryStore>) {
     assert_eq!(store.recent(5, None, 1).await.unwrap()[0].posted.text, m.posted.text);
 }
 
+async fn latest_covers_several_rooms(store: Arc<dyn HistoryStore>) {
+    let (a3, a8, b5) = (message(11, 3, "a3"), message(11, 8, "a8"), message(12, 5, "b5"));
+    for m in [&a8, &b5, &a3] {
+        store.store(m).await.unwrap();
+    }
+    let latest = store.latest(&[11, 12, 13]).await.unwrap();
+    assert_eq!(latest.len(), 2, "room 13 has no messages: {latest:?}");
+    assert_eq!(latest.get(&11), Some(&a8), "newest by position, every field kept");
+    assert_eq!(latest.get(&12), Some(&b5));
+    let only_b = store.latest(&[12]).await.unwrap();
+    assert_eq!(only_b.keys().collect::<Vec<_>>(), [&12], "only the rooms asked for");
+    assert!(store.latest(&[]).await.unwrap().is_empty());
+}
+
+async fn latest_never_goes_backwards(store: Arc<dyn HistoryStore>) {
+    let (old, new) = (message(21, 10, "old"), message(21, 20, "new"));
+    store.store(&new).await.unwrap();
+    // A replay: an older message arrives after a newer one, then both again.
+    store.store(&old).await.unwrap();
+    assert_eq!(store.latest(&[21]).await.unwrap().get(&21), Some(&new), "older store after newer");
+    assert!(!store.store(&new).await.unwrap());
+    assert!(!store.store(&old).await.unwrap());
+    assert_eq!(store.latest(&[21]).await.unwrap().get(&21), Some(&new), "after duplicate stores");
+    let newer = message(21, 25, "newer");
+    store.store(&newer).await.unwrap();
+    assert_eq!(store.latest(&[21]).await.unwrap().get(&21), Some(&newer), "still moves forward");
+}
+
+async fn concurrent_stores_keep_the_newest(store: Arc<dyn HistoryStore>) {
+    // Several pods' writers racing on rooms that have no summary yet (many rooms: races are luck).
+    let rooms = 50..70;
+    let writers: Vec<_> = rooms
+        .clone()
+        .flat_map(|room| [7, 3, 12, 5, 9, 1, 11, 2].map(|position| (room, position)))
+        .map(|(room, position)| {
+            let store = store.clone();
+            tokio::spawn(async move { store.store(&message(room, position, &format!("p{position}"))).await })
+        })
+        .collect();
+    for writer in writers {
+        assert!(writer.await.unwrap().unwrap());
+    }
+    let rooms: Vec<i64> = rooms.collect();
+    let latest = store.latest(&rooms).await.unwrap();
+    for room in rooms {
+        assert_eq!(latest.get(&room).map(|m| m.position), Some(12), "room {room}: {latest:?}");
+    }
+}
+
+async fn count_after_counts_messages_not_positions(store: Arc<dyn HistoryStore>) {
+    // Positions are partition offsets shared with other rooms: gaps, and other rooms in between.
+    for position in [22, 4, 40, 9, 15] {
+        store.store(&message(31, position, &format!("p{position}"))).await.unwrap();
+    }
+    for position in [10, 20, 30] {
+        store.store(&message(32, position, "other room")).await.unwrap();
+    }
+    assert_eq!(store.count_after(31, None, 100).await.unwrap(), 5, "all when never read");
+    assert_eq!(store.count_after(31, Some(9), 100).await.unwrap(), 3, "15, 22, 40 (not 40 - 9)");
+    assert_eq!(store.count_after(31, Some(10), 100).await.unwrap(), 3, "after a position of another room");
+    assert_eq!(store.count_after(31, Some(40), 100).await.unwrap(), 0, "read up to the newest");
+    assert_eq!(store.count_after(31, Some(3), 100).await.unwrap(), 5);
+    assert_eq!(store.count_after(32, Some(10), 100).await.unwrap(), 2);
+    assert_eq!(store.count_after(33, None, 100).await.unwrap(), 0, "room without messages");
+}
+
+async fn count_after_is_capped(store: Arc<dyn HistoryStore>) {
+    for position in [2, 4, 6, 8, 10, 12] {
+        store.store(&message(34, position, &format!("p{position}"))).await.unwrap();
+    }
+    assert_eq!(store.count_after(34, None, 4).await.unwrap(), 4);
+    assert_eq!(store.count_after(34, Some(4), 3).await.unwrap(), 3);
+    assert_eq!(store.count_after(34, Some(4), 5).await.unwrap(), 4, "fewer than the cap");
+    assert_eq!(store.count_after(34, Some(4), 4).await.unwrap(), 4, "exactly the cap");
+    assert_eq!(store.count_after(34, None, 0).await.unwrap(), 0);
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_mongodb {
@@ -74,4 +151,13 @@ macro_rules! contract {
     };
 }
 
-contract!(storing_twice_keeps_one, recent_is_ordered_paged_and_per_room, text_is_stored_verbatim);
+contract!(
+    storing_twice_keeps_one,
+    recent_is_ordered_paged_and_per_room,
+    text_is_stored_verbatim,
+    latest_covers_several_rooms,
+    latest_never_goes_backwards,
+    concurrent_stores_keep_the_newest,
+    count_after_counts_messages_not_positions,
+    count_after_is_capped
+);

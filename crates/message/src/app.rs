@@ -12,11 +12,12 @@ use natter_http::{ApiError, InternalClient};
 use natter_proto::topics::Topic;
 
 use crate::access::RoomAccessClient;
+use crate::access_cache::AccessCache;
 use crate::hub::Hub;
 use crate::keys::Keys;
 use crate::presence::PresenceReporter;
 use crate::settings::MessageSettings;
-use crate::{fanout, history_writer, ws};
+use crate::{fanout, history_writer, membership, ws};
 
 /// The outside systems a message pod uses.
 pub struct Backends {
@@ -31,7 +32,7 @@ pub(crate) struct Shared {
     pub(crate) history: Arc<dyn HistoryStore>,
     pub(crate) hub: Arc<Hub>,
     pub(crate) keys: Keys,
-    pub(crate) access: RoomAccessClient,
+    pub(crate) access: Arc<AccessCache<RoomAccessClient>>,
     pub(crate) presence: PresenceReporter,
 }
 
@@ -67,9 +68,18 @@ impl Application {
             backends.bus.subscribe_shared(&topics, &group).await.context("joining the history writers")?;
         tokio::spawn(history_writer::run(writer, Arc::clone(&backends.history)));
 
+        let web = InternalClient::new("web", &settings.web_internal_url, settings.internal_token.clone());
+        let access = Arc::new(AccessCache::new(RoomAccessClient::new(web), settings.access_cache_ttl));
+        let membership_topic = [Topic::Membership.name(&settings.topic_prefix)];
+        let changes = backends
+            .bus
+            .subscribe_all(&membership_topic)
+            .await
+            .context("subscribing to membership changes")?;
+        tokio::spawn(membership::run(changes, Arc::clone(&access), Arc::clone(&hub)));
+
         let keys = Keys::new(&settings.web_internal_url);
         keys.prefetch().await;
-        let web = InternalClient::new("web", &settings.web_internal_url, settings.internal_token.clone());
         let presence =
             InternalClient::new("presence", &settings.presence_url, settings.internal_token.clone());
         let port = listener.local_addr()?.port();
@@ -80,7 +90,7 @@ impl Application {
             history: backends.history,
             hub,
             keys,
-            access: RoomAccessClient::new(web),
+            access,
         });
         let data = web::Data::new(shared);
         let server = HttpServer::new(move || {

@@ -12,13 +12,7 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     natter_runtime::install_tls_provider();
     natter_runtime::telemetry::init_logging(env.or("NATTER_LOG_FORMAT", "text") == "json");
     let settings = MessageSettings::from_env(env)?;
-    let bus = KafkaBus::connect(KafkaSettings {
-        brokers: env.required("NATTER_KAFKA_BROKERS", "e.g. kafka-0:9092,kafka-1:9092")?,
-        partitions: env.parse_or("NATTER_KAFKA_PARTITIONS", 6)?,
-        replication: env.parse_or("NATTER_KAFKA_REPLICATION", 1)?,
-        fetch_wait_max_ms: env.parse_optional("NATTER_KAFKA_FETCH_WAIT_MS")?,
-    })
-    .context("NATTER_KAFKA_BROKERS")?;
+    let bus = KafkaBus::connect(KafkaSettings::from_env(env)?).context("NATTER_KAFKA_BROKERS")?;
     let history = MongoHistory::connect(
         &env.required("NATTER_MONGODB_URL", "e.g. mongodb://mongo:27017")?,
         &env.or("NATTER_MONGODB_DATABASE", "natter"),

@@ -4,28 +4,70 @@
 //! full, the connection is marked as overflowed and leaves every room; its task then closes it with
 //! a close code telling the client to reconnect. So one slow client costs a bounded amount of memory
 //! and never slows the room down for others.
+//!
+//! The hub knows each subscription's member, so a membership change can remove one member's
+//! connections from a room ([`Hub::remove`]). The notice travels through the same queue as the room's
+//! messages: it arrives after every message delivered before the removal and before nothing else.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytestring::ByteString;
-use natter_proto::RoomId;
+use natter_proto::{MemberId, RoomId};
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) type ConnectionId = u64;
 
+/// What a connection's outbound queue carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outgoing {
+    /// A serialised frame to send as it is.
+    Frame(ByteString),
+    /// The hub has removed the connection from `room`; `frame` tells the client. The connection
+    /// forgets the room before sending it.
+    Removed { room: RoomId, frame: ByteString },
+}
+
 /// The sending side of one connection's outbound queue.
 #[derive(Clone)]
 pub(crate) struct Outbox {
-    pub(crate) frames: mpsc::Sender<ByteString>,
+    pub(crate) frames: mpsc::Sender<Outgoing>,
     pub(crate) overflowed: CancellationToken,
+}
+
+impl Outbox {
+    /// Queues without waiting; a full queue marks the connection as overflowed. Whether it was queued.
+    fn offer(&self, item: Outgoing, connection: ConnectionId, room: RoomId) -> bool {
+        match self.frames.try_send(item) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                if !self.overflowed.is_cancelled() {
+                    tracing::warn!(
+                        connection.id = connection,
+                        room.id = room,
+                        "outbound queue full; closing slow connection"
+                    );
+                    self.overflowed.cancel();
+                }
+                false
+            }
+            // The connection is closing; it removes itself.
+            Err(TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// One connection's subscription to a room.
+struct Subscriber {
+    member: MemberId,
+    outbox: Outbox,
 }
 
 #[derive(Default)]
 pub(crate) struct Hub {
-    rooms: RwLock<HashMap<RoomId, HashMap<ConnectionId, Outbox>>>,
+    rooms: RwLock<HashMap<RoomId, HashMap<ConnectionId, Subscriber>>>,
     next_id: AtomicU64,
 }
 
@@ -38,9 +80,9 @@ impl Hub {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn join(&self, room: RoomId, connection: ConnectionId, outbox: Outbox) {
+    pub(crate) fn join(&self, room: RoomId, connection: ConnectionId, member: MemberId, outbox: Outbox) {
         let mut rooms = self.rooms.write().unwrap_or_else(|e| e.into_inner());
-        rooms.entry(room).or_default().insert(connection, outbox);
+        rooms.entry(room).or_default().insert(connection, Subscriber { member, outbox });
     }
 
     pub(crate) fn leave(&self, room: RoomId, connection: ConnectionId) {
@@ -53,31 +95,42 @@ impl Hub {
         }
     }
 
+    /// Whether the connection is subscribed to the room.
+    pub(crate) fn is_subscribed(&self, room: RoomId, connection: ConnectionId) -> bool {
+        let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
+        rooms.get(&room).is_some_and(|subscribers| subscribers.contains_key(&connection))
+    }
+
     /// Queues `frame` for every subscriber of `room` on this pod; returns how many got it.
     pub(crate) fn deliver(&self, room: RoomId, frame: &ByteString) -> usize {
         let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
         let Some(subscribers) = rooms.get(&room) else {
             return 0;
         };
-        let mut delivered = 0;
-        for (connection, outbox) in subscribers {
-            match outbox.frames.try_send(frame.clone()) {
-                Ok(()) => delivered += 1,
-                Err(TrySendError::Full(_)) => {
-                    if !outbox.overflowed.is_cancelled() {
-                        tracing::warn!(
-                            connection.id = connection,
-                            room.id = room,
-                            "outbound queue full; closing slow connection"
-                        );
-                        outbox.overflowed.cancel();
-                    }
-                }
-                // The connection is closing; it removes itself.
-                Err(TrySendError::Closed(_)) => {}
-            }
+        subscribers
+            .iter()
+            .filter(|(connection, s)| s.outbox.offer(Outgoing::Frame(frame.clone()), **connection, room))
+            .count()
+    }
+
+    /// Removes `member`'s connections (every connection when `None`) from `room` and queues `frame`
+    /// for each of them, so they forget the room; returns how many were removed.
+    pub(crate) fn remove(&self, room: RoomId, member: Option<MemberId>, frame: &ByteString) -> usize {
+        let mut rooms = self.rooms.write().unwrap_or_else(|e| e.into_inner());
+        let Some(subscribers) = rooms.get_mut(&room) else {
+            return 0;
+        };
+        let mut removed = 0;
+        // Queued under the lock, so nothing delivered to the room can follow the notice.
+        for (connection, subscriber) in subscribers.extract_if(|_, s| member.is_none_or(|m| m == s.member)) {
+            let notice = Outgoing::Removed { room, frame: frame.clone() };
+            subscriber.outbox.offer(notice, connection, room);
+            removed += 1;
         }
-        delivered
+        if subscribers.is_empty() {
+            rooms.remove(&room);
+        }
+        removed
     }
 
     /// Subscribers of `room` on this pod.
@@ -91,24 +144,89 @@ impl Hub {
 mod tests {
     use super::*;
 
+    fn outbox(capacity: usize) -> (Outbox, mpsc::Receiver<Outgoing>) {
+        let (frames, receiver) = mpsc::channel(capacity);
+        (Outbox { frames, overflowed: CancellationToken::new() }, receiver)
+    }
+
+    fn frame(text: &'static str) -> Outgoing {
+        Outgoing::Frame(text.into())
+    }
+
     #[tokio::test]
     async fn a_full_queue_marks_only_that_connection() {
         let hub = Hub::new();
-        let (fast_tx, mut fast_rx) = mpsc::channel(8);
-        let (slow_tx, _slow_rx) = mpsc::channel(1);
-        let fast = Outbox { frames: fast_tx, overflowed: CancellationToken::new() };
-        let slow = Outbox { frames: slow_tx, overflowed: CancellationToken::new() };
-        hub.join(1, 10, fast.clone());
-        hub.join(1, 11, slow.clone());
+        let (fast, mut fast_rx) = outbox(8);
+        let (slow, _slow_rx) = outbox(1);
+        hub.join(1, 10, 100, fast.clone());
+        hub.join(1, 11, 101, slow.clone());
         assert_eq!(hub.deliver(1, &"a".into()), 2);
         assert_eq!(hub.deliver(1, &"b".into()), 1);
         assert!(slow.overflowed.is_cancelled());
         assert!(!fast.overflowed.is_cancelled());
-        assert_eq!(fast_rx.recv().await.as_deref(), Some("a"));
-        assert_eq!(fast_rx.recv().await.as_deref(), Some("b"));
+        assert_eq!(fast_rx.recv().await, Some(frame("a")));
+        assert_eq!(fast_rx.recv().await, Some(frame("b")));
         assert_eq!(hub.deliver(2, &"c".into()), 0, "nobody in room 2");
         hub.leave(1, 10);
         hub.leave(1, 11);
+        assert_eq!(hub.subscribers(1), 0);
+    }
+
+    #[tokio::test]
+    async fn removing_a_member_hits_only_their_connections_in_that_room() {
+        let hub = Hub::new();
+        // Member 100 has two connections (10, 11) in rooms 1 and 2; member 101 has one (12) in room 1.
+        let (first, mut first_rx) = outbox(8);
+        let (second, mut second_rx) = outbox(8);
+        let (other, mut other_rx) = outbox(8);
+        for room in [1, 2] {
+            hub.join(room, 10, 100, first.clone());
+            hub.join(room, 11, 100, second.clone());
+        }
+        hub.join(1, 12, 101, other.clone());
+        hub.deliver(1, &"before".into());
+
+        assert_eq!(hub.remove(1, Some(100), &"removed".into()), 2);
+        assert_eq!(hub.deliver(1, &"after".into()), 1, "only member 101 still gets room 1");
+        assert_eq!(hub.deliver(2, &"room 2".into()), 2, "member 100 keeps room 2");
+        assert!(!hub.is_subscribed(1, 10) && !hub.is_subscribed(1, 11));
+        assert!(hub.is_subscribed(2, 10) && hub.is_subscribed(1, 12));
+
+        let removed = Outgoing::Removed { room: 1, frame: "removed".into() };
+        for rx in [&mut first_rx, &mut second_rx] {
+            assert_eq!(rx.recv().await, Some(frame("before")));
+            assert_eq!(rx.recv().await, Some(removed.clone()), "the notice follows the last message");
+            assert_eq!(rx.recv().await, Some(frame("room 2")));
+        }
+        assert_eq!(other_rx.recv().await, Some(frame("before")));
+        assert_eq!(other_rx.recv().await, Some(frame("after")));
+        assert_eq!(hub.remove(1, Some(100), &"again".into()), 0, "nothing left to remove");
+    }
+
+    #[tokio::test]
+    async fn removing_everyone_empties_the_room() {
+        let hub = Hub::new();
+        let (a, mut a_rx) = outbox(8);
+        let (b, mut b_rx) = outbox(8);
+        hub.join(1, 10, 100, a.clone());
+        hub.join(1, 11, 101, b.clone());
+        hub.join(2, 11, 101, b.clone());
+        assert_eq!(hub.remove(1, None, &"deleted".into()), 2);
+        assert_eq!(hub.subscribers(1), 0);
+        assert_eq!(hub.subscribers(2), 1);
+        let removed = Some(Outgoing::Removed { room: 1, frame: "deleted".into() });
+        assert_eq!(a_rx.recv().await, removed);
+        assert_eq!(b_rx.recv().await, removed);
+    }
+
+    #[test]
+    fn a_removal_that_finds_the_queue_full_closes_the_connection() {
+        let hub = Hub::new();
+        let (slow, _slow_rx) = outbox(1);
+        hub.join(1, 10, 100, slow.clone());
+        hub.deliver(1, &"fills the queue".into());
+        assert_eq!(hub.remove(1, Some(100), &"removed".into()), 1);
+        assert!(slow.overflowed.is_cancelled(), "it reconnects and is checked again");
         assert_eq!(hub.subscribers(1), 0);
     }
 }

@@ -4,14 +4,20 @@
 //! bus (keyed by room, so a room keeps one order) and is acknowledged once the broker has stored it.
 //! Every pod reads every room event from the bus (fan-out, no shared consumer group) and pushes it to
 //! its own subscribers. One consumer group shared by all pods writes history, idempotently.
+//!
+//! Whether a member may read or post in a room is web's answer, cached briefly. Web announces every
+//! membership change on the bus; each pod drops the cached answers concerned and stops delivering a
+//! room to members who lost it.
 
 mod access;
+mod access_cache;
 mod app;
 mod bootstrap;
 mod fanout;
 mod history_writer;
 mod hub;
 mod keys;
+mod membership;
 mod presence;
 pub mod settings;
 mod ws;

@@ -16,6 +16,10 @@
 //! | `NATTER_MONGODB_URL`, `NATTER_MONGODB_DATABASE` | —, `natter` | history store |
 //! | `NATTER_MAX_FRAME_BYTES` | `16384` | largest client frame served; larger ones get an error frame |
 //! | `NATTER_OUTBOUND_QUEUE` | `256` | frames buffered per connection before it counts as too slow |
+//! | `NATTER_ACCESS_CACHE_TTL_MS` | `5000` | how long web's room-access answers are reused; 0 asks web |
+//! | | | every time; at most 60000 (membership events drop answers sooner; this bounds a lost event) |
+
+use std::time::Duration;
 
 use natter_runtime::env::{Env, EnvError};
 use secrecy::SecretString;
@@ -31,7 +35,11 @@ pub struct MessageSettings {
     pub topic_prefix: String,
     pub max_frame_bytes: usize,
     pub outbound_queue: usize,
+    pub access_cache_ttl: Duration,
 }
+
+/// Longest `NATTER_ACCESS_CACHE_TTL_MS`: a mute or role change must not wait longer on a lost event.
+const MAX_ACCESS_CACHE_TTL_MS: u64 = 60_000;
 
 impl MessageSettings {
     pub fn from_env(env: &Env) -> Result<Self, EnvError> {
@@ -52,6 +60,13 @@ impl MessageSettings {
                 reason: "must be at least 1".into(),
             });
         }
+        let access_cache_ttl_ms = env.parse_or("NATTER_ACCESS_CACHE_TTL_MS", 5000u64)?;
+        if access_cache_ttl_ms > MAX_ACCESS_CACHE_TTL_MS {
+            return Err(EnvError::Invalid {
+                name: "NATTER_ACCESS_CACHE_TTL_MS".into(),
+                reason: format!("must be at most {MAX_ACCESS_CACHE_TTL_MS} (0 turns the cache off)"),
+            });
+        }
         Ok(Self {
             bind: env.or("NATTER_MESSAGE_BIND", "127.0.0.1:8081"),
             pod_id,
@@ -68,6 +83,27 @@ impl MessageSettings {
             topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
             max_frame_bytes,
             outbound_queue,
+            access_cache_ttl: Duration::from_millis(access_cache_ttl_ms),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&'static str, &'static str)]) -> Result<MessageSettings, EnvError> {
+        let token = [("NATTER_INTERNAL_TOKEN", "a-secret-long-enough-for-tests")];
+        MessageSettings::from_env(&Env::from_pairs(token.iter().chain(pairs).copied()))
+    }
+
+    #[test]
+    fn the_access_cache_ttl_defaults_to_five_seconds_and_is_bounded() {
+        assert_eq!(settings(&[]).unwrap().access_cache_ttl, Duration::from_secs(5));
+        let off = settings(&[("NATTER_ACCESS_CACHE_TTL_MS", "0")]).unwrap();
+        assert!(off.access_cache_ttl.is_zero());
+        let error = settings(&[("NATTER_ACCESS_CACHE_TTL_MS", "60001")]).unwrap_err().to_string();
+        assert!(error.contains("NATTER_ACCESS_CACHE_TTL_MS"), "{error}");
+        assert!(settings(&[("NATTER_ACCESS_CACHE_TTL_MS", "soon")]).is_err());
     }
 }

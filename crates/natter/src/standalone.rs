@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use base64::Engine;
-use natter_bus::MemoryBus;
+use natter_bus::{EventBus, MemoryBus};
 use natter_db::SqliteDirectory;
 use natter_history::MemoryHistory;
 use natter_message::MessageSettings;
 use natter_presence::PresenceSettings;
 use natter_presence::store::MemoryPresence;
+use natter_proto::topics::Topic;
 use natter_runtime::env::Env;
 use natter_web::WebSettings;
 
@@ -93,6 +94,8 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let directory = SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
     let history = Arc::new(MemoryHistory::new());
     let bus = Arc::new(MemoryBus::new(BUS_RETENTION));
+    let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name("")).collect();
+    bus.ensure_topics(&topics).await.context("creating bus topics")?;
 
     let presence = natter_presence::Application::with_listener(
         presence_listener,
@@ -107,6 +110,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
             directory: Arc::new(directory),
             history: history.clone(),
             kv: Arc::new(natter_kv::MemoryKeyValue::new()),
+            bus: bus.clone(),
         },
     )
     .context("starting web")?;

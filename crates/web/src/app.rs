@@ -9,6 +9,7 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
+use natter_bus::EventBus;
 use natter_db::Directory;
 use natter_history::HistoryStore;
 use natter_http::{InternalToken, require_internal_token};
@@ -26,11 +27,15 @@ pub struct Stores {
     pub history: Arc<dyn HistoryStore>,
     /// Sessions and login-throttle counters, shared by every web pod.
     pub kv: Arc<dyn KeyValue>,
+    /// Membership changes go out on it to message pods.
+    pub bus: Arc<dyn EventBus>,
 }
 
 pub(crate) struct State {
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) history: Arc<dyn HistoryStore>,
+    pub(crate) bus: Arc<dyn EventBus>,
+    pub(crate) topic_prefix: String,
     pub(crate) signer: TokenSigner,
     pub(crate) message_public_url: String,
     pub(crate) throttle: LoginThrottle,
@@ -53,6 +58,40 @@ pub struct Application {
 fn origin_of(url: &str) -> &str {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
     url[after_scheme..].find('/').map_or(url, |i| &url[..after_scheme + i])
+}
+
+/// The room REST API under `/api/v1` (see `proto/openapi.json`).
+fn room_api(cfg: &mut web::ServiceConfig) {
+    use routes::api_rooms as r;
+    cfg.route("/rooms", web::get().to(r::search))
+        .route("/rooms", web::post().to(r::create))
+        .route("/rooms/{room}", web::get().to(r::show))
+        .route("/rooms/{room}", web::patch().to(r::update))
+        .route("/rooms/{room}", web::delete().to(r::delete))
+        .route("/rooms/{room}/archive", web::post().to(r::archive))
+        .route("/rooms/{room}/archive", web::delete().to(r::unarchive))
+        .route("/rooms/{room}/transfer", web::post().to(r::transfer))
+        .route("/rooms/{room}/join", web::post().to(r::join))
+        .route("/rooms/{room}/leave", web::post().to(r::leave))
+        .route("/rooms/{room}/members", web::get().to(r::members))
+        .route("/rooms/{room}/members/{member}/role", web::put().to(r::set_role))
+        .route("/rooms/{room}/members/{member}/kick", web::post().to(r::kick))
+        .route("/rooms/{room}/members/{member}/mute", web::put().to(r::mute))
+        .route("/rooms/{room}/members/{member}/mute", web::delete().to(r::unmute))
+        .route("/rooms/{room}/bans/{member}", web::put().to(r::ban))
+        .route("/rooms/{room}/bans/{member}", web::delete().to(r::unban))
+        .route("/rooms/{room}/invitations", web::post().to(r::invite))
+        .route("/rooms/{room}/invite-links", web::post().to(r::create_link))
+        .route("/rooms/{room}/invite-links", web::get().to(r::links))
+        .route("/rooms/{room}/invite-links/{link}", web::delete().to(r::revoke_link))
+        .route("/rooms/{room}/audit", web::get().to(r::audit))
+        .route("/rooms/{room}/read", web::put().to(r::mark_read))
+        .route("/rooms/{room}/messages", web::get().to(r::messages))
+        .route("/invites/accept", web::post().to(r::accept_invite))
+        .route("/me/rooms", web::get().to(r::my_rooms))
+        .route("/direct/{username}", web::put().to(r::start_direct))
+        .route("/blocks/{username}", web::put().to(r::block))
+        .route("/blocks/{username}", web::delete().to(r::unblock));
 }
 
 impl Application {
@@ -83,6 +122,8 @@ impl Application {
         let state = web::Data::new(State {
             directory: stores.directory,
             history: stores.history,
+            bus: stores.bus,
+            topic_prefix: settings.topic_prefix,
             signer: settings.signer,
             message_public_url: settings.message_public_url,
             throttle: LoginThrottle::new(Arc::clone(&stores.kv), settings.throttle),
@@ -121,7 +162,8 @@ impl Application {
                         .route("/auth/refresh", web::post().to(routes::api_refresh))
                         .route("/auth/logout", web::post().to(routes::api_logout))
                         .route("/me", web::get().to(routes::api_me))
-                        .route("/ws-token", web::get().to(routes::api_ws_token)),
+                        .route("/ws-token", web::get().to(routes::api_ws_token))
+                        .configure(room_api),
                 )
                 .service(
                     web::scope("/internal")

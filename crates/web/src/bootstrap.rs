@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use crate::{Application, Stores, WebSettings};
 use anyhow::Context;
+use natter_bus::{EventBus, KafkaBus, KafkaSettings};
 use natter_db::PgDirectory;
 use natter_history::MongoHistory;
 use natter_kv::RedisKeyValue;
+use natter_proto::topics::Topic;
 use natter_runtime::env::Env;
 
 pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
@@ -28,7 +30,15 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     let redis_url = env.required("NATTER_REDIS_URL", "e.g. redis://127.0.0.1:6379")?;
     let kv = RedisKeyValue::connect(&redis_url, &env.or("NATTER_REDIS_KEY_PREFIX", "natter:"))
         .context("NATTER_REDIS_URL")?;
-    let stores = Stores { directory: Arc::new(directory), history: Arc::new(history), kv: Arc::new(kv) };
+    let bus = KafkaBus::connect(KafkaSettings::from_env(env)?).context("NATTER_KAFKA_BROKERS")?;
+    let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
+    bus.ensure_topics(&topics).await.context("creating bus topics")?;
+    let stores = Stores {
+        directory: Arc::new(directory),
+        history: Arc::new(history),
+        kv: Arc::new(kv),
+        bus: Arc::new(bus),
+    };
     let bind = settings.bind.clone();
     let app = Application::build(settings, stores).with_context(|| format!("binding {bind}"))?;
     tracing::info!(port = app.port(), "web listening");

@@ -9,6 +9,7 @@ mod bootstrap;
 mod login;
 pub mod oauth;
 mod pages;
+mod rooms;
 mod routes;
 mod sessions;
 pub mod settings;

@@ -22,6 +22,8 @@
 //! | `NATTER_LOGIN_WINDOW_SECS` | `900` | the throttling window |
 //! | `NATTER_SIGNUP_MAX_PER_ADDRESS` | `20` | sign-up attempts per client address per window |
 //! | `NATTER_SIGNUP_WINDOW_SECS` | `3600` | the sign-up window |
+//! | `NATTER_KAFKA_BROKERS` | — (required) | Kafka bootstrap servers (binary `natter-web`): membership events |
+//! | `NATTER_KAFKA_TOPIC_PREFIX` | empty | prefix of every topic name |
 //! | `NATTER_OAUTH_*` | none | login providers; see [`crate::oauth::providers`] |
 
 use std::time::Duration;
@@ -47,6 +49,7 @@ pub struct WebSettings {
     pub refresh_token_ttl: Duration,
     pub throttle: ThrottleSettings,
     pub oauth: OAuthProviders,
+    pub topic_prefix: String,
 }
 
 /// The session cookie key. Its `Debug` does not print it.
@@ -95,6 +98,7 @@ impl WebSettings {
                 env.parse_or("NATTER_REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?,
             ),
             oauth: OAuthProviders::from_env(env)?,
+            topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
             throttle: ThrottleSettings {
                 max_failures_per_account: env.parse_or("NATTER_LOGIN_MAX_FAILURES", 5u64)?,
                 max_failures_per_address: env.parse_or("NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50u64)?,

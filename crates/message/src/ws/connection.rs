@@ -6,17 +6,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
-use bytestring::ByteString;
 use natter_proto::events::MessagePosted;
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
-use natter_proto::topics::{Topic, room_key};
 use natter_proto::{MemberId, RoomId};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{HARD_FRAME_LIMIT, frames};
+use super::admission::{self, Applicant};
+use super::{HARD_FRAME_LIMIT, frames, publish};
 use crate::app::Shared;
-use crate::hub::{ConnectionId, Outbox};
+use crate::hub::{ConnectionId, Outbox, Outgoing};
 
 /// How often the server pings.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
@@ -75,8 +74,12 @@ pub(crate) async fn run(
                 code: CloseCode::Again,
                 description: Some("too slow: outbound queue full; reconnect".to_owned()),
             }),
-            Some(frame) = frames_rx.recv() => {
-                if conn.session.text(frame).await.is_err() { break None; }
+            Some(outgoing) = frames_rx.recv() => {
+                let text = match outgoing {
+                    Outgoing::Frame(text) => Some(text),
+                    Outgoing::Removed { room, frame } => conn.removed(room).then_some(frame),
+                };
+                if let Some(text) = text && conn.session.text(text).await.is_err() { break None; }
             }
             incoming = stream.recv() => match incoming {
                 None => break None,
@@ -141,8 +144,7 @@ impl Connection {
             ClientFrame::Ping { id } => self.reply(&ServerFrame::Pong { id }).await,
             ClientFrame::Subscribe { id, room } => self.subscribe(id, room).await,
             ClientFrame::Unsubscribe { id, room } => {
-                self.subscriptions.remove(&room);
-                self.shared.hub.leave(room, self.id);
+                self.forget(room);
                 self.reply(&ServerFrame::Unsubscribed { id, room }).await
             }
             ClientFrame::Publish { id, room, text, client_msg_id } => {
@@ -158,24 +160,39 @@ impl Connection {
                 error(ErrorCode::InvalidRequest, format!("at most {MAX_SUBSCRIPTIONS} rooms per connection"));
             return self.reply(&frame).await;
         }
-        match self.shared.access.role(room, self.member).await {
-            Ok(Some(_role)) => {
-                self.shared.hub.join(room, self.id, self.outbox.clone());
+        let applicant = Applicant { room, member: self.member, connection: self.id, outbox: &self.outbox };
+        let admitted = admission::join(&self.shared.access, &self.shared.hub, applicant).await;
+        if !matches!(admitted, Ok(true)) && !self.shared.hub.is_subscribed(room, self.id) {
+            self.subscriptions.remove(&room);
+        }
+        let refusal = match admitted {
+            Ok(true) => {
                 self.subscriptions.insert(room);
-                self.reply(&ServerFrame::Subscribed { id, room }).await
+                return self.reply(&ServerFrame::Subscribed { id, room }).await;
             }
-            Ok(None) => {
-                self.reply(&error(ErrorCode::Forbidden, format!("you are not a member of room {room}"))).await
-            }
+            Ok(false) => error(ErrorCode::Forbidden, format!("you are not a member of room {room}")),
             Err(e) => {
                 tracing::warn!(error = %e, room.id = room, "room access check failed");
-                self.reply(&error(
-                    ErrorCode::Unavailable,
-                    "cannot check room access right now; retry".to_owned(),
-                ))
-                .await
+                error(ErrorCode::Unavailable, "cannot check room access right now; retry".to_owned())
             }
+        };
+        self.reply(&refusal).await
+    }
+
+    /// Ends the subscription to the room, if any.
+    fn forget(&mut self, room: RoomId) {
+        self.subscriptions.remove(&room);
+        self.shared.hub.leave(room, self.id);
+    }
+
+    /// The hub has removed this connection from `room` (see [`Outgoing::Removed`]); whether to tell the
+    /// client. Not when it has unsubscribed since, nor when it has subscribed again (web allowed it).
+    fn removed(&mut self, room: RoomId) -> bool {
+        if !self.subscriptions.contains(&room) || self.shared.hub.is_subscribed(room, self.id) {
+            return false;
         }
+        self.subscriptions.remove(&room);
+        true
     }
 
     async fn publish(
@@ -207,25 +224,7 @@ impl Connection {
         let shared = Arc::clone(&self.shared);
         let frames = self.outbox.frames.clone();
         tokio::spawn(async move {
-            let topic = Topic::CommunityMessages.name(&shared.settings.topic_prefix);
-            let payload = serde_json::to_vec(&posted).expect("events serialise");
-            let answer = match shared.bus.publish(&topic, &room_key(room), payload).await {
-                Ok(stored) => {
-                    ServerFrame::Ack { id, room, message_id: posted.message_id, position: stored.offset }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, room.id = room, "publish failed");
-                    ServerFrame::Error {
-                        id: Some(id),
-                        code: ErrorCode::Unavailable,
-                        detail: "the message could not be stored; retry with the same client_msg_id"
-                            .to_owned(),
-                    }
-                }
-            };
-            let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
-            // The connection may be gone by now; then nobody needs the answer.
-            let _ = frames.send(answer).await;
+            publish::run(shared, id, posted, frames).await;
             drop(permit);
         });
         Ok(())

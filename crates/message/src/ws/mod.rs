@@ -4,8 +4,10 @@
 //! `natter.token.<jwt>`; the server answers `natter.v1`) or, for other clients, in
 //! `Authorization: Bearer`. Not in the URL, where proxies and access logs would keep it.
 
+mod admission;
 mod connection;
 mod frames;
+mod publish;
 
 use std::sync::Arc;
 

@@ -8,7 +8,10 @@ use natter_proto::token::API_TOKEN_AUDIENCE;
 use crate::app::State;
 
 /// The member of the request's `Authorization: Bearer` access token.
-async fn bearer_member(state: &State, request: &HttpRequest) -> Result<natter_db::Member, ApiError> {
+pub(crate) async fn bearer_member(
+    state: &State,
+    request: &HttpRequest,
+) -> Result<natter_db::Member, ApiError> {
     let token = request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)

@@ -3,6 +3,7 @@
 mod accounts;
 mod api_auth;
 mod api_me;
+pub(crate) mod api_rooms;
 mod internal;
 mod keys;
 mod ready;

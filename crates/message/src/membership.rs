@@ -1,0 +1,158 @@
+//! Every pod reads every membership change (fan-out subscription to `Topic::Membership`), drops the
+//! cached access answers it concerns and, when the change takes the room away, removes the member's
+//! connections from the room at once, so a kicked or banned member stops receiving it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytestring::ByteString;
+use natter_bus::BusStream;
+use natter_proto::events::{MembershipChange, MembershipChanged};
+use natter_proto::frames::ServerFrame;
+
+use crate::access::AccessSource;
+use crate::access_cache::AccessCache;
+use crate::hub::Hub;
+
+pub(crate) async fn run<S: AccessSource>(
+    mut stream: Box<dyn BusStream>,
+    access: Arc<AccessCache<S>>,
+    hub: Arc<Hub>,
+) {
+    loop {
+        let record = match stream.next().await {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::warn!(error = %e, "membership consumer error; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        match serde_json::from_slice::<MembershipChanged>(&record.payload) {
+            Ok(event) => apply(&event, &access, &hub),
+            Err(e) => {
+                tracing::error!(error = %e, topic = %record.topic, offset = record.offset, "undecodable event skipped");
+            }
+        }
+    }
+}
+
+/// Invalidates first, then removes: a subscribe racing with the change either is removed here or
+/// sees the invalidation afterwards and asks web again (see `ws::connection`).
+fn apply<S: AccessSource>(event: &MembershipChanged, access: &AccessCache<S>, hub: &Hub) {
+    let room = event.room_id;
+    match event.member_id {
+        Some(member) => access.invalidate_member(room, member),
+        None => access.invalidate_room(room),
+    }
+    if !event.change.removes_access() {
+        return;
+    }
+    let frame = ServerFrame::Removed { room, reason: reason(event.change).to_owned() };
+    let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
+    let removed = hub.remove(room, event.member_id, &frame);
+    tracing::debug!(room.id = room, member.id = event.member_id, change = ?event.change, removed, "access removed");
+}
+
+/// What the client is told.
+fn reason(change: MembershipChange) -> &'static str {
+    match change {
+        MembershipChange::Left => "you left this room",
+        MembershipChange::Kicked => "you were removed from this room",
+        MembershipChange::Banned => "you were banned from this room",
+        MembershipChange::RoomDeleted => "the room was deleted",
+        _ => "you no longer have access to this room",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use natter_bus::{EventBus, MemoryBus};
+    use natter_proto::topics::{Topic, room_key};
+    use natter_proto::{MemberId, RoomId};
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::access::fake::{Answer, MEMBER, Scripted};
+    use crate::hub::{Outbox, Outgoing};
+
+    fn cache(answers: impl IntoIterator<Item = Answer>) -> AccessCache<Arc<Scripted>> {
+        AccessCache::new(Arc::new(Scripted::open(answers)), Duration::from_secs(60))
+    }
+
+    fn connection(hub: &Hub, id: u64, member: MemberId, rooms: &[RoomId]) -> mpsc::Receiver<Outgoing> {
+        let (frames, receiver) = mpsc::channel(8);
+        let outbox = Outbox { frames, overflowed: CancellationToken::new() };
+        for &room in rooms {
+            hub.join(room, id, member, outbox.clone());
+        }
+        receiver
+    }
+
+    fn removed(room: RoomId, reason: &str) -> Outgoing {
+        let frame = ServerFrame::Removed { room, reason: reason.to_owned() };
+        Outgoing::Removed { room, frame: serde_json::to_string(&frame).unwrap().into() }
+    }
+
+    #[tokio::test]
+    async fn a_kick_published_by_web_removes_the_member_from_the_room() {
+        let bus = MemoryBus::new(100);
+        let topic = Topic::Membership.name("test.");
+        bus.ensure_topics(std::slice::from_ref(&topic)).await.unwrap();
+        let stream = bus.subscribe_all(std::slice::from_ref(&topic)).await.unwrap();
+        let hub = Arc::new(Hub::new());
+        let access = Arc::new(cache([]));
+        let mut kicked = connection(&hub, 1, 7, &[5, 6]);
+        let mut stays = connection(&hub, 2, 8, &[5]);
+        let consumer = tokio::spawn(run(stream, Arc::clone(&access), Arc::clone(&hub)));
+
+        bus.publish(&topic, &room_key(5), b"not json".to_vec()).await.unwrap();
+        let event = MembershipChanged { room_id: 5, member_id: Some(7), change: MembershipChange::Kicked };
+        bus.publish(&topic, &room_key(5), serde_json::to_vec(&event).unwrap()).await.unwrap();
+
+        let notice = tokio::time::timeout(Duration::from_secs(1), kicked.recv()).await.unwrap();
+        assert_eq!(notice, Some(removed(5, "you were removed from this room")));
+        assert!(!hub.is_subscribed(5, 1));
+        assert!(hub.is_subscribed(6, 1), "other rooms are untouched");
+        assert!(hub.is_subscribed(5, 2), "other members are untouched");
+        assert!(stays.try_recv().is_err());
+        consumer.abort();
+    }
+
+    #[tokio::test]
+    async fn changes_that_keep_access_only_invalidate() {
+        let hub = Hub::new();
+        let access = cache([MEMBER]);
+        let mut muted = connection(&hub, 1, 7, &[5]);
+        let before = access.check(5, 7).await.unwrap();
+        let event = MembershipChanged { room_id: 5, member_id: Some(7), change: MembershipChange::Muted };
+        apply(&event, &access, &hub);
+        assert!(access.changed_since(&before));
+        assert!(hub.is_subscribed(5, 1));
+        assert!(muted.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_deleted_room_removes_everyone() {
+        let hub = Hub::new();
+        let access = cache([]);
+        let mut first = connection(&hub, 1, 7, &[5, 6]);
+        let mut second = connection(&hub, 2, 8, &[5]);
+        let event = MembershipChanged { room_id: 5, member_id: None, change: MembershipChange::RoomDeleted };
+        apply(&event, &access, &hub);
+        assert_eq!(hub.subscribers(5), 0);
+        assert_eq!(hub.subscribers(6), 1);
+        assert_eq!(first.try_recv().ok(), Some(removed(5, "the room was deleted")));
+        assert_eq!(second.try_recv().ok(), Some(removed(5, "the room was deleted")));
+    }
+
+    #[test]
+    fn every_change_that_removes_access_has_its_own_reason() {
+        use MembershipChange::*;
+        for change in [Left, Kicked, Banned, RoomDeleted] {
+            assert!(change.removes_access());
+            assert_ne!(reason(change), reason(Joined), "{change:?}");
+        }
+    }
+}

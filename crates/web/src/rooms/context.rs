@@ -1,0 +1,74 @@
+//! The caller's standing in a room, loaded once per request, and the checks every operation makes.
+//!
+//! Rules: private and direct rooms do not exist for outsiders (404); listed rooms (public,
+//! invite-only) can be seen by anyone logged in, but only members read their messages. Owners and
+//! admins moderate, and act only on members ranked below them.
+
+use natter_db::{Membership, Role, Room, RoomKind, Visibility};
+
+use super::RoomError;
+use crate::app::State;
+
+pub(crate) struct RoomContext {
+    pub(crate) room: Room,
+    pub(crate) caller: i64,
+    pub(crate) membership: Option<Membership>,
+}
+
+impl RoomContext {
+    /// The room as `caller` may see it.
+    pub(crate) async fn load(state: &State, room_id: i64, caller: i64) -> Result<Self, RoomError> {
+        let room = state.directory.room(room_id).await?.ok_or_else(RoomError::no_room)?;
+        let membership = state.directory.membership(room_id, caller).await?;
+        let hidden = room.kind() == RoomKind::Direct || room.visibility() == Visibility::Private;
+        if hidden && membership.is_none() {
+            return Err(RoomError::no_room());
+        }
+        Ok(Self { room, caller, membership })
+    }
+
+    pub(crate) fn role(&self) -> Option<Role> {
+        self.membership.as_ref().map(Membership::role)
+    }
+
+    /// The caller is in the room (any role).
+    pub(crate) fn require_member(&self) -> Result<Role, RoomError> {
+        self.role().ok_or_else(|| RoomError::forbidden("You are not a member of this room."))
+    }
+
+    /// The caller's role is at least `min`.
+    pub(crate) fn require_role(&self, min: Role) -> Result<Role, RoomError> {
+        let role = self.require_member()?;
+        if role < min {
+            let who = if min == Role::Owner { "the room's owner" } else { "the room's owner and admins" };
+            return Err(RoomError::forbidden(format!("Only {who} may do that.")));
+        }
+        Ok(role)
+    }
+
+    /// A community room (direct rooms have no settings or moderation).
+    pub(crate) fn require_community(&self) -> Result<(), RoomError> {
+        if self.room.kind() == RoomKind::Direct {
+            return Err(RoomError::forbidden("Direct rooms have no settings or moderation."));
+        }
+        Ok(())
+    }
+
+    /// The caller moderates and outranks `target` (a member of the room); returns the target's role.
+    pub(crate) async fn require_outranks(&self, state: &State, target: i64) -> Result<Role, RoomError> {
+        self.require_community()?;
+        let role = self.require_role(Role::Admin)?;
+        if target == self.caller {
+            return Err(RoomError::bad_request("You cannot do that to yourself."));
+        }
+        let target_role = state
+            .directory
+            .role_in_room(self.room.id, target)
+            .await?
+            .ok_or_else(|| RoomError::NotFound("That member is not in this room.".to_owned()))?;
+        if target_role >= role {
+            return Err(RoomError::forbidden("You can only moderate members ranked below you."));
+        }
+        Ok(target_role)
+    }
+}

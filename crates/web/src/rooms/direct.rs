@@ -1,0 +1,62 @@
+//! Direct (1:1) chats and blocking.
+//!
+//! A client starts a chat when its member sends the first message: it asks for the pair's room
+//! (`PUT /api/v1/direct/{username}`, created on first use, never twice) and publishes to it. A
+//! member who is blocked by the other may still read the room but not post (`RoomAccess::read_only`).
+
+use natter_db::{Member, Room};
+use natter_proto::events::MembershipChange;
+
+use super::{RoomError, events};
+use crate::app::State;
+
+async fn other_member(state: &State, caller: i64, username: &str) -> Result<Member, RoomError> {
+    let other = state
+        .directory
+        .member_by_username(username.trim())
+        .await?
+        .ok_or_else(|| RoomError::NotFound("No member has that username.".to_owned()))?;
+    if other.id == caller {
+        return Err(RoomError::bad_request("You cannot start a chat or block yourself."));
+    }
+    Ok(other)
+}
+
+/// The direct room of the caller and `username`, created on first use.
+pub(crate) async fn start(state: &State, caller: i64, username: &str) -> Result<Room, RoomError> {
+    let other = other_member(state, caller, username).await?;
+    if state.directory.has_blocked(other.id, caller).await? {
+        return Err(RoomError::forbidden("You cannot send direct messages to this member."));
+    }
+    Ok(state.directory.direct_room(caller, other.id).await?)
+}
+
+/// Blocks or unblocks `username`; their access to an existing direct room changes at once.
+pub(crate) async fn set_blocked(
+    state: &State,
+    caller: i64,
+    username: &str,
+    blocked: bool,
+) -> Result<(), RoomError> {
+    let other = other_member(state, caller, username).await?;
+    let changed = if blocked {
+        state.directory.block(caller, other.id).await?;
+        true
+    } else {
+        state.directory.unblock(caller, other.id).await?
+    };
+    if changed && let Some(room) = existing_direct_room(state, caller, other.id).await? {
+        let change = if blocked { MembershipChange::Blocked } else { MembershipChange::Unblocked };
+        events::announce(state, room, Some(other.id), change).await;
+    }
+    Ok(())
+}
+
+async fn existing_direct_room(state: &State, a: i64, b: i64) -> Result<Option<i64>, RoomError> {
+    let key = natter_db::direct_key(a, b);
+    let rooms = state.directory.rooms_of_member(a).await?;
+    Ok(rooms
+        .into_iter()
+        .find(|(room, _)| room.direct_key.as_deref() == Some(key.as_str()))
+        .map(|(r, _)| r.id))
+}

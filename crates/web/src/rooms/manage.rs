@@ -1,0 +1,105 @@
+//! Creating, editing, archiving, deleting rooms and handing them over.
+
+use natter_db::{NewRoom, Role, Room, RoomChanges, Visibility};
+use natter_proto::events::MembershipChange;
+use natter_proto::rooms as api;
+
+use super::{RoomContext, RoomError, events};
+use crate::app::State;
+
+const NAME_MAX: usize = 80;
+const TOPIC_MAX: usize = 500;
+pub(crate) const DEFAULT_CAPACITY: u32 = 1000;
+pub(crate) const MAX_CAPACITY: u32 = 100_000;
+
+fn valid_name(name: &str) -> Result<&str, RoomError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        return Err(RoomError::bad_request(format!("Room names are 1 to {NAME_MAX} printable characters.")));
+    }
+    Ok(name)
+}
+
+fn valid_topic(topic: &str) -> Result<&str, RoomError> {
+    let topic = topic.trim();
+    if topic.chars().count() > TOPIC_MAX {
+        return Err(RoomError::bad_request(format!("Topics are at most {TOPIC_MAX} characters.")));
+    }
+    Ok(topic)
+}
+
+fn valid_capacity(capacity: u32) -> Result<i32, RoomError> {
+    if !(2..=MAX_CAPACITY).contains(&capacity) {
+        return Err(RoomError::bad_request(format!("Capacity is between 2 and {MAX_CAPACITY}.")));
+    }
+    Ok(capacity as i32)
+}
+
+pub(crate) async fn create(state: &State, caller: i64, new: &api::NewRoom) -> Result<Room, RoomError> {
+    let room = NewRoom {
+        name: valid_name(&new.name)?,
+        topic: valid_topic(&new.topic)?,
+        visibility: new.visibility,
+        capacity: valid_capacity(new.capacity.unwrap_or(DEFAULT_CAPACITY))?,
+    };
+    let room = state.directory.create_room(room, caller).await?;
+    tracing::info!(room.id = room.id, member.id = caller, "room created");
+    Ok(room)
+}
+
+pub(crate) async fn update(
+    state: &State,
+    ctx: &RoomContext,
+    update: &api::RoomUpdate,
+) -> Result<Room, RoomError> {
+    ctx.require_community()?;
+    ctx.require_role(Role::Admin)?;
+    let changes = RoomChanges {
+        name: update.name.as_deref().map(valid_name).transpose()?,
+        topic: update.topic.as_deref().map(valid_topic).transpose()?,
+        visibility: update.visibility,
+        capacity: update.capacity.map(valid_capacity).transpose()?,
+    };
+    let room = state.directory.update_room(ctx.room.id, changes, ctx.caller).await?;
+    events::announce(state, room.id, None, MembershipChange::RoomEdited).await;
+    Ok(room)
+}
+
+pub(crate) async fn set_archived(state: &State, ctx: &RoomContext, archived: bool) -> Result<(), RoomError> {
+    ctx.require_community()?;
+    ctx.require_role(Role::Owner)?;
+    state.directory.set_archived(ctx.room.id, archived, ctx.caller).await?;
+    events::announce(state, ctx.room.id, None, MembershipChange::RoomArchived).await;
+    Ok(())
+}
+
+pub(crate) async fn delete(state: &State, ctx: &RoomContext) -> Result<(), RoomError> {
+    ctx.require_community()?;
+    ctx.require_role(Role::Owner)?;
+    state.directory.delete_room(ctx.room.id).await?;
+    tracing::info!(room.id = ctx.room.id, member.id = ctx.caller, "room deleted");
+    events::announce(state, ctx.room.id, None, MembershipChange::RoomDeleted).await;
+    Ok(())
+}
+
+pub(crate) async fn transfer(state: &State, ctx: &RoomContext, to: i64) -> Result<(), RoomError> {
+    ctx.require_community()?;
+    ctx.require_role(Role::Owner)?;
+    if to == ctx.caller {
+        return Err(RoomError::bad_request("You already own this room."));
+    }
+    state.directory.transfer_ownership(ctx.room.id, ctx.caller, to).await?;
+    for member in [ctx.caller, to] {
+        events::announce(state, ctx.room.id, Some(member), MembershipChange::RoleChanged).await;
+    }
+    Ok(())
+}
+
+/// Who may see what of a room: private room members, listed rooms everyone.
+pub(crate) fn visibility_label(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Public => "public",
+        Visibility::InviteOnly => "invite only",
+        Visibility::Private => "private",
+    }
+}
