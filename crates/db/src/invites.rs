@@ -23,6 +23,8 @@ pub trait Invites: Send + Sync + 'static {
     async fn invite_links(&self, room_id: i64) -> Result<Vec<InviteLinkRecord>, DbError>;
     /// Revokes a link of the room; `false` when the room has no such link.
     async fn revoke_invite_link(&self, room_id: i64, link_id: i64, actor: i64) -> Result<bool, DbError>;
+    /// Whether the member has a pending invitation to the room.
+    async fn is_invited(&self, room_id: i64, member_id: i64) -> Result<bool, DbError>;
     /// The room a link code (by hash) leads to, whether or not the link is still usable.
     async fn invite_link_room(&self, code_hash: &str) -> Result<Option<i64>, DbError>;
 }
@@ -134,6 +136,18 @@ macro_rules! impl_invites {
                     Ok::<_, $crate::DbError>(revoked > 0)
                 })
                 .await
+            }
+
+            async fn is_invited(&self, room_id: i64, member_id: i64) -> Result<bool, $crate::DbError> {
+                use $crate::schema::room_invitations;
+                let mut conn = self.conn().await?;
+                let found: Option<i64> = room_invitations::table
+                    .find((room_id, member_id))
+                    .select(room_invitations::member_id)
+                    .first(&mut *conn)
+                    .await
+                    .optional()?;
+                Ok(found.is_some())
             }
 
             async fn invite_link_room(&self, code_hash: &str) -> Result<Option<i64>, $crate::DbError> {

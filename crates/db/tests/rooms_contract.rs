@@ -70,8 +70,11 @@ async fn joining_follows_visibility_bans_and_archive(dir: Arc<dyn Directory>) {
     assert!(matches!(dir.join_room(424242, bob.id, JoinBy::Asking).await, Err(DbError::NotFound)));
 
     assert_eq!(refused(dir.join_room(closed.id, bob.id, JoinBy::Asking).await), Refusal::InvitationRequired);
+    assert!(!dir.is_invited(closed.id, bob.id).await.unwrap());
     dir.invite_member(closed.id, bob.id, owner.id).await.unwrap();
+    assert!(dir.is_invited(closed.id, bob.id).await.unwrap());
     assert_eq!(dir.join_room(closed.id, bob.id, JoinBy::Asking).await.unwrap(), Joined::Joined);
+    assert!(!dir.is_invited(closed.id, bob.id).await.unwrap(), "the invitation is used up");
 
     // Links: wrong code, then a code with one use.
     let later = Utc::now().naive_utc() + Duration::hours(1);

@@ -99,6 +99,12 @@ impl Stack {
             ("NATTER_MONGODB_URL", mongo),
             ("NATTER_MONGODB_DATABASE", format!("natter_t_{suffix}")),
         ];
+        let kafka_env = [
+            ("NATTER_KAFKA_BROKERS", brokers.clone()),
+            ("NATTER_KAFKA_TOPIC_PREFIX", format!("t{suffix}.")),
+            ("NATTER_KAFKA_PARTITIONS", "3".to_owned()),
+            ("NATTER_KAFKA_FETCH_WAIT_MS", "10".to_owned()),
+        ];
         let mut children = Vec::new();
 
         let web_ports = [web_port, free_port()];
@@ -115,6 +121,7 @@ impl Stack {
                 .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"))
                 .env("NATTER_SESSION_KEY", STANDARD.encode([9u8; 64]))
                 .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED))
+                .envs(kafka_env.clone())
                 .envs(web_env.clone());
             let child = web.spawn().expect("start web");
             web_pods.push((web, child));
@@ -145,10 +152,7 @@ impl Stack {
                 .env("NATTER_WEB_INTERNAL_URL", &web_url)
                 .env("NATTER_PRESENCE_URL", &presence_url)
                 .env("NATTER_ALLOWED_ORIGINS", &web_url)
-                .env("NATTER_KAFKA_BROKERS", &brokers)
-                .env("NATTER_KAFKA_TOPIC_PREFIX", format!("t{suffix}."))
-                .env("NATTER_KAFKA_PARTITIONS", "3")
-                .env("NATTER_KAFKA_FETCH_WAIT_MS", "10");
+                .envs(kafka_env.clone());
             children.push(message.spawn().expect("start message pod"));
             message_urls.push(format!("ws://127.0.0.1:{port}"));
         }

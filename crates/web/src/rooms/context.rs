@@ -1,6 +1,6 @@
 //! The caller's standing in a room, loaded once per request, and the checks every operation makes.
 //!
-//! Rules: private and direct rooms do not exist for outsiders (404); listed rooms (public,
+//! Rules: private and direct rooms do not exist for outsiders (404) unless invited; listed rooms (public,
 //! invite-only) can be seen by anyone logged in, but only members read their messages. Owners and
 //! admins moderate, and act only on members ranked below them.
 
@@ -21,7 +21,8 @@ impl RoomContext {
         let room = state.directory.room(room_id).await?.ok_or_else(RoomError::no_room)?;
         let membership = state.directory.membership(room_id, caller).await?;
         let hidden = room.kind() == RoomKind::Direct || room.visibility() == Visibility::Private;
-        if hidden && membership.is_none() {
+        // An invitation reveals a private room to the invitee, so they can join it.
+        if hidden && membership.is_none() && !state.directory.is_invited(room_id, caller).await? {
             return Err(RoomError::no_room());
         }
         Ok(Self { room, caller, membership })
