@@ -94,6 +94,24 @@ fn http_bodies() {
     }
 }
 
+#[test]
+fn room_api_bodies() {
+    use natter_proto::rooms::{AuditEntry, InviteLink, MarkRead, NewRoom, RoomListPage, RoomMemberView, RoomView, Until};
+    for (path, text) in examples("rooms") {
+        match path.file_stem().unwrap().to_str().unwrap() {
+            "new_room" => round_trips::<NewRoom>(&path, &text),
+            "room_view" => round_trips::<RoomView>(&path, &text),
+            "room_list_page" => round_trips::<RoomListPage>(&path, &text),
+            "room_member" => round_trips::<RoomMemberView>(&path, &text),
+            "invite_link" => round_trips::<InviteLink>(&path, &text),
+            "audit_entry" => round_trips::<AuditEntry>(&path, &text),
+            "mark_read" => round_trips::<MarkRead>(&path, &text),
+            "until" => round_trips::<Until>(&path, &text),
+            other => panic!("example {other} has no type; add it here"),
+        }
+    }
+}
+
 /// The OpenAPI document parses and references only examples that exist.
 #[test]
 fn openapi_document_is_valid_json_with_existing_examples() {

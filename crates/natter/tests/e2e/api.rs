@@ -15,7 +15,6 @@ pub struct Member {
     pub id: i64,
     pub username: String,
     pub token: String,
-    pub password: String,
 }
 
 #[derive(Clone)]
@@ -45,12 +44,18 @@ impl Api {
         assert_eq!(login.status(), StatusCode::OK);
         let pair: TokenPair = login.json().await.unwrap();
         let me: Me = self.call(Method::GET, "/api/v1/me", Some(&pair.access_token), None).await.1.into_me();
-        Member { id: me.id, username, token: pair.access_token, password }
+        Member { id: me.id, username, token: pair.access_token }
     }
 
     /// Calls the API; `token` `None` is an anonymous call. Returns the status and the JSON body
     /// (`Null` when empty).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Body) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Body) {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -61,23 +66,42 @@ impl Api {
         let response = request.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, Body(value))
     }
 
     /// A call that must answer `expected`; returns the body.
-    pub async fn expect(&self, expected: StatusCode, method: Method, path: &str, who: &Member, body: Option<Value>) -> Value {
+    pub async fn expect(
+        &self,
+        expected: StatusCode,
+        method: Method,
+        path: &str,
+        who: &Member,
+        body: Option<Value>,
+    ) -> Value {
         let (status, answer) = self.call(method.clone(), path, Some(&who.token), body).await;
         assert_eq!(status, expected, "{method} {path} as {}: {:?}", who.username, answer.0);
         answer.0
     }
 
-    pub async fn create_room(&self, owner: &Member, name: &str, visibility: &str, capacity: Option<u32>) -> i64 {
+    pub async fn create_room(
+        &self,
+        owner: &Member,
+        name: &str,
+        visibility: &str,
+        capacity: Option<u32>,
+    ) -> i64 {
         let mut body = json!({"name": name, "visibility": visibility});
         if let Some(capacity) = capacity {
             body["capacity"] = json!(capacity);
         }
-        self.expect(StatusCode::CREATED, Method::POST, "/api/v1/rooms", owner, Some(body)).await["id"].as_i64().unwrap()
+        self.expect(StatusCode::CREATED, Method::POST, "/api/v1/rooms", owner, Some(body)).await["id"]
+            .as_i64()
+            .unwrap()
     }
 
     pub async fn join(&self, room: i64, who: &Member) {
@@ -90,7 +114,10 @@ impl Api {
     }
 
     pub async fn ws_token(&self, who: &Member) -> String {
-        self.expect(StatusCode::OK, Method::GET, "/api/v1/ws-token", who, None).await["token"].as_str().unwrap().to_owned()
+        self.expect(StatusCode::OK, Method::GET, "/api/v1/ws-token", who, None).await["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 }
 

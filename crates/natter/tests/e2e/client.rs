@@ -197,6 +197,11 @@ impl Ws {
         }
     }
 
+    /// Every frame passed over so far.
+    pub fn drain_backlog(&mut self) -> Vec<ServerFrame> {
+        self.backlog.drain(..).collect()
+    }
+
     pub async fn subscribe(&mut self, room: i64) -> ServerFrame {
         let id = self.next_id();
         self.send_json(serde_json::json!({"type": "subscribe", "id": id, "room": room})).await;

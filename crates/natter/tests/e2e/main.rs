@@ -2,12 +2,15 @@
 //! every real store (distributed: separate processes on PostgreSQL, Redis, a Kafka-protocol broker and
 //! a MongoDB-protocol server, two message pods) and through standalone mode.
 
+mod api;
 mod bad_input;
 mod browser;
 mod client;
 mod oauth;
 mod oauth_server;
 mod rest_auth;
+mod rooms_live;
+mod rooms_matrix;
 mod sessions;
 mod slice;
 mod stack;
@@ -28,7 +31,7 @@ macro_rules! on_both_stacks {
     };
 }
 
-on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth);
+on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_matrix, rooms_live);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_oauth() {
