@@ -96,7 +96,9 @@ fn http_bodies() {
 
 #[test]
 fn room_api_bodies() {
-    use natter_proto::rooms::{AuditEntry, InviteLink, MarkRead, NewRoom, RoomListPage, RoomMemberView, RoomView, Until};
+    use natter_proto::rooms::{
+        AuditEntry, InviteLink, MarkRead, NewRoom, RoomListPage, RoomMemberView, RoomView, Until,
+    };
     for (path, text) in examples("rooms") {
         match path.file_stem().unwrap().to_str().unwrap() {
             "new_room" => round_trips::<NewRoom>(&path, &text),

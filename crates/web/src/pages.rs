@@ -43,13 +43,105 @@ pub(crate) struct SettingsPage {
     pub linkable: Vec<String>,
 }
 
+/// A choice in a visibility select.
+pub(crate) struct VisibilityOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// The visibility choices, with `selected` marked.
+pub(crate) fn visibility_options(selected: natter_db::Visibility) -> Vec<VisibilityOption> {
+    use natter_db::Visibility;
+    [Visibility::Public, Visibility::InviteOnly, Visibility::Private]
+        .into_iter()
+        .map(|v| VisibilityOption {
+            value: v.as_str(),
+            label: crate::rooms::manage::visibility_label(v),
+            selected: v == selected,
+        })
+        .collect()
+}
+
+/// A time (milliseconds since the epoch) as pages show it.
+pub(crate) fn time_text(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// Percent-encodes a query parameter value (for links built on the server).
+pub(crate) fn query_value(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for byte in raw.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The newest message of a room in the room list.
+pub(crate) struct PreviewItem {
+    pub sender: String,
+    pub text: String,
+    pub sent_at: String,
+}
+
+/// One of the member's rooms in the room list.
+pub(crate) struct MyRoomItem {
+    pub id: i64,
+    pub name: String,
+    pub direct: bool,
+    pub archived: bool,
+    pub unread: u32,
+    /// `unread`, or "100+" beyond the count's cap.
+    pub unread_label: String,
+    pub preview: Option<PreviewItem>,
+}
+
+/// A listed room found by the search.
+pub(crate) struct FoundRoomItem {
+    pub id: i64,
+    pub name: String,
+    pub topic: String,
+    pub visibility: &'static str,
+    pub member_count: u32,
+    pub capacity: u32,
+    pub archived: bool,
+    /// The member is in the room (the name links to it).
+    pub member: bool,
+    /// A Join button: a public room, or one the member is invited to.
+    pub joinable: bool,
+    pub invited: bool,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "rooms.html")]
 pub(crate) struct RoomsPage {
     pub csrf: String,
     pub member_name: String,
-    pub mine: Vec<RoomItem>,
-    pub joinable: Vec<RoomItem>,
+    pub mine: Vec<MyRoomItem>,
+    /// Links to the previous and next page of the member's rooms.
+    pub mine_prev: Option<String>,
+    pub mine_next: Option<String>,
+    pub query: String,
+    pub found: Vec<FoundRoomItem>,
+    pub found_prev: Option<String>,
+    pub found_next: Option<String>,
+    pub visibilities: Vec<VisibilityOption>,
+    /// An invite code from the link the member followed (`/rooms?invite=`), to accept with the form.
+    pub invite: String,
+}
+
+/// The other member of a direct room.
+pub(crate) struct PeerItem {
+    pub username: String,
+    pub display_name: String,
+    /// The caller has blocked them.
+    pub blocked: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,6 +151,81 @@ pub(crate) struct RoomPage {
     pub member_name: String,
     pub room: RoomItem,
     pub ws_url: String,
+    pub topic: String,
+    pub role: &'static str,
+    pub visibility: &'static str,
+    pub member_count: u32,
+    pub capacity: u32,
+    pub archived: bool,
+    /// Why the member may read but not post, if so.
+    pub read_only: Option<String>,
+    pub muted_until: Option<String>,
+    pub can_manage: bool,
+    pub can_leave: bool,
+    /// For a direct room: the other member.
+    pub peer: Option<PeerItem>,
+}
+
+/// A member in the manage page's table.
+pub(crate) struct ManagedMember {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: &'static str,
+    pub muted_until: Option<String>,
+    pub joined_at: String,
+    pub you: bool,
+    /// The caller outranks them (moderation forms are shown).
+    pub moderatable: bool,
+}
+
+/// An invite link in the manage page.
+pub(crate) struct LinkItem {
+    pub id: i64,
+    pub expires_at: String,
+    pub uses: u32,
+    pub max_uses: Option<u32>,
+    /// Revoked, expired or used up.
+    pub state: &'static str,
+    pub active: bool,
+}
+
+/// A link created by this request: its code is shown once.
+pub(crate) struct NewLinkItem {
+    pub code: String,
+    pub url: String,
+    pub expires_at: String,
+}
+
+/// One audit record in the manage page.
+pub(crate) struct AuditItem {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "manage.html")]
+pub(crate) struct ManagePage {
+    pub csrf: String,
+    pub member_name: String,
+    pub room: RoomItem,
+    pub topic: String,
+    pub capacity: u32,
+    pub archived: bool,
+    pub role: &'static str,
+    pub owner: bool,
+    pub visibilities: Vec<VisibilityOption>,
+    /// Roles the caller may grant.
+    pub grantable: Vec<&'static str>,
+    pub members: Vec<ManagedMember>,
+    pub links: Vec<LinkItem>,
+    pub new_link: Option<NewLinkItem>,
+    pub audit: Vec<AuditItem>,
+    /// What the last form post did.
+    pub notice: Option<&'static str>,
 }
 
 #[derive(Template, WebTemplate)]

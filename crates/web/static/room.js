@@ -1,6 +1,7 @@
 // Natter room page: opens a WebSocket on the message host (another origin) with a short-lived token
 // fetched from web, subscribes to the room, shows messages live and publishes what the member types.
-// Message text is inserted with textContent only, never as HTML.
+// Message text is inserted with textContent only, never as HTML. What the member has seen is
+// reported to web as their read position (at most once a second, while the page is visible).
 (function () {
   "use strict";
   const root = document.getElementById("room");
@@ -14,7 +15,61 @@
   let socket = null;
   let nextId = 1;
   let retryDelay = 500;
+  let stopped = false;
   const seen = new Set();
+
+  // Read positions: the highest position shown, sent to web debounced.
+  const READ_INTERVAL_MS = 1000;
+  let readSeen = -1;
+  let readSent = -1;
+  let readTimer = null;
+  let readLastAt = 0;
+
+  function scheduleRead() {
+    if (readTimer !== null || readSeen <= readSent) return;
+    const wait = Math.max(0, readLastAt + READ_INTERVAL_MS - Date.now());
+    readTimer = setTimeout(sendRead, wait);
+  }
+
+  async function sendRead() {
+    readTimer = null;
+    if (readSeen <= readSent) return;
+    if (document.visibilityState === "hidden") return; // sent when the page is shown again
+    const position = readSeen;
+    readLastAt = Date.now();
+    try {
+      const response = await fetch(root.dataset.readUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": root.dataset.csrf },
+        body: JSON.stringify({ position: position }),
+      });
+      if (response.ok) readSent = Math.max(readSent, position);
+    } catch (e) {
+      // Not fatal: the next message tries again.
+    }
+    scheduleRead();
+  }
+
+  function markSeen(position) {
+    if (typeof position !== "number" || position <= readSeen) return;
+    readSeen = position;
+    scheduleRead();
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") scheduleRead();
+  });
+
+  // The member was removed from the room (left elsewhere, kicked, banned, or the room was deleted).
+  function removed(reason) {
+    stopped = true;
+    status.textContent = "removed";
+    errors.textContent = "You can no longer use this room" + (reason ? ": " + reason : ".");
+    input.disabled = true;
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+    if (socket) socket.close(1000, "removed from the room");
+  }
 
   function show(message) {
     if (seen.has(message.message_id)) return;
@@ -30,9 +85,11 @@
     item.append(sender, text);
     list.append(item);
     list.scrollTop = list.scrollHeight;
+    markSeen(message.position);
   }
 
   async function connect() {
+    if (stopped) return;
     status.textContent = "connecting…";
     let token;
     try {
@@ -52,15 +109,18 @@
       const frame = JSON.parse(event.data);
       if (frame.type === "message") show(frame.message);
       else if (frame.type === "subscribed") status.textContent = "live";
+      else if (frame.type === "removed" && frame.room === roomId) removed(frame.reason);
       else if (frame.type === "error") errors.textContent = frame.detail;
     };
     socket.onclose = function (event) {
+      if (stopped) return;
       status.textContent = "disconnected" + (event.reason ? ": " + event.reason : "");
       retry();
     };
   }
 
   function retry() {
+    if (stopped) return;
     setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000);
   }
@@ -68,7 +128,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text || !socket || socket.readyState !== WebSocket.OPEN) return;
+    if (stopped || !text || !socket || socket.readyState !== WebSocket.OPEN) return;
     errors.textContent = "";
     socket.send(JSON.stringify({
       type: "publish", id: "p" + nextId++, room: roomId, text: text,

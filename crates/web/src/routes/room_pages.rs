@@ -1,27 +1,49 @@
-//! The live room page and the server-rendered history page; both for members only.
+//! The live room page, the server-rendered history page, leaving, and read positions; members only.
 
 use actix_session::Session;
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse, web};
+use natter_db::{Role, RoomKind};
+use natter_http::ApiError;
+use natter_proto::rooms::{MarkRead, ReadPosition};
 
+use super::rooms::CsrfOnly;
 use crate::app::State;
 use crate::auth;
-use crate::pages::{HistoryItem, HistoryPage, PageError, RoomItem, RoomPage};
+use crate::pages::{HistoryItem, HistoryPage, PageError, PeerItem, RoomItem, RoomPage, see_other, time_text};
+use crate::rooms::{RoomContext, RoomError, joining, manage, room_access, views};
 
 /// Messages shown on the history page.
 const HISTORY_PAGE_SIZE: u32 = 100;
 
-/// The room, if the member belongs to it (404 for no room, 403 for not a member).
-async fn room_of_member(state: &State, room_id: i64, member_id: i64) -> Result<RoomItem, PageError> {
-    let room = state.directory.room(room_id).await?.ok_or_else(|| PageError::not_found("No such room."))?;
-    if state.directory.role_in_room(room_id, member_id).await?.is_none() {
-        return Err(PageError::forbidden("You are not a member of this room."));
-    }
-    Ok(RoomItem { id: room.id, name: room.name })
+/// The room of the path as a member sees it: 404 for no room (or a private or direct room the
+/// caller is not in), 403 for a listed room they are not a member of.
+async fn member_context(state: &State, room_id: i64, member_id: i64) -> Result<RoomContext, PageError> {
+    let ctx = RoomContext::load(state, room_id, member_id).await?;
+    ctx.require_member()?;
+    Ok(ctx)
+}
+
+/// The room's id and its name as the caller sees it (a direct room is named after the other member).
+async fn room_item(state: &State, ctx: &RoomContext) -> Result<RoomItem, PageError> {
+    let view = views::room_view(state, &ctx.room, ctx.caller, ctx.role()).await?;
+    Ok(RoomItem { id: view.id, name: view.name })
 }
 
 async fn member_name(state: &State, member_id: i64) -> Result<String, PageError> {
     let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
     Ok(member.display_name)
+}
+
+/// The other member of a direct room, and whether the caller blocks them.
+async fn peer(state: &State, ctx: &RoomContext) -> Result<Option<PeerItem>, PageError> {
+    let Some((a, b)) = ctx.room.direct_pair() else { return Ok(None) };
+    let other = if a == ctx.caller { b } else { a };
+    let Some(member) = state.directory.member_by_id(other).await? else { return Ok(None) };
+    Ok(Some(PeerItem {
+        blocked: state.directory.has_blocked(ctx.caller, other).await?,
+        username: member.username,
+        display_name: member.display_name,
+    }))
 }
 
 /// `GET /rooms/{room}`: the live room (its script connects to the message host).
@@ -31,12 +53,27 @@ pub(crate) async fn room_page(
     path: web::Path<i64>,
 ) -> Result<RoomPage, PageError> {
     let member_id = auth::require_member(&session)?;
-    let room = room_of_member(&state, path.into_inner(), member_id).await?;
+    let ctx = member_context(&state, path.into_inner(), member_id).await?;
+    let role = ctx.require_member()?;
+    let direct = ctx.room.kind() == RoomKind::Direct;
+    let access = room_access(&state, ctx.room.id, member_id).await?;
     Ok(RoomPage {
         csrf: auth::csrf_token(&session)?,
         member_name: member_name(&state, member_id).await?,
-        room,
+        room: room_item(&state, &ctx).await?,
         ws_url: state.message_public_url.clone(),
+        topic: ctx.room.topic.clone(),
+        role: role.as_str(),
+        visibility: manage::visibility_label(ctx.room.visibility()),
+        member_count: ctx.room.member_count.max(0) as u32,
+        capacity: ctx.room.capacity.max(0) as u32,
+        archived: ctx.room.is_archived(),
+        read_only: access.read_only.map(|reason| reason.explain().to_owned()),
+        muted_until: access.muted_until_ms.map(time_text),
+        can_manage: !direct && role >= Role::Admin,
+        // Owners hand the room over first; a direct room once left could not be entered again.
+        can_leave: !direct && role != Role::Owner,
+        peer: peer(&state, &ctx).await?,
     })
 }
 
@@ -47,7 +84,8 @@ pub(crate) async fn history_page(
     path: web::Path<i64>,
 ) -> Result<HistoryPage, PageError> {
     let member_id = auth::require_member(&session)?;
-    let room = room_of_member(&state, path.into_inner(), member_id).await?;
+    let ctx = member_context(&state, path.into_inner(), member_id).await?;
+    let room = room_item(&state, &ctx).await?;
     let stored =
         state.history.recent(room.id, None, HISTORY_PAGE_SIZE).await.map_err(PageError::unavailable)?;
     let messages = stored
@@ -55,9 +93,7 @@ pub(crate) async fn history_page(
         .map(|m| HistoryItem {
             position: m.position,
             sender: m.posted.sender_name,
-            sent_at: chrono::DateTime::from_timestamp_millis(m.posted.sent_at_ms)
-                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                .unwrap_or_default(),
+            sent_at: time_text(m.posted.sent_at_ms),
             text: m.posted.text,
         })
         .collect();
@@ -67,4 +103,41 @@ pub(crate) async fn history_page(
         room,
         messages,
     })
+}
+
+/// `POST /rooms/{room}/leave`.
+pub(crate) async fn leave_room(
+    state: web::Data<State>,
+    session: Session,
+    path: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let member_id = auth::require_member(&session)?;
+    auth::check_csrf(&session, &form.csrf)?;
+    let ctx = RoomContext::load(&state, path.into_inner(), member_id).await?;
+    joining::leave(&state, &ctx).await?;
+    Ok(see_other("/rooms"))
+}
+
+/// `POST /rooms/{room}/read` (JSON `{"position": n}`, the CSRF token in `X-CSRF-Token`): the room
+/// page's script saying what the member has seen. Answers JSON, errors included.
+pub(crate) async fn mark_read(
+    state: web::Data<State>,
+    session: Session,
+    request: HttpRequest,
+    path: web::Path<i64>,
+    body: web::Json<MarkRead>,
+) -> Result<HttpResponse, ApiError> {
+    let member_id = auth::session_member(&session).ok_or_else(|| ApiError::unauthorized("Log in first."))?;
+    let presented = request.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    auth::check_csrf(&session, presented)
+        .map_err(|_| ApiError::forbidden("The CSRF token is missing or wrong; reload the page."))?;
+    if body.position < 0 {
+        return Err(ApiError::bad_request("position is not negative"));
+    }
+    let ctx = RoomContext::load(&state, path.into_inner(), member_id).await?;
+    ctx.require_member()?;
+    let position =
+        state.directory.mark_read(ctx.room.id, ctx.caller, body.position).await.map_err(RoomError::from)?;
+    Ok(HttpResponse::Ok().json(ReadPosition { room_id: ctx.room.id, position }))
 }

@@ -1,40 +1,147 @@
-//! The room list, creating and joining community rooms.
+//! The room list and search, creating and joining community rooms, direct chats, invite codes and
+//! blocking. The rules live in `crate::rooms`; these handlers read forms and render pages.
 
 use actix_session::Session;
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use natter_db::Visibility;
+use natter_proto::rooms::{RoomListItem, RoomView};
 use serde::Deserialize;
 
 use crate::app::State;
 use crate::auth;
-use crate::pages::{PageError, RoomItem, RoomsPage, see_other};
+use crate::pages::{
+    FoundRoomItem, MyRoomItem, PageError, PreviewItem, RoomsPage, query_value, see_other, time_text,
+    visibility_options,
+};
+use crate::rooms::{RoomContext, direct, joining, list, manage};
 
-const JOINABLE_SHOWN: i64 = 50;
+#[derive(Deserialize)]
+pub(crate) struct RoomsQuery {
+    /// Page of the member's rooms.
+    #[serde(default)]
+    page: u32,
+    /// Search text for listed rooms (empty: all of them, newest first).
+    #[serde(default)]
+    q: String,
+    /// Page of the search results.
+    #[serde(default)]
+    search_page: u32,
+    /// An invite code to fill in the invite form (the link an invite-link creator shares).
+    #[serde(default)]
+    invite: String,
+}
 
-/// `GET /rooms`: the member's rooms and community rooms to join.
-pub(crate) async fn rooms_page(state: web::Data<State>, session: Session) -> Result<RoomsPage, PageError> {
+impl RoomsQuery {
+    /// A link to this page with other page numbers.
+    fn link(&self, page: u32, search_page: u32) -> String {
+        let mut link = format!("/rooms?page={page}");
+        if !self.q.is_empty() {
+            link.push_str(&format!("&q={}", query_value(&self.q)));
+        }
+        if search_page > 0 {
+            link.push_str(&format!("&search_page={search_page}"));
+        }
+        link
+    }
+}
+
+fn my_room(item: RoomListItem) -> MyRoomItem {
+    MyRoomItem {
+        id: item.room.id,
+        name: item.room.name,
+        direct: item.room.kind == natter_db::RoomKind::Direct,
+        archived: item.room.archived,
+        unread: item.unread,
+        unread_label: if item.unread_more { "100+".to_owned() } else { item.unread.to_string() },
+        preview: item.last_message.map(|m| PreviewItem {
+            sender: m.sender_name,
+            text: m.text,
+            sent_at: time_text(m.sent_at_ms),
+        }),
+    }
+}
+
+async fn found_room(state: &State, member_id: i64, room: RoomView) -> Result<FoundRoomItem, PageError> {
+    let member = room.your_role.is_some();
+    let invited = !member
+        && room.visibility != Visibility::Public
+        && state.directory.is_invited(room.id, member_id).await?;
+    Ok(FoundRoomItem {
+        joinable: !member && !room.archived && (room.visibility == Visibility::Public || invited),
+        id: room.id,
+        name: room.name,
+        topic: room.topic,
+        visibility: manage::visibility_label(room.visibility),
+        member_count: room.member_count,
+        capacity: room.capacity,
+        archived: room.archived,
+        member,
+        invited,
+    })
+}
+
+/// `GET /rooms?page=&q=&search_page=&invite=`: the member's rooms (latest activity first, with unread
+/// counts), listed rooms to find and join, and the forms to create a room, start a direct chat and
+/// accept an invite code.
+pub(crate) async fn rooms_page(
+    state: web::Data<State>,
+    session: Session,
+    query: web::Query<RoomsQuery>,
+) -> Result<RoomsPage, PageError> {
     let member_id = auth::require_member(&session)?;
     let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
-    let mine: Vec<natter_db::Room> =
-        state.directory.rooms_of_member(member_id).await?.into_iter().map(|(room, _)| room).collect();
-    let joinable = state
-        .directory
-        .search_rooms("", JOINABLE_SHOWN, 0)
-        .await?
-        .into_iter()
-        .filter(|room| !mine.iter().any(|m| m.id == room.id))
-        .map(|r| RoomItem { id: r.id, name: r.name })
-        .collect();
+    let mine = list::room_list(&state, member_id, query.page).await?;
+    let found = list::search(&state, member_id, &query.q, query.search_page).await?;
+    let mut found_rooms = Vec::with_capacity(found.rooms.len());
+    for room in found.rooms {
+        found_rooms.push(found_room(&state, member_id, room).await?);
+    }
     Ok(RoomsPage {
         csrf: auth::csrf_token(&session)?,
         member_name: member.display_name,
-        mine: mine.into_iter().map(|r| RoomItem { id: r.id, name: r.name }).collect(),
-        joinable,
+        mine: mine.rooms.into_iter().map(my_room).collect(),
+        mine_prev: query.page.checked_sub(1).map(|p| query.link(p, query.search_page)),
+        mine_next: mine.next_page.map(|p| query.link(p, query.search_page)),
+        query: query.q.clone(),
+        found: found_rooms,
+        found_prev: query.search_page.checked_sub(1).map(|p| query.link(query.page, p)),
+        found_next: found.next_page.map(|p| query.link(query.page, p)),
+        visibilities: visibility_options(Visibility::Public),
+        invite: query.invite.trim().to_owned(),
     })
+}
+
+fn bad_request(detail: impl Into<String>) -> PageError {
+    PageError::Status(StatusCode::BAD_REQUEST, detail.into())
+}
+
+/// An optional number from a form field (empty: `None`).
+pub(crate) fn optional_number<T: std::str::FromStr>(raw: &str, what: &str) -> Result<Option<T>, PageError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse().map(Some).map_err(|_| bad_request(format!("{what} must be a whole number.")))
+}
+
+/// A visibility from a form's select.
+pub(crate) fn visibility_field(raw: &str) -> Result<Visibility, PageError> {
+    Visibility::parse(raw.trim()).ok_or_else(|| bad_request("Visibility is public, invite_only or private."))
 }
 
 #[derive(Deserialize)]
 pub(crate) struct NewRoom {
+    #[serde(default)]
     name: String,
+    #[serde(default)]
+    topic: String,
+    /// `public` (the default), `invite_only` or `private`.
+    #[serde(default)]
+    visibility: String,
+    /// Empty: the default capacity.
+    #[serde(default)]
+    capacity: String,
     #[serde(default)]
     csrf: String,
 }
@@ -53,17 +160,22 @@ pub(crate) async fn create_room(
 ) -> Result<HttpResponse, PageError> {
     let member_id = auth::require_member(&session)?;
     auth::check_csrf(&session, &form.csrf)?;
+    let visibility = if form.visibility.trim().is_empty() {
+        Visibility::Public
+    } else {
+        visibility_field(&form.visibility)?
+    };
     let new = natter_proto::rooms::NewRoom {
         name: form.name.clone(),
-        topic: String::new(),
-        visibility: natter_proto::rooms::Visibility::Public,
-        capacity: None,
+        topic: form.topic.clone(),
+        visibility,
+        capacity: optional_number(&form.capacity, "Capacity")?,
     };
-    let room = crate::rooms::manage::create(&state, member_id, &new).await?;
+    let room = manage::create(&state, member_id, &new).await?;
     Ok(see_other(&format!("/rooms/{}", room.id)))
 }
 
-/// `POST /rooms/{room}/join`: joins a community room.
+/// `POST /rooms/{room}/join`: joins a community room (public, or with an invitation).
 pub(crate) async fn join_room(
     state: web::Data<State>,
     session: Session,
@@ -73,7 +185,78 @@ pub(crate) async fn join_room(
     let member_id = auth::require_member(&session)?;
     auth::check_csrf(&session, &form.csrf)?;
     let room_id = path.into_inner();
-    let ctx = crate::rooms::RoomContext::load(&state, room_id, member_id).await?;
-    crate::rooms::joining::join(&state, &ctx).await?;
+    let ctx = RoomContext::load(&state, room_id, member_id).await?;
+    joining::join(&state, &ctx).await?;
     Ok(see_other(&format!("/rooms/{room_id}")))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UsernameForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /direct`: opens (creating on first use) the direct chat with `username`.
+pub(crate) async fn start_direct(
+    state: web::Data<State>,
+    session: Session,
+    form: web::Form<UsernameForm>,
+) -> Result<HttpResponse, PageError> {
+    let member_id = auth::require_member(&session)?;
+    auth::check_csrf(&session, &form.csrf)?;
+    let room = direct::start(&state, member_id, &form.username).await?;
+    Ok(see_other(&format!("/rooms/{}", room.id)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct InviteCodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /invites/accept`: joins the room an invite code leads to.
+pub(crate) async fn accept_invite(
+    state: web::Data<State>,
+    session: Session,
+    form: web::Form<InviteCodeForm>,
+) -> Result<HttpResponse, PageError> {
+    let member_id = auth::require_member(&session)?;
+    auth::check_csrf(&session, &form.csrf)?;
+    let room_id = joining::accept_link(&state, member_id, &form.code).await?;
+    Ok(see_other(&format!("/rooms/{room_id}")))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BlockForm {
+    #[serde(default)]
+    username: String,
+    /// `block` or `unblock`.
+    #[serde(default)]
+    action: String,
+    /// The room page the form is on, to return to.
+    #[serde(default)]
+    room: Option<i64>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /blocks`: blocks or unblocks a member.
+pub(crate) async fn set_block(
+    state: web::Data<State>,
+    session: Session,
+    form: web::Form<BlockForm>,
+) -> Result<HttpResponse, PageError> {
+    let member_id = auth::require_member(&session)?;
+    auth::check_csrf(&session, &form.csrf)?;
+    let blocked = match form.action.as_str() {
+        "block" => true,
+        "unblock" => false,
+        _ => return Err(bad_request("The action is block or unblock.")),
+    };
+    direct::set_blocked(&state, member_id, &form.username, blocked).await?;
+    Ok(see_other(&form.room.map_or_else(|| "/rooms".to_owned(), |room| format!("/rooms/{room}"))))
 }
