@@ -155,6 +155,57 @@ pub async fn run(stack: Stack) {
     let history = wait_for_text(&alice, ".history", |t| t.contains("hello from alice's browser")).await;
     assert!(history.contains(markup), "{history}");
 
+    direct_chat_unread_and_kick(&stack, &alice, &bob, &suffix, &room_path).await;
     alice.close().await.unwrap();
     bob.close().await.unwrap();
+}
+
+/// Bob starts a direct chat from the room list and writes; Alice's room list shows it with an unread
+/// badge; Alice kicks Bob from the manage page and Bob's open room page says he was removed.
+async fn direct_chat_unread_and_kick(
+    stack: &Stack,
+    alice: &Client,
+    bob: &Client,
+    suffix: &str,
+    room_path: &str,
+) {
+    bob.goto(&format!("{}{room_path}", stack.web_url)).await.unwrap();
+    wait_for_text(bob, "#status", |t| t == "live").await;
+    let bob_room = bob.new_window(true).await.unwrap();
+    let room_tab = bob.window().await.unwrap();
+    bob.switch_to_window(bob_room.handle).await.unwrap();
+    bob.goto(&format!("{}/rooms", stack.web_url)).await.unwrap();
+    fill(bob, "#start-direct input[name=username]", &format!("alice_{suffix}")).await;
+    click(bob, "#start-direct button").await;
+    wait_for_text(bob, "#status", |t| t == "live").await;
+    let direct_path = bob.current_url().await.unwrap().path().to_owned();
+    assert!(direct_path.starts_with("/rooms/") && direct_path != room_path, "{direct_path}");
+    say(bob, "psst, alice").await;
+    wait_for_text(bob, "#messages", |t| t.contains("psst, alice")).await;
+
+    // History is written asynchronously: reload the list until the message is counted.
+    let direct_id = direct_path.trim_start_matches("/rooms/");
+    let item = format!("#my-rooms li[data-room-id='{direct_id}'][data-unread='1']");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        alice.goto(&format!("{}/rooms", stack.web_url)).await.unwrap();
+        if let Ok(found) = alice.find(Locator::Css(&item)).await {
+            let text = found.text().await.unwrap();
+            assert!(text.contains(&format!("bob_{suffix}")) && text.contains("psst, alice"), "{text}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no unread badge: {}", alice.source().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let first = alice.find(Locator::Css("#my-rooms li")).await.unwrap().attr("data-room-id").await.unwrap();
+    assert_eq!(first.as_deref(), Some(direct_id), "the latest activity comes first");
+
+    // Kick Bob; his other tab, still on the community room, is told.
+    bob.switch_to_window(room_tab).await.unwrap();
+    alice.goto(&format!("{}{room_path}/manage", stack.web_url)).await.unwrap();
+    let bob_row = alice.find(Locator::Css("tr[data-role='member']")).await.unwrap();
+    bob_row.find(Locator::Css("form[action$='/manage/kick'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(bob, "#status", |t| t == "removed").await;
+    let audit = wait_for_text(alice, "body", |t| t.contains("kicked")).await;
+    assert!(audit.contains(&format!("alice_{suffix}")), "the audit log names who kicked");
 }
