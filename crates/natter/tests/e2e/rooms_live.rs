@@ -262,10 +262,14 @@ async fn room_list_and_unread(stack: &Stack, api: &Api) {
     for text in ["one", "two", "three <b>"] {
         positions.push(acked(&ws.publish(busy, text).await));
     }
-    // History is written by the pods' shared consumer; wait until the list shows it.
+    // History (messages and each room's summary) is written by the pods' shared consumer; wait until
+    // the list shows all of it.
     let list = wait_long(|| async {
         let list = api.expect(StatusCode::OK, Method::GET, "/api/v1/me/rooms", &reader, None).await;
-        (list["rooms"][0]["unread"] == json!(3) && list["rooms"][1]["unread"] == json!(1)).then_some(list)
+        let settled = list["rooms"][0]["unread"] == json!(3)
+            && list["rooms"][1]["unread"] == json!(1)
+            && list["rooms"][0]["last_message"]["text"] == json!("three <b>");
+        settled.then_some(list)
     })
     .await;
     let rooms = list["rooms"].as_array().unwrap();
