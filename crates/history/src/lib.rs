@@ -2,7 +2,8 @@
 //!
 //! [`HistoryStore`] is the interface; [`MongoHistory`] is the production adapter (official `mongodb`
 //! driver) and [`MemoryHistory`] the embedded one. Both pass `tests/history_contract.rs`.
-//! Storing is idempotent by message id, because the bus delivers at least once.
+//! Storing is idempotent by message id, because the bus delivers at least once; so are edits and
+//! deletions, which change a stored message in place (it keeps its position).
 //!
 //! The room list reads [`HistoryStore::latest`] (preview and sort key per room) and
 //! [`HistoryStore::count_after`] (unread badge). Positions are bus offsets shared by the rooms of a
@@ -16,6 +17,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use natter_proto::RoomId;
 use natter_proto::events::StoredMessage;
+use uuid::Uuid;
 
 pub use memory::MemoryHistory;
 pub use mongo::MongoHistory;
@@ -41,10 +43,27 @@ pub trait HistoryStore: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<StoredMessage>, HistoryError>;
     /// The newest message of each of `rooms` that has any (rooms without messages are absent).
+    /// Up to `limit` of the room's messages with a position above `after`, oldest first (resuming).
+    async fn after(&self, room: RoomId, after: i64, limit: u32) -> Result<Vec<StoredMessage>, HistoryError>;
     async fn latest(&self, rooms: &[RoomId]) -> Result<HashMap<RoomId, StoredMessage>, HistoryError>;
     /// How many messages of `room` have a position above `after` (all when `None`), counting at most `cap`.
     /// The cap bounds the work for a room with a long unread backlog (a badge shows "99+", not the total).
     async fn count_after(&self, room: RoomId, after: Option<i64>, cap: u32) -> Result<u32, HistoryError>;
+    /// The message `message_id` of `room`, in its current state (who wrote it, whether it was deleted).
+    async fn message(&self, room: RoomId, message_id: Uuid) -> Result<Option<StoredMessage>, HistoryError>;
+    /// Replaces the text of a stored message and sets its `edited_at_ms`, unless it is deleted or
+    /// already carries an edit at least as new (so a replayed, older edit changes nothing). `false`
+    /// when the message is not stored (yet): history writers retry, since edits may overtake messages.
+    async fn edit(
+        &self,
+        room: RoomId,
+        message_id: Uuid,
+        text: &str,
+        edited_at_ms: i64,
+    ) -> Result<bool, HistoryError>;
+    /// Empties the text of a stored message and marks it deleted; it keeps its position. Doing it
+    /// again changes nothing. `false` when the message is not stored (yet), as for [`Self::edit`].
+    async fn delete(&self, room: RoomId, message_id: Uuid) -> Result<bool, HistoryError>;
     /// Whether the store answers (readiness checks).
     async fn ping(&self) -> Result<(), HistoryError>;
 }

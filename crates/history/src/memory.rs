@@ -17,6 +17,24 @@ struct Rooms {
     ids: HashMap<Uuid, (RoomId, i64)>,
 }
 
+impl Rooms {
+    fn find(&self, room: RoomId, message_id: Uuid) -> Option<&StoredMessage> {
+        let (stored_in, position) = self.ids.get(&message_id)?;
+        if *stored_in != room {
+            return None;
+        }
+        self.by_room.get(&room)?.get(position)
+    }
+
+    fn find_mut(&mut self, room: RoomId, message_id: Uuid) -> Option<&mut StoredMessage> {
+        let (stored_in, position) = self.ids.get(&message_id)?;
+        if *stored_in != room {
+            return None;
+        }
+        self.by_room.get_mut(&room)?.get_mut(position)
+    }
+}
+
 /// History in memory.
 #[derive(Default)]
 pub struct MemoryHistory {
@@ -64,6 +82,15 @@ impl HistoryStore for MemoryHistory {
         Ok(newest)
     }
 
+    async fn after(&self, room: RoomId, after: i64, limit: u32) -> Result<Vec<StoredMessage>, HistoryError> {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(messages) = rooms.by_room.get(&room) else {
+            return Ok(Vec::new());
+        };
+        let start = after.saturating_add(1);
+        Ok(messages.range(start..).take(limit as usize).map(|(_, m)| m.clone()).collect())
+    }
+
     async fn latest(&self, rooms: &[RoomId]) -> Result<HashMap<RoomId, StoredMessage>, HistoryError> {
         let state = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         // Derived from the messages themselves (ordered by position), so it cannot go backwards.
@@ -84,6 +111,39 @@ impl HistoryStore for MemoryHistory {
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);
         let counted = messages.range((from, Bound::Unbounded)).take(cap as usize).count();
         Ok(u32::try_from(counted).unwrap_or(cap))
+    }
+
+    async fn message(&self, room: RoomId, message_id: Uuid) -> Result<Option<StoredMessage>, HistoryError> {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(rooms.find(room, message_id).cloned())
+    }
+
+    async fn edit(
+        &self,
+        room: RoomId,
+        message_id: Uuid,
+        text: &str,
+        edited_at_ms: i64,
+    ) -> Result<bool, HistoryError> {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(message) = rooms.find_mut(room, message_id) else {
+            return Ok(false);
+        };
+        if !message.deleted && message.edited_at_ms.is_none_or(|at| at < edited_at_ms) {
+            message.posted.text = text.to_owned();
+            message.edited_at_ms = Some(edited_at_ms);
+        }
+        Ok(true)
+    }
+
+    async fn delete(&self, room: RoomId, message_id: Uuid) -> Result<bool, HistoryError> {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(message) = rooms.find_mut(room, message_id) else {
+            return Ok(false);
+        };
+        message.posted.text.clear();
+        message.deleted = true;
+        Ok(true)
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {

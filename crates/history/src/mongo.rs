@@ -2,8 +2,10 @@
 //!
 //! One document per message in `messages`, `_id` = message id (so a replayed store is a duplicate-key
 //! no-op), and a unique index on `(room_id, position)` that serves the history query and the unread
-//! count. The newest message per room is kept in `room_latest` (see [`room_latest`]).
+//! count. The newest message per room is kept in `room_latest` (see [`room_latest`]). Edits and
+//! deletions change the message document in place (see [`changes`]).
 
+mod changes;
 mod room_latest;
 
 use std::collections::HashMap;
@@ -17,6 +19,7 @@ use mongodb::{Client, Collection, Database, IndexModel};
 use natter_proto::RoomId;
 use natter_proto::events::{MessagePosted, StoredMessage};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use self::room_latest::LatestDoc;
 use crate::{HistoryError, HistoryStore};
@@ -36,6 +39,10 @@ struct MessageDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_msg_id: Option<String>,
     sent_at: DateTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    edited_at: Option<DateTime>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deleted: bool,
 }
 
 impl From<&StoredMessage> for MessageDoc {
@@ -49,6 +56,8 @@ impl From<&StoredMessage> for MessageDoc {
             text: m.posted.text.clone(),
             client_msg_id: m.posted.client_msg_id.clone(),
             sent_at: DateTime::from_millis(m.posted.sent_at_ms),
+            edited_at: m.edited_at_ms.map(DateTime::from_millis),
+            deleted: m.deleted,
         }
     }
 }
@@ -66,6 +75,8 @@ impl MessageDoc {
                 sent_at_ms: self.sent_at.timestamp_millis(),
             },
             position: self.position,
+            edited_at_ms: self.edited_at.map(|at| at.timestamp_millis()),
+            deleted: self.deleted,
         })
     }
 }
@@ -146,6 +157,20 @@ impl HistoryStore for MongoHistory {
         Ok(messages)
     }
 
+    async fn after(&self, room: RoomId, after: i64, limit: u32) -> Result<Vec<StoredMessage>, HistoryError> {
+        let docs: Vec<MessageDoc> = self
+            .messages
+            .find(doc! { "room_id": room, "position": { "$gt": after } })
+            .sort(doc! { "position": 1 })
+            .limit(i64::from(limit))
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        Ok(docs.into_iter().filter_map(MessageDoc::into_message).collect())
+    }
+
     async fn latest(&self, rooms: &[RoomId]) -> Result<HashMap<RoomId, StoredMessage>, HistoryError> {
         if rooms.is_empty() {
             return Ok(HashMap::new());
@@ -173,6 +198,25 @@ impl HistoryStore for MongoHistory {
         let counted =
             self.messages.count_documents(filter).limit(u64::from(cap)).await.map_err(unavailable)?;
         Ok(u32::try_from(counted).unwrap_or(cap).min(cap))
+    }
+
+    async fn message(&self, room: RoomId, message_id: Uuid) -> Result<Option<StoredMessage>, HistoryError> {
+        let found = self.messages.find_one(changes::by_id(room, message_id)).await.map_err(unavailable)?;
+        Ok(found.and_then(MessageDoc::into_message))
+    }
+
+    async fn edit(
+        &self,
+        room: RoomId,
+        message_id: Uuid,
+        text: &str,
+        edited_at_ms: i64,
+    ) -> Result<bool, HistoryError> {
+        changes::edit(self, room, message_id, text, edited_at_ms).await
+    }
+
+    async fn delete(&self, room: RoomId, message_id: Uuid) -> Result<bool, HistoryError> {
+        changes::delete(self, room, message_id).await
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {

@@ -19,8 +19,8 @@ fn memory() -> Arc<dyn HistoryStore> {
 }
 
 fn message(room: i64, position: i64, text: &str) -> StoredMessage {
-    StoredMessage {
-        posted: MessagePosted {
+    StoredMessage::new(
+        MessagePosted {
             message_id: uuid::Uuid::now_v7(),
             room_id: room,
             sender_id: 1,
@@ -30,7 +30,7 @@ fn message(room: i64, position: i64, text: &str) -> StoredMessage {
             sent_at_ms: 1_700_000_000_000 + position,
         },
         position,
-    }
+    )
 }
 
 async fn storing_twice_keeps_one(store: Arc<dyn HistoryStore>) {
@@ -53,6 +53,18 @@ async fn recent_is_ordered_paged_and_per_room(store: Arc<dyn HistoryStore>) {
     assert_eq!(texts(store.recent(3, None, 10).await.unwrap()), ["other room"]);
     assert!(store.recent(4, None, 10).await.unwrap().is_empty());
     store.ping().await.unwrap();
+}
+
+async fn after_reads_forward_from_a_position(store: Arc<dyn HistoryStore>) {
+    for position in [50, 10, 40, 20, 30] {
+        store.store(&message(6, position, &format!("p{position}"))).await.unwrap();
+    }
+    store.store(&message(7, 25, "other room")).await.unwrap();
+    let texts = |v: Vec<StoredMessage>| v.into_iter().map(|m| m.posted.text).collect::<Vec<_>>();
+    assert_eq!(texts(store.after(6, 20, 2).await.unwrap()), ["p30", "p40"], "oldest first, above 20");
+    assert_eq!(texts(store.after(6, 0, 10).await.unwrap()), ["p10", "p20", "p30", "p40", "p50"]);
+    assert!(store.after(6, 50, 10).await.unwrap().is_empty());
+    assert!(store.after(8, 0, 10).await.unwrap().is_empty());
 }
 
 async fn text_is_stored_verbatim(store: Arc<dyn HistoryStore>) {
@@ -138,6 +150,67 @@ async fn count_after_is_capped(store: Arc<dyn HistoryStore>) {
     assert_eq!(store.count_after(34, None, 0).await.unwrap(), 0);
 }
 
+async fn message_finds_one_message_of_one_room(store: Arc<dyn HistoryStore>) {
+    let m = message(40, 3, "find me");
+    store.store(&m).await.unwrap();
+    let id = m.posted.message_id;
+    assert_eq!(store.message(40, id).await.unwrap(), Some(m));
+    assert_eq!(store.message(41, id).await.unwrap(), None, "not another room's");
+    assert_eq!(store.message(40, uuid::Uuid::now_v7()).await.unwrap(), None);
+}
+
+async fn edits_replace_the_text_and_keep_the_position(store: Arc<dyn HistoryStore>) {
+    let (first, second) = (message(42, 5, "frist"), message(42, 9, "later"));
+    store.store(&first).await.unwrap();
+    store.store(&second).await.unwrap();
+    let id = first.posted.message_id;
+    assert!(store.edit(42, id, "first", 1_000).await.unwrap());
+    assert!(store.edit(42, id, "first", 1_000).await.unwrap(), "applying it again is harmless");
+    assert!(store.edit(42, id, "FIRST", 2_000).await.unwrap());
+    assert!(store.edit(42, id, "first", 1_000).await.unwrap(), "a replayed older edit is not new");
+    let edited = store.message(42, id).await.unwrap().unwrap();
+    assert_eq!(
+        (edited.posted.text.as_str(), edited.edited_at_ms, edited.deleted),
+        ("FIRST", Some(2_000), false)
+    );
+    let page = store.recent(42, None, 10).await.unwrap();
+    assert_eq!(page.iter().map(|m| m.position).collect::<Vec<_>>(), [5, 9], "positions stay");
+    assert_eq!(page[0], edited, "history pages show the edit");
+    assert!(!store.edit(42, uuid::Uuid::now_v7(), "x", 3_000).await.unwrap(), "unknown message");
+    assert!(!store.edit(43, id, "x", 3_000).await.unwrap(), "another room's message");
+    assert!(!store.store(&first).await.unwrap(), "storing it again is a no-op...");
+    assert_eq!(store.message(42, id).await.unwrap().unwrap().posted.text, "FIRST", "...keeping the edit");
+}
+
+async fn deletes_empty_the_text_and_keep_the_position(store: Arc<dyn HistoryStore>) {
+    let m = message(44, 7, "oops");
+    store.store(&m).await.unwrap();
+    let id = m.posted.message_id;
+    assert!(store.delete(44, id).await.unwrap());
+    assert!(store.delete(44, id).await.unwrap(), "deleting again is harmless");
+    assert!(store.edit(44, id, "revived", 5_000).await.unwrap());
+    let deleted = store.message(44, id).await.unwrap().unwrap();
+    assert_eq!((deleted.posted.text.as_str(), deleted.deleted), ("", true), "an edit never revives it");
+    assert_eq!(deleted.position, 7);
+    assert_eq!(store.recent(44, None, 10).await.unwrap(), vec![deleted.clone()]);
+    assert_eq!(store.count_after(44, None, 10).await.unwrap(), 1, "it still counts");
+    assert!(!store.delete(44, uuid::Uuid::now_v7()).await.unwrap(), "unknown message");
+}
+
+async fn latest_shows_the_change_of_the_newest_message(store: Arc<dyn HistoryStore>) {
+    let (older, newest) = (message(46, 1, "older"), message(46, 2, "newest"));
+    store.store(&older).await.unwrap();
+    store.store(&newest).await.unwrap();
+    store.edit(46, older.posted.message_id, "older, edited", 1_000).await.unwrap();
+    store.edit(46, newest.posted.message_id, "newest, edited", 1_000).await.unwrap();
+    let latest = store.latest(&[46]).await.unwrap();
+    assert_eq!(latest[&46].posted.text, "newest, edited");
+    assert_eq!(latest[&46].edited_at_ms, Some(1_000));
+    store.delete(46, newest.posted.message_id).await.unwrap();
+    let latest = store.latest(&[46]).await.unwrap();
+    assert_eq!((latest[&46].posted.text.as_str(), latest[&46].deleted), ("", true));
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_mongodb {
@@ -155,9 +228,14 @@ contract!(
     storing_twice_keeps_one,
     recent_is_ordered_paged_and_per_room,
     text_is_stored_verbatim,
+    after_reads_forward_from_a_position,
     latest_covers_several_rooms,
     latest_never_goes_backwards,
     concurrent_stores_keep_the_newest,
     count_after_counts_messages_not_positions,
-    count_after_is_capped
+    count_after_is_capped,
+    message_finds_one_message_of_one_room,
+    edits_replace_the_text_and_keep_the_position,
+    deletes_empty_the_text_and_keep_the_position,
+    latest_shows_the_change_of_the_newest_message
 );

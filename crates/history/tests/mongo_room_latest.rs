@@ -8,8 +8,8 @@ use natter_history::{HistoryStore, MongoHistory};
 use natter_proto::events::{MessagePosted, StoredMessage};
 
 fn message(room: i64, position: i64) -> StoredMessage {
-    StoredMessage {
-        posted: MessagePosted {
+    StoredMessage::new(
+        MessagePosted {
             message_id: uuid::Uuid::now_v7(),
             room_id: room,
             sender_id: 1,
@@ -19,7 +19,7 @@ fn message(room: i64, position: i64) -> StoredMessage {
             sent_at_ms: 1_700_000_000_000 + position,
         },
         position,
-    }
+    )
 }
 
 #[tokio::test]

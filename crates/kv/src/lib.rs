@@ -34,6 +34,9 @@ pub trait KeyValue: Send + Sync + 'static {
     async fn get(&self, key: &str) -> Result<Option<String>, KvError>;
     /// Stores `value` for `ttl`.
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), KvError>;
+    /// Stores `value` for `ttl` only if the key does not exist; whether it was stored. Atomic: of
+    /// concurrent callers on any pod, exactly one stores.
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, KvError>;
     /// Gives an existing key a new TTL; `false` if there is no such key.
     async fn expire(&self, key: &str, ttl: Duration) -> Result<bool, KvError>;
     async fn delete(&self, key: &str) -> Result<(), KvError>;

@@ -63,6 +63,17 @@ impl KeyValue for MemoryKeyValue {
         Ok(())
     }
 
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, KvError> {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        if entries.live(key, now).is_some() {
+            return Ok(false);
+        }
+        entries.values.insert(key.to_owned(), (value.to_owned(), now + ttl));
+        entries.wrote(now);
+        Ok(true)
+    }
+
     async fn expire(&self, key: &str, ttl: Duration) -> Result<bool, KvError> {
         let now = Instant::now();
         Ok(self.lock().live(key, now).map(|entry| entry.1 = now + ttl).is_some())

@@ -65,6 +65,20 @@ impl KeyValue for RedisKeyValue {
             .map_err(unavailable)
     }
 
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, KvError> {
+        let mut conn = self.conn().await?;
+        let stored: Option<String> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(stored.is_some())
+    }
+
     async fn expire(&self, key: &str, ttl: Duration) -> Result<bool, KvError> {
         let mut conn = self.conn().await?;
         let millis = i64::try_from(millis(ttl)).unwrap_or(i64::MAX);

@@ -66,4 +66,33 @@ macro_rules! contract {
     };
 }
 
-contract!(values_expire, window_counts_every_concurrent_hit, window_restarts_after_it_ends);
+async fn set_if_absent_lets_exactly_one_claim(kv: Arc<dyn KeyValue>) {
+    let claims = (0..8).map(|i| {
+        let kv = Arc::clone(&kv);
+        tokio::spawn(async move {
+            kv.set_if_absent("claim", &format!("v{i}"), Duration::from_secs(5)).await.unwrap()
+        })
+    });
+    let mut won = Vec::new();
+    for (i, claim) in claims.enumerate() {
+        if claim.await.unwrap() {
+            won.push(format!("v{i}"));
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one claim: {won:?}");
+    assert_eq!(kv.get("claim").await.unwrap(), Some(won[0].clone()));
+    assert!(kv.set_if_absent("short", "a", Duration::from_millis(100)).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(
+        kv.set_if_absent("short", "b", Duration::from_secs(5)).await.unwrap(),
+        "expired keys can be claimed"
+    );
+    assert_eq!(kv.get("short").await.unwrap().as_deref(), Some("b"));
+}
+
+contract!(
+    set_if_absent_lets_exactly_one_claim,
+    values_expire,
+    window_counts_every_concurrent_hit,
+    window_restarts_after_it_ends
+);

@@ -9,6 +9,7 @@ use anyhow::Context;
 use natter_bus::EventBus;
 use natter_history::HistoryStore;
 use natter_http::{ApiError, InternalClient};
+use natter_kv::KeyValue;
 use natter_proto::topics::Topic;
 
 use crate::access::RoomAccessClient;
@@ -16,13 +17,16 @@ use crate::access_cache::AccessCache;
 use crate::hub::Hub;
 use crate::keys::Keys;
 use crate::presence::PresenceReporter;
+use crate::rate_limit::MemberLimit;
 use crate::settings::MessageSettings;
-use crate::{fanout, history_writer, membership, ws};
+use crate::{edits_fanout, fanout, history_edits, history_writer, membership, typing_fanout, ws};
 
 /// The outside systems a message pod uses.
 pub struct Backends {
     pub bus: Arc<dyn EventBus>,
     pub history: Arc<dyn HistoryStore>,
+    /// Shared counters (per-member publish limit); Redis in production, so the limit holds across pods.
+    pub kv: Arc<dyn KeyValue>,
 }
 
 /// What every connection of the pod shares.
@@ -34,6 +38,9 @@ pub(crate) struct Shared {
     pub(crate) keys: Keys,
     pub(crate) access: Arc<AccessCache<RoomAccessClient>>,
     pub(crate) presence: PresenceReporter,
+    pub(crate) member_limit: MemberLimit,
+    /// Shared with every pod: idempotent publish records (see `ws/idempotency.rs`).
+    pub(crate) kv: Arc<dyn KeyValue>,
 }
 
 /// A bound, not yet running message pod. Its bus consumers are already reading, so anything
@@ -77,13 +84,31 @@ impl Application {
             .await
             .context("subscribing to membership changes")?;
         tokio::spawn(membership::run(changes, Arc::clone(&access), Arc::clone(&hub)));
+        let typing_topic = [Topic::Typing.name(&settings.topic_prefix)];
+        let typing = backends.bus.subscribe_all(&typing_topic).await.context("subscribing to typing")?;
+        tokio::spawn(typing_fanout::run(typing, Arc::clone(&hub)));
+        // Edits and deletions: every pod tells its subscribers; one shared group, of its own, writes.
+        let edits_topic = [Topic::Edits.name(&settings.topic_prefix)];
+        let edits = backends.bus.subscribe_all(&edits_topic).await.context("subscribing to edits")?;
+        tokio::spawn(edits_fanout::run(edits, Arc::clone(&hub)));
+        let group = format!("{}natter-history-edits", settings.topic_prefix);
+        let edit_writer =
+            backends.bus.subscribe_shared(&edits_topic, &group).await.context("joining the edit writers")?;
+        tokio::spawn(history_edits::run(edit_writer, Arc::clone(&backends.history)));
 
         let keys = Keys::new(&settings.web_internal_url);
         keys.prefetch().await;
         let presence =
             InternalClient::new("presence", &settings.presence_url, settings.internal_token.clone());
         let port = listener.local_addr()?.port();
+        let member_limit = MemberLimit::new(
+            Arc::clone(&backends.kv),
+            settings.publish_rate_per_member,
+            settings.publish_rate_window,
+        );
         let shared = Arc::new(Shared {
+            member_limit,
+            kv: backends.kv,
             presence: PresenceReporter::new(presence, settings.pod_id.clone()),
             settings,
             bus: backends.bus,

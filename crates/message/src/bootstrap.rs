@@ -6,6 +6,7 @@ use crate::{Application, Backends, MessageSettings};
 use anyhow::Context;
 use natter_bus::{KafkaBus, KafkaSettings};
 use natter_history::MongoHistory;
+use natter_kv::RedisKeyValue;
 use natter_runtime::env::Env;
 
 pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
@@ -19,8 +20,11 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     )
     .await
     .context("NATTER_MONGODB_URL")?;
-    let app =
-        Application::build(settings, Backends { bus: Arc::new(bus), history: Arc::new(history) }).await?;
+    let redis_url = env.required("NATTER_REDIS_URL", "e.g. redis://127.0.0.1:6379")?;
+    let kv = RedisKeyValue::connect(&redis_url, &env.or("NATTER_REDIS_KEY_PREFIX", "natter:"))
+        .context("NATTER_REDIS_URL")?;
+    let backends = Backends { bus: Arc::new(bus), history: Arc::new(history), kv: Arc::new(kv) };
+    let app = Application::build(settings, backends).await?;
     tracing::info!(port = app.port(), "message pod listening");
     app.run_until_stopped().await?;
     Ok(())

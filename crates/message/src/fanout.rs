@@ -28,9 +28,9 @@ pub(crate) async fn run(mut stream: Box<dyn BusStream>, hub: Arc<Hub>) {
             }
         };
         let room = posted.room_id;
-        let frame = ServerFrame::Message { message: StoredMessage { posted, position: record.offset } };
+        let frame = ServerFrame::Message { message: StoredMessage::new(posted, record.offset) };
         // Serialised once, shared by every subscriber.
         let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
-        hub.deliver(room, &frame);
+        hub.deliver_message(room, record.offset, &frame);
     }
 }

@@ -23,7 +23,7 @@ pub(crate) async fn run(mut stream: Box<dyn BusStream>, history: Arc<dyn History
         };
         match serde_json::from_slice::<MessagePosted>(&record.payload) {
             Ok(posted) => {
-                let message = StoredMessage { posted, position: record.offset };
+                let message = StoredMessage::new(posted, record.offset);
                 let mut backoff = Duration::from_millis(100);
                 // Never skip a message because the store is down: wait for it.
                 while let Err(e) = history.store(&message).await {

@@ -10,8 +10,8 @@
 //! messages: it arrives after every message delivered before the removal and before nothing else.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 
 use bytestring::ByteString;
 use natter_proto::{MemberId, RoomId};
@@ -25,6 +25,9 @@ pub(crate) type ConnectionId = u64;
 pub(crate) enum Outgoing {
     /// A serialised frame to send as it is.
     Frame(ByteString),
+    /// A chat message at `position` of `room`; a connection that has just replayed the room up to
+    /// some position skips what it already sent.
+    Message { room: RoomId, position: i64, frame: ByteString },
     /// The hub has removed the connection from `room`; `frame` tells the client. The connection
     /// forgets the room before sending it.
     Removed { room: RoomId, frame: ByteString },
@@ -68,8 +71,17 @@ struct Subscriber {
 #[derive(Default)]
 pub(crate) struct Hub {
     rooms: RwLock<HashMap<RoomId, HashMap<ConnectionId, Subscriber>>>,
+    /// The position of the last message of each room this pod has delivered (to anyone or no one),
+    /// read when a connection joins: everything up to it must come from history, everything after
+    /// it arrives live. Written under the `rooms` read lock and read under its write lock, so a join
+    /// sees exactly what was delivered before it.
+    delivered: Mutex<HashMap<RoomId, i64>>,
     next_id: AtomicU64,
 }
+
+/// Rooms whose last delivered position the hub remembers; beyond it the oldest half is forgotten
+/// (a resume in a forgotten room then waits for nothing and relies on the connection's skip).
+const REMEMBERED_ROOMS: usize = 200_000;
 
 impl Hub {
     pub(crate) fn new() -> Self {
@@ -80,9 +92,18 @@ impl Hub {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn join(&self, room: RoomId, connection: ConnectionId, member: MemberId, outbox: Outbox) {
+    /// Adds the subscription; returns the position of the room's last message delivered before it
+    /// (`None` if this pod has delivered none since it started).
+    pub(crate) fn join(
+        &self,
+        room: RoomId,
+        connection: ConnectionId,
+        member: MemberId,
+        outbox: Outbox,
+    ) -> Option<i64> {
         let mut rooms = self.rooms.write().unwrap_or_else(|e| e.into_inner());
         rooms.entry(room).or_default().insert(connection, Subscriber { member, outbox });
+        self.delivered.lock().unwrap_or_else(|e| e.into_inner()).get(&room).copied()
     }
 
     pub(crate) fn leave(&self, room: RoomId, connection: ConnectionId) {
@@ -101,7 +122,22 @@ impl Hub {
         rooms.get(&room).is_some_and(|subscribers| subscribers.contains_key(&connection))
     }
 
-    /// Queues `frame` for every subscriber of `room` on this pod; returns how many got it.
+    /// Queues `frame` for every subscriber of `room` on this pod except `member`'s connections (the
+    /// typist knows they are typing); returns how many got it. For ephemeral frames such as typing.
+    pub(crate) fn deliver_except(&self, room: RoomId, member: MemberId, frame: &ByteString) -> usize {
+        let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
+        let Some(subscribers) = rooms.get(&room) else {
+            return 0;
+        };
+        subscribers
+            .iter()
+            .filter(|(_, s)| s.member != member)
+            .filter(|(connection, s)| s.outbox.offer(Outgoing::Frame(frame.clone()), **connection, room))
+            .count()
+    }
+
+    /// Queues `frame` for every subscriber of `room` on this pod; returns how many got it. For notices
+    /// everyone needs, the member who caused them too (edits, deletions).
     pub(crate) fn deliver(&self, room: RoomId, frame: &ByteString) -> usize {
         let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
         let Some(subscribers) = rooms.get(&room) else {
@@ -110,6 +146,32 @@ impl Hub {
         subscribers
             .iter()
             .filter(|(connection, s)| s.outbox.offer(Outgoing::Frame(frame.clone()), **connection, room))
+            .count()
+    }
+
+    /// Queues the chat message at `position` for every subscriber of `room` on this pod and
+    /// remembers the position; returns how many got it.
+    pub(crate) fn deliver_message(&self, room: RoomId, position: i64, frame: &ByteString) -> usize {
+        let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
+        {
+            let mut delivered = self.delivered.lock().unwrap_or_else(|e| e.into_inner());
+            if delivered.len() >= REMEMBERED_ROOMS && !delivered.contains_key(&room) {
+                let mut oldest: Vec<i64> = delivered.values().copied().collect();
+                oldest.sort_unstable();
+                let cutoff = oldest[oldest.len() / 2];
+                delivered.retain(|_, position| *position > cutoff);
+            }
+            delivered.insert(room, position);
+        }
+        let Some(subscribers) = rooms.get(&room) else {
+            return 0;
+        };
+        subscribers
+            .iter()
+            .filter(|(connection, s)| {
+                let item = Outgoing::Message { room, position, frame: frame.clone() };
+                s.outbox.offer(item, **connection, room)
+            })
             .count()
     }
 

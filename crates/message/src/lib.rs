@@ -13,13 +13,17 @@ mod access;
 mod access_cache;
 mod app;
 mod bootstrap;
+mod edits_fanout;
 mod fanout;
+mod history_edits;
 mod history_writer;
 mod hub;
 mod keys;
 mod membership;
 mod presence;
+mod rate_limit;
 pub mod settings;
+mod typing_fanout;
 mod ws;
 
 pub use app::{Application, Backends};

@@ -18,6 +18,12 @@
 //! | `NATTER_OUTBOUND_QUEUE` | `256` | frames buffered per connection before it counts as too slow |
 //! | `NATTER_ACCESS_CACHE_TTL_MS` | `5000` | how long web's room-access answers are reused; 0 asks web |
 //! | | | every time; at most 60000 (membership events drop answers sooner; this bounds a lost event) |
+//! | `NATTER_REDIS_URL`, `NATTER_REDIS_KEY_PREFIX` | —, `natter:` | shared counters of the per-member limit |
+//! | `NATTER_PUBLISH_RATE_PER_CONNECTION` | `10` | messages a second one connection may publish (bursts of |
+//! | | | as many); 0 = unlimited |
+//! | `NATTER_PUBLISH_RATE_PER_MEMBER` | `60` | messages one member may publish per window, over every pod |
+//! | | | and connection; 0 = unlimited; not enforced while Redis is unreachable |
+//! | `NATTER_PUBLISH_RATE_WINDOW_SECS` | `10` | the per-member window, 1 to 3600 |
 
 use std::time::Duration;
 
@@ -36,6 +42,11 @@ pub struct MessageSettings {
     pub max_frame_bytes: usize,
     pub outbound_queue: usize,
     pub access_cache_ttl: Duration,
+    /// Publishes a second per connection; 0 = unlimited.
+    pub publish_rate_per_connection: u32,
+    /// Publishes per member per `publish_rate_window`, cluster-wide; 0 = unlimited.
+    pub publish_rate_per_member: u64,
+    pub publish_rate_window: Duration,
 }
 
 /// Longest `NATTER_ACCESS_CACHE_TTL_MS`: a mute or role change must not wait longer on a lost event.
@@ -67,6 +78,13 @@ impl MessageSettings {
                 reason: format!("must be at most {MAX_ACCESS_CACHE_TTL_MS} (0 turns the cache off)"),
             });
         }
+        let publish_rate_window_secs = env.parse_or("NATTER_PUBLISH_RATE_WINDOW_SECS", 10u64)?;
+        if !(1..=3600).contains(&publish_rate_window_secs) {
+            return Err(EnvError::Invalid {
+                name: "NATTER_PUBLISH_RATE_WINDOW_SECS".into(),
+                reason: "must be between 1 and 3600".into(),
+            });
+        }
         Ok(Self {
             bind: env.or("NATTER_MESSAGE_BIND", "127.0.0.1:8081"),
             pod_id,
@@ -84,6 +102,9 @@ impl MessageSettings {
             max_frame_bytes,
             outbound_queue,
             access_cache_ttl: Duration::from_millis(access_cache_ttl_ms),
+            publish_rate_per_connection: env.parse_or("NATTER_PUBLISH_RATE_PER_CONNECTION", 10u32)?,
+            publish_rate_per_member: env.parse_or("NATTER_PUBLISH_RATE_PER_MEMBER", 60u64)?,
+            publish_rate_window: Duration::from_secs(publish_rate_window_secs),
         })
     }
 }
@@ -105,5 +126,22 @@ mod tests {
         let error = settings(&[("NATTER_ACCESS_CACHE_TTL_MS", "60001")]).unwrap_err().to_string();
         assert!(error.contains("NATTER_ACCESS_CACHE_TTL_MS"), "{error}");
         assert!(settings(&[("NATTER_ACCESS_CACHE_TTL_MS", "soon")]).is_err());
+    }
+
+    #[test]
+    fn publish_rates_default_to_ten_a_second_and_sixty_per_ten_seconds() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.publish_rate_per_connection, 10);
+        assert_eq!(defaults.publish_rate_per_member, 60);
+        assert_eq!(defaults.publish_rate_window, Duration::from_secs(10));
+        let off =
+            settings(&[("NATTER_PUBLISH_RATE_PER_CONNECTION", "0"), ("NATTER_PUBLISH_RATE_PER_MEMBER", "0")])
+                .unwrap();
+        assert_eq!((off.publish_rate_per_connection, off.publish_rate_per_member), (0, 0));
+        for window in ["0", "3601", "soon"] {
+            let error = settings(&[("NATTER_PUBLISH_RATE_WINDOW_SECS", window)]).unwrap_err().to_string();
+            assert!(error.contains("NATTER_PUBLISH_RATE_WINDOW_SECS"), "{error}");
+        }
+        assert!(settings(&[("NATTER_PUBLISH_RATE_PER_CONNECTION", "-1")]).is_err());
     }
 }

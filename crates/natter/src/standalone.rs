@@ -9,6 +9,7 @@ use base64::Engine;
 use natter_bus::{EventBus, MemoryBus};
 use natter_db::SqliteDirectory;
 use natter_history::MemoryHistory;
+use natter_kv::MemoryKeyValue;
 use natter_message::MessageSettings;
 use natter_presence::PresenceSettings;
 use natter_presence::store::MemoryPresence;
@@ -72,8 +73,10 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         "NATTER_TOKEN_SIGNING_KEY",
         base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()),
     );
-    // Login providers are configured as in production (NATTER_OAUTH_*).
-    let oauth = std::env::vars().filter(|(name, _)| name.starts_with("NATTER_OAUTH_"));
+    // Login providers (NATTER_OAUTH_*) and publish limits (NATTER_PUBLISH_RATE_*) are configured as in
+    // production.
+    let passed_on = std::env::vars()
+        .filter(|(name, _)| name.starts_with("NATTER_OAUTH_") || name.starts_with("NATTER_PUBLISH_RATE_"));
     let settings = [
         ("NATTER_INTERNAL_TOKEN", internal_token),
         ("NATTER_SESSION_KEY", base64::engine::general_purpose::STANDARD.encode(random_bytes::<64>())),
@@ -89,11 +92,13 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         ("NATTER_ALLOWED_ORIGINS", web_url.clone()),
     ];
     let env =
-        Env::from_pairs(oauth.chain(settings.into_iter().map(|(name, value)| (name.to_owned(), value))));
+        Env::from_pairs(passed_on.chain(settings.into_iter().map(|(name, value)| (name.to_owned(), value))));
 
     let directory = SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
     let history = Arc::new(MemoryHistory::new());
     let bus = Arc::new(MemoryBus::new(BUS_RETENTION));
+    // One store for web and message, as Redis is in production.
+    let kv = Arc::new(MemoryKeyValue::new());
     let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name("")).collect();
     bus.ensure_topics(&topics).await.context("creating bus topics")?;
 
@@ -109,7 +114,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         natter_web::Stores {
             directory: Arc::new(directory),
             history: history.clone(),
-            kv: Arc::new(natter_kv::MemoryKeyValue::new()),
+            kv: kv.clone(),
             bus: bus.clone(),
         },
     )
@@ -119,7 +124,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let message = natter_message::Application::with_listener(
         message_listener,
         MessageSettings::from_env(&env)?,
-        natter_message::Backends { bus, history },
+        natter_message::Backends { bus, history, kv },
     )
     .await
     .context("starting message")?;

@@ -25,13 +25,90 @@ pub struct MessagePosted {
     pub sent_at_ms: i64,
 }
 
-/// A message as stored in history and as delivered to clients: the posted event plus its position.
+/// A message as stored in history and as delivered to clients: the posted event plus its position,
+/// and whether it has been edited or deleted since (history pages and replays show the current state).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredMessage {
     #[serde(flatten)]
     pub posted: MessagePosted,
     /// Grows with every message of the room; the same for every reader.
     pub position: i64,
+    /// When the text was last edited (milliseconds since the Unix epoch, UTC); absent if never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at_ms: Option<i64>,
+    /// Deleted: `posted.text` is empty, the message keeps its place. Absent when `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl StoredMessage {
+    /// A message as posted: neither edited nor deleted.
+    pub fn new(posted: MessagePosted, position: i64) -> Self {
+        Self { posted, position, edited_at_ms: None, deleted: false }
+    }
+}
+
+/// A change to a stored message (topic `natter.chat.edits`, keyed by room id), published by the message
+/// pod that accepted it after checking who may make it. Every pod tells its subscribers; the shared
+/// history writers apply it, idempotently (an edit or delete applied twice leaves the same state).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MessageChanged {
+    /// The author replaced the text.
+    Edited(MessageEdited),
+    /// The author or a room moderator deleted the message.
+    Deleted(MessageDeleted),
+}
+
+impl MessageChanged {
+    pub fn room_id(&self) -> RoomId {
+        match self {
+            MessageChanged::Edited(e) => e.room_id,
+            MessageChanged::Deleted(d) => d.room_id,
+        }
+    }
+
+    pub fn message_id(&self) -> Uuid {
+        match self {
+            MessageChanged::Edited(e) => e.message_id,
+            MessageChanged::Deleted(d) => d.message_id,
+        }
+    }
+}
+
+/// See [`MessageChanged::Edited`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEdited {
+    pub room_id: RoomId,
+    pub message_id: Uuid,
+    pub editor_id: MemberId,
+    pub text: String,
+    /// Milliseconds since the Unix epoch, UTC, set by the message pod that accepted it.
+    pub edited_at_ms: i64,
+    /// The message's position, known to the pod from its history lookup, so receivers need none.
+    pub position: i64,
+}
+
+/// See [`MessageChanged::Deleted`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDeleted {
+    pub room_id: RoomId,
+    pub message_id: Uuid,
+    pub deleted_by: MemberId,
+    /// The message's position, as for [`MessageEdited::position`].
+    pub position: i64,
+}
+
+/// A member started or stopped typing in a room (topic `natter.chat.typing`, keyed by room id), published
+/// by the message pod the member is connected to. Ephemeral: delivered live to the room's subscribers
+/// on every pod (except the typist's own connections), never stored, never replayed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypingChanged {
+    pub room_id: RoomId,
+    pub member_id: MemberId,
+    /// Display name, so receivers need no lookup.
+    pub member_name: String,
+    pub typing: bool,
 }
 
 /// A change to who may use a room (topic `natter.rooms.membership`, keyed by room id), published by

@@ -11,8 +11,15 @@ use crate::events::StoredMessage;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
-    /// Start receiving a room's messages. Needs membership of the room.
-    Subscribe { id: String, room: RoomId },
+    /// Start receiving a room's messages. Needs membership of the room. With `since` (the last
+    /// position the client has), the messages after it are replayed first, once each and in order,
+    /// then live ones follow: resuming after a reconnect, on any pod.
+    Subscribe {
+        id: String,
+        room: RoomId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<i64>,
+    },
     /// Stop receiving a room's messages.
     Unsubscribe { id: String, room: RoomId },
     /// Post a message to a room the connection is subscribed to.
@@ -26,10 +33,21 @@ pub enum ClientFrame {
     },
     /// Liveness check; answered with `pong`.
     Ping { id: String },
+    /// The member started (`true`) or stopped typing in a subscribed room. Ephemeral: never stored
+    /// or replayed; no answer unless refused (for example rate-limited).
+    Typing { id: String, room: RoomId, typing: bool },
+    /// Replace the text of one's own message in a subscribed room. Answered with `ack` naming the
+    /// message's original position; every subscriber (the editor too) then gets `edited`.
+    Edit { id: String, room: RoomId, message_id: Uuid, text: String },
+    /// Delete a message in a subscribed room: one's own, or anyone's for room owners and admins.
+    /// Answered with `ack` naming the message's original position; every subscriber then gets
+    /// `deleted`. The text is gone from history; the message keeps its position there.
+    Delete { id: String, room: RoomId, message_id: Uuid },
 }
 
 /// The `type` values a client may send, for telling "unknown type" from "bad fields".
-pub const CLIENT_FRAME_TYPES: [&str; 4] = ["subscribe", "unsubscribe", "publish", "ping"];
+pub const CLIENT_FRAME_TYPES: [&str; 7] =
+    ["subscribe", "unsubscribe", "publish", "ping", "typing", "edit", "delete"];
 
 /// A frame from a message pod.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,12 +57,25 @@ pub enum ServerFrame {
     Subscribed { id: String, room: RoomId },
     /// The subscription has ended.
     Unsubscribed { id: String, room: RoomId },
-    /// The published message is stored by the broker and will reach every subscriber.
+    /// The published message is stored by the broker and will reach every subscriber. Also the answer
+    /// to `edit` and `delete`: then `message_id` and `position` are those of the changed message (its
+    /// original position; an edit or delete never moves a message).
     Ack { id: String, room: RoomId, message_id: Uuid, position: i64 },
     /// A message in a subscribed room.
     Message { message: StoredMessage },
     /// Answer to `ping`.
     Pong { id: String },
+    /// A message in a subscribed room was edited; `position` is the message's (unchanged) position.
+    /// Not an answer to a request: the editor gets it too.
+    Edited { room: RoomId, message_id: Uuid, position: i64, text: String, edited_at_ms: i64 },
+    /// A message in a subscribed room was deleted; it keeps its `position`, its text is gone.
+    /// Not an answer to a request: whoever deleted it gets it too.
+    Deleted { room: RoomId, message_id: Uuid, position: i64 },
+    /// Someone in a subscribed room started or stopped typing.
+    Typing { room: RoomId, member_id: crate::MemberId, member_name: String, typing: bool },
+    /// A resume could not replay everything after `since` (too much was missed): fetch the history
+    /// (`GET /api/v1/rooms/{room}/messages`) instead. Live messages follow as usual.
+    ReloadHistory { room: RoomId, since: i64 },
     /// The connection no longer receives the room: the member left, was kicked or banned, or the room
     /// was deleted. Not an answer to a request.
     Removed { room: RoomId, reason: String },
@@ -56,7 +87,17 @@ pub enum ServerFrame {
         code: ErrorCode,
         /// A human-readable explanation; never contains secrets.
         detail: String,
+        /// For `rate_limited`: when the request may be retried.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
+}
+
+impl ServerFrame {
+    /// An error frame answering request `id` (when known).
+    pub fn error(id: Option<String>, code: ErrorCode, detail: impl Into<String>) -> Self {
+        ServerFrame::Error { id, code, detail: detail.into(), retry_after_ms: None }
+    }
 }
 
 /// Machine-readable error codes of error frames.
@@ -71,12 +112,15 @@ pub enum ErrorCode {
     FrameTooLarge,
     /// The frame's fields are missing, of the wrong type, or out of range.
     InvalidRequest,
-    /// The member may not do this in that room.
+    /// The member may not do this in that room (also: editing someone else's message, deleting
+    /// someone else's message without moderating the room).
     Forbidden,
     /// Publishing needs a subscription to the room first.
     NotSubscribed,
     /// A service this request needs is unreachable; retry later.
     Unavailable,
+    /// Too many requests; retry after `retry_after_ms`.
+    RateLimited,
 }
 
 /// Why a text frame could not be read as a [`ClientFrame`].
@@ -90,7 +134,7 @@ pub struct FrameError {
 impl FrameError {
     /// The error frame that answers it.
     pub fn into_frame(self) -> ServerFrame {
-        ServerFrame::Error { id: self.id, code: self.code, detail: self.detail }
+        ServerFrame::Error { id: self.id, code: self.code, detail: self.detail, retry_after_ms: None }
     }
 }
 

@@ -10,12 +10,20 @@ pub enum Topic {
     DirectMessages,
     /// Membership and room changes, produced by web: [`crate::events::MembershipChanged`].
     Membership,
+    /// Who is typing where: [`crate::events::TypingChanged`]. Ephemeral: read by every message pod's
+    /// fan-out, never by the history writers, so it is never stored nor replayed.
+    Typing,
+    /// Edits and deletions of stored messages: [`crate::events::MessageChanged`]. Read by every message
+    /// pod's fan-out (to tell subscribers) and by the shared history writers (to change history).
+    Edits,
 }
 
 impl Topic {
     /// Every topic, for creating them at start-up.
-    pub const ALL: [Topic; 3] = [Topic::CommunityMessages, Topic::DirectMessages, Topic::Membership];
-    /// The topics carrying chat messages ([`crate::events::MessagePosted`]).
+    pub const ALL: [Topic; 5] =
+        [Topic::CommunityMessages, Topic::DirectMessages, Topic::Membership, Topic::Typing, Topic::Edits];
+    /// The topics carrying chat messages ([`crate::events::MessagePosted`]); not typing, which is never
+    /// stored.
     pub const MESSAGES: [Topic; 2] = [Topic::CommunityMessages, Topic::DirectMessages];
 
     /// The topic name without prefix.
@@ -24,6 +32,8 @@ impl Topic {
             Topic::CommunityMessages => "natter.chat.community",
             Topic::DirectMessages => "natter.chat.direct",
             Topic::Membership => "natter.rooms.membership",
+            Topic::Typing => "natter.chat.typing",
+            Topic::Edits => "natter.chat.edits",
         }
     }
 

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use natter_proto::events::{MembershipChanged, MessagePosted};
+use natter_proto::events::{MembershipChanged, MessageChanged, MessagePosted, TypingChanged};
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
 use natter_proto::http::{
     ConnectionOpened, ErrorBody, LoginRequest, Me, MemberPresence, RefreshRequest, RoomAccess, TokenPair,
@@ -68,6 +68,8 @@ fn bus_events() {
         match path.file_stem().unwrap().to_str().unwrap() {
             "message_posted" => round_trips::<MessagePosted>(&path, &text),
             "membership_changed" => round_trips::<MembershipChanged>(&path, &text),
+            "typing_changed" => round_trips::<TypingChanged>(&path, &text),
+            "message_edited" | "message_deleted" => round_trips::<MessageChanged>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }
     }

@@ -16,7 +16,10 @@ pub(crate) struct HistoryItem {
     pub position: i64,
     pub sender: String,
     pub sent_at: String,
+    /// Empty for a deleted message, which shows a placeholder in its place.
     pub text: String,
+    pub edited: bool,
+    pub deleted: bool,
 }
 
 #[derive(Template, WebTemplate)]

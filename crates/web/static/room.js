@@ -81,11 +81,35 @@
     sender.textContent = message.sender_name;
     const text = document.createElement("span");
     text.className = "text";
-    text.textContent = message.text;
     item.append(sender, text);
+    render(item, message.text, message.edited_at_ms !== undefined, message.deleted === true);
     list.append(item);
     list.scrollTop = list.scrollHeight;
     markSeen(message.position);
+  }
+
+  // Shows a message's current state: its text, "(edited)", or a placeholder once deleted.
+  function render(item, value, edited, deleted) {
+    const text = item.querySelector(".text");
+    text.textContent = deleted ? "message deleted" : value;
+    text.classList.toggle("deleted", deleted);
+    let mark = item.querySelector(".edited");
+    if (edited && !deleted && !mark) {
+      mark = document.createElement("span");
+      mark.className = "edited";
+      mark.textContent = " (edited)";
+      item.append(mark);
+    } else if (deleted && mark) {
+      mark.remove();
+    }
+  }
+
+  // An `edited` or `deleted` frame: changes the message shown at that position, if it is shown.
+  function changed(frame) {
+    const item = list.querySelector('li[data-position="' + Number(frame.position) + '"]');
+    if (!item) return;
+    if (frame.type === "edited") render(item, frame.text, true, false);
+    else render(item, "", false, true);
   }
 
   async function connect() {
@@ -108,6 +132,7 @@
     socket.onmessage = function (event) {
       const frame = JSON.parse(event.data);
       if (frame.type === "message") show(frame.message);
+      else if ((frame.type === "edited" || frame.type === "deleted") && frame.room === roomId) changed(frame);
       else if (frame.type === "subscribed") status.textContent = "live";
       else if (frame.type === "removed" && frame.room === roomId) removed(frame.reason);
       else if (frame.type === "error") errors.textContent = frame.detail;

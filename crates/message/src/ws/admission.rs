@@ -21,30 +21,37 @@ pub(super) struct Applicant<'a> {
     pub(super) outbox: &'a Outbox,
 }
 
-/// Joins the room in the hub when the member may read it: `Ok(true)`. On a refusal (`Ok(false)`) the
-/// connection is not in the room afterwards, even if it was before. When web does not answer (`Err`),
-/// a first check changes nothing; a failed second check leaves the room, to be safe.
+/// The connection is in the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Admitted {
+    /// The room's last message this pod delivered before the connection joined (see [`Hub::join`]).
+    pub(super) delivered_before: Option<i64>,
+}
+
+/// Joins the room in the hub when the member may read it: `Ok(Some(_))`. On a refusal (`Ok(None)`)
+/// the connection is not in the room afterwards, even if it was before. When web does not answer
+/// (`Err`), a first check changes nothing; a failed second check leaves the room, to be safe.
 pub(super) async fn join<S: AccessSource>(
     access: &AccessCache<S>,
     hub: &Hub,
     applicant: Applicant<'_>,
-) -> Result<bool, InternalCallError> {
+) -> Result<Option<Admitted>, InternalCallError> {
     let Applicant { room, member, connection, outbox } = applicant;
     let checked = access.check(room, member).await?;
     if !checked.access.may_read() {
         hub.leave(room, connection);
-        return Ok(false);
+        return Ok(None);
     }
-    hub.join(room, connection, member, outbox.clone());
+    let admitted = Admitted { delivered_before: hub.join(room, connection, member, outbox.clone()) };
     if !access.changed_since(&checked) {
-        return Ok(true);
+        return Ok(Some(admitted));
     }
     let again = access.check(room, member).await;
     if again.as_ref().is_ok_and(|again| again.access.may_read()) {
-        return Ok(true);
+        return Ok(Some(admitted));
     }
     hub.leave(room, connection);
-    again.map(|_| false)
+    again.map(|_| None)
 }
 
 #[cfg(test)]
@@ -76,7 +83,7 @@ mod tests {
     impl Setup {
         async fn join(&self) -> Result<bool, InternalCallError> {
             let applicant = Applicant { room: 1, member: 7, connection: 10, outbox: &self.outbox };
-            join(&self.access, &self.hub, applicant).await
+            join(&self.access, &self.hub, applicant).await.map(|admitted| admitted.is_some())
         }
     }
 

@@ -1,7 +1,7 @@
 //! One WebSocket connection: one task that reads client frames, writes queued frames, and checks the
 //! client's heartbeat.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,7 +13,8 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::admission::{self, Applicant};
-use super::{HARD_FRAME_LIMIT, frames, publish};
+use super::resume::{self, Replay};
+use super::{HARD_FRAME_LIMIT, change, frames, publish};
 use crate::app::Shared;
 use crate::hub::{ConnectionId, Outbox, Outgoing};
 
@@ -34,7 +35,10 @@ struct Connection {
     session: Session,
     outbox: Outbox,
     subscriptions: HashSet<RoomId>,
+    /// The last replayed position per room, while live messages may still overlap the replay.
+    replayed: HashMap<RoomId, i64>,
     publishing: Arc<Semaphore>,
+    limits: crate::rate_limit::ConnectionLimits,
 }
 
 pub(crate) async fn run(
@@ -59,7 +63,9 @@ pub(crate) async fn run(
         session,
         outbox: Outbox { frames: frames_tx, overflowed: overflowed.clone() },
         subscriptions: HashSet::new(),
+        replayed: HashMap::new(),
         publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
+        limits: crate::rate_limit::ConnectionLimits::new(&shared.settings),
         shared,
     };
     conn.shared.presence.opened(member, &presence_key).await;
@@ -78,6 +84,7 @@ pub(crate) async fn run(
                 let text = match outgoing {
                     Outgoing::Frame(text) => Some(text),
                     Outgoing::Removed { room, frame } => conn.removed(room).then_some(frame),
+                    Outgoing::Message { room, position, frame } => conn.fresh(room, position).then_some(frame),
                 };
                 if let Some(text) = text && conn.session.text(text).await.is_err() { break None; }
             }
@@ -94,11 +101,11 @@ pub(crate) async fn run(
                             if conn.on_text(&text).await.is_err() { break None; }
                         }
                         AggregatedMessage::Binary(_) => {
-                            let error = ServerFrame::Error {
-                                id: None,
-                                code: ErrorCode::MalformedFrame,
-                                detail: "binary frames are not supported; send JSON text frames".to_owned(),
-                            };
+                            let error = ServerFrame::error(
+                                None,
+                                ErrorCode::MalformedFrame,
+                                "binary frames are not supported; send JSON text frames",
+                            );
                             if conn.reply(&error).await.is_err() { break None; }
                         }
                         AggregatedMessage::Ping(bytes) => {
@@ -142,7 +149,7 @@ impl Connection {
         };
         match frame {
             ClientFrame::Ping { id } => self.reply(&ServerFrame::Pong { id }).await,
-            ClientFrame::Subscribe { id, room } => self.subscribe(id, room).await,
+            ClientFrame::Subscribe { id, room, since } => self.subscribe(id, room, since).await,
             ClientFrame::Unsubscribe { id, room } => {
                 self.forget(room);
                 self.reply(&ServerFrame::Unsubscribed { id, room }).await
@@ -150,27 +157,52 @@ impl Connection {
             ClientFrame::Publish { id, room, text, client_msg_id } => {
                 self.publish(id, room, text, client_msg_id).await
             }
+            ClientFrame::Edit { id, room, message_id, text } => {
+                self.change(id, room, message_id, change::Change::Edit { text }).await
+            }
+            ClientFrame::Delete { id, room, message_id } => {
+                self.change(id, room, message_id, change::Change::Delete).await
+            }
+            ClientFrame::Typing { id, room, typing } => {
+                let typist = super::typing::Typist {
+                    member: self.member,
+                    name: &self.name,
+                    subscribed: self.subscriptions.contains(&room),
+                    bucket: &self.limits.typing,
+                };
+                let prefix = &self.shared.settings.topic_prefix;
+                match super::typing::handle(&self.shared.bus, prefix, typist, id, room, typing) {
+                    Some(refusal) => self.reply(&refusal).await,
+                    None => Ok(()),
+                }
+            }
         }
     }
 
-    async fn subscribe(&mut self, id: String, room: RoomId) -> Result<(), Gone> {
-        let error = |code, detail: String| ServerFrame::Error { id: Some(id.clone()), code, detail };
+    async fn subscribe(&mut self, id: String, room: RoomId, since: Option<i64>) -> Result<(), Gone> {
+        let error = |code, detail: String| ServerFrame::error(Some(id.clone()), code, detail);
         if !self.subscriptions.contains(&room) && self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
             let frame =
                 error(ErrorCode::InvalidRequest, format!("at most {MAX_SUBSCRIPTIONS} rooms per connection"));
             return self.reply(&frame).await;
         }
+        let already = self.subscriptions.contains(&room);
         let applicant = Applicant { room, member: self.member, connection: self.id, outbox: &self.outbox };
         let admitted = admission::join(&self.shared.access, &self.shared.hub, applicant).await;
-        if !matches!(admitted, Ok(true)) && !self.shared.hub.is_subscribed(room, self.id) {
+        if !matches!(admitted, Ok(Some(_))) && !self.shared.hub.is_subscribed(room, self.id) {
             self.subscriptions.remove(&room);
         }
         let refusal = match admitted {
-            Ok(true) => {
+            Ok(Some(admitted)) => {
                 self.subscriptions.insert(room);
-                return self.reply(&ServerFrame::Subscribed { id, room }).await;
+                self.reply(&ServerFrame::Subscribed { id, room }).await?;
+                // Already subscribed: everything since then is in the queue; nothing to replay.
+                return match since {
+                    Some(since) if !already => self.replay(room, since, admitted.delivered_before).await,
+                    _ => Ok(()),
+                };
             }
-            Ok(false) => error(ErrorCode::Forbidden, format!("you are not a member of room {room}")),
+            Ok(None) => error(ErrorCode::Forbidden, format!("you are not a member of room {room}")),
             Err(e) => {
                 tracing::warn!(error = %e, room.id = room, "room access check failed");
                 error(ErrorCode::Unavailable, "cannot check room access right now; retry".to_owned())
@@ -179,9 +211,38 @@ impl Connection {
         self.reply(&refusal).await
     }
 
+    /// Sends the messages of `room` after `since` that were delivered before this subscription, ahead
+    /// of the queued live ones (see `resume.rs`).
+    async fn replay(&mut self, room: RoomId, since: i64, delivered_before: Option<i64>) -> Result<(), Gone> {
+        match resume::replay(self.shared.history.as_ref(), room, since, delivered_before).await {
+            Replay::Messages(messages) => {
+                let last = messages.last().map_or(since, |m| m.position);
+                for message in messages {
+                    self.reply(&ServerFrame::Message { message }).await?;
+                }
+                self.replayed.insert(room, last);
+                Ok(())
+            }
+            Replay::Reload => self.reply(&ServerFrame::ReloadHistory { room, since }).await,
+        }
+    }
+
+    /// Whether a live message at `position` of `room` is new to the client (not already replayed).
+    fn fresh(&mut self, room: RoomId, position: i64) -> bool {
+        match self.replayed.get(&room) {
+            Some(&last) if position <= last => false,
+            Some(_) => {
+                self.replayed.remove(&room);
+                true
+            }
+            None => true,
+        }
+    }
+
     /// Ends the subscription to the room, if any.
     fn forget(&mut self, room: RoomId) {
         self.subscriptions.remove(&room);
+        self.replayed.remove(&room);
         self.shared.hub.leave(room, self.id);
     }
 
@@ -195,6 +256,30 @@ impl Connection {
         true
     }
 
+    /// Edits or deletes a message of a subscribed room, in a task of its own (see `change.rs`); shares
+    /// the publishes' in-flight limit.
+    async fn change(
+        &mut self,
+        id: String,
+        room: RoomId,
+        message_id: uuid::Uuid,
+        change: change::Change,
+    ) -> Result<(), Gone> {
+        if !self.subscriptions.contains(&room) {
+            let detail = format!("subscribe to room {room} before changing its messages");
+            return self.reply(&ServerFrame::error(Some(id), ErrorCode::NotSubscribed, detail)).await;
+        }
+        let request = change::Request { id, room, member: self.member, message_id, change };
+        let permit = Arc::clone(&self.publishing).acquire_owned().await.expect("semaphore never closes");
+        let shared = Arc::clone(&self.shared);
+        let frames = self.outbox.frames.clone();
+        tokio::spawn(async move {
+            change::run(shared, request, frames).await;
+            drop(permit);
+        });
+        Ok(())
+    }
+
     async fn publish(
         &mut self,
         id: String,
@@ -203,12 +288,21 @@ impl Connection {
         client_msg_id: Option<String>,
     ) -> Result<(), Gone> {
         if !self.subscriptions.contains(&room) {
-            let frame = ServerFrame::Error {
-                id: Some(id),
-                code: ErrorCode::NotSubscribed,
-                detail: format!("subscribe to room {room} before publishing to it"),
-            };
+            let frame = ServerFrame::error(
+                Some(id),
+                ErrorCode::NotSubscribed,
+                format!("subscribe to room {room} before publishing to it"),
+            );
             return self.reply(&frame).await;
+        }
+        let limits = crate::rate_limit::check_publish(
+            &self.limits.publish,
+            &self.shared.member_limit,
+            self.member,
+            &id,
+        );
+        if let Some(refusal) = limits.await {
+            return self.reply(&refusal).await;
         }
         let posted = MessagePosted {
             message_id: uuid::Uuid::now_v7(),

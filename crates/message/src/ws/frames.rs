@@ -26,7 +26,10 @@ pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameErr
         ClientFrame::Subscribe { id, .. }
         | ClientFrame::Unsubscribe { id, .. }
         | ClientFrame::Publish { id, .. }
-        | ClientFrame::Ping { id } => id,
+        | ClientFrame::Ping { id }
+        | ClientFrame::Typing { id, .. }
+        | ClientFrame::Edit { id, .. }
+        | ClientFrame::Delete { id, .. } => id,
     };
     if id.is_empty() || id.len() > MAX_ID_LEN {
         return Err(FrameError {
@@ -35,7 +38,7 @@ pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameErr
             detail: format!("id must be 1 to {MAX_ID_LEN} bytes"),
         });
     }
-    if let ClientFrame::Publish { id, text, client_msg_id, .. } = &frame {
+    if let ClientFrame::Publish { id, text, .. } | ClientFrame::Edit { id, text, .. } = &frame {
         if text.trim().is_empty() {
             return Err(invalid(id, "text is empty".to_owned()));
         }
@@ -43,9 +46,11 @@ pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameErr
         if chars > MAX_TEXT_CHARS {
             return Err(invalid(id, format!("text is {chars} characters; the limit is {MAX_TEXT_CHARS}")));
         }
-        if client_msg_id.as_ref().is_some_and(|c| c.is_empty() || c.len() > MAX_ID_LEN) {
-            return Err(invalid(id, format!("client_msg_id must be 1 to {MAX_ID_LEN} bytes")));
-        }
+    }
+    if let ClientFrame::Publish { id, client_msg_id: Some(c), .. } = &frame
+        && (c.is_empty() || c.len() > MAX_ID_LEN)
+    {
+        return Err(invalid(id, format!("client_msg_id must be 1 to {MAX_ID_LEN} bytes")));
     }
     Ok(frame)
 }
@@ -79,5 +84,20 @@ mod tests {
         assert!(read(&frame, 100_000).is_ok());
         let frame = format!(r#"{{"type":"publish","id":"1","room":1,"text":"{text}é"}}"#);
         assert_eq!(read(&frame, 100_000).unwrap_err().code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn edits_have_the_text_limits_of_publish() {
+        let edit = |text: &str| {
+            let id = "019ab0f2-6c1e-7d2a-9f3b-1c2d3e4f5a6b";
+            format!(r#"{{"type":"edit","id":"5","room":1,"message_id":"{id}","text":"{text}"}}"#)
+        };
+        assert!(read(&edit("fixed"), 100_000).is_ok());
+        let empty = read(&edit(" "), 100_000).unwrap_err();
+        assert_eq!((empty.code, empty.id.as_deref()), (ErrorCode::InvalidRequest, Some("5")));
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        assert_eq!(read(&edit(&long), 100_000).unwrap_err().code, ErrorCode::InvalidRequest);
+        let bad_id = r#"{"type":"delete","id":"6","room":1,"message_id":"nope"}"#;
+        assert_eq!(read(bad_id, 1000).unwrap_err().code, ErrorCode::InvalidRequest);
     }
 }

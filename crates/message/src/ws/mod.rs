@@ -5,9 +5,13 @@
 //! `Authorization: Bearer`. Not in the URL, where proxies and access logs would keep it.
 
 mod admission;
+mod change;
 mod connection;
 mod frames;
+mod idempotency;
 mod publish;
+mod resume;
+mod typing;
 
 use std::sync::Arc;
 

@@ -10,6 +10,7 @@ use natter_proto::frames::{ErrorCode, ServerFrame};
 use natter_proto::topics::{Topic, room_key};
 use tokio::sync::mpsc;
 
+use super::idempotency::{self, Claim};
 use crate::app::Shared;
 use crate::hub::Outgoing;
 
@@ -28,7 +29,7 @@ pub(super) async fn run(
 
 async fn answer(shared: &Shared, id: String, posted: MessagePosted) -> ServerFrame {
     let room = posted.room_id;
-    let error = |code, detail: String| ServerFrame::Error { id: Some(id.clone()), code, detail };
+    let error = |code, detail: String| ServerFrame::error(Some(id.clone()), code, detail);
     let access = match shared.access.check(room, posted.sender_id).await {
         Ok(checked) => checked.access,
         Err(e) => {
@@ -41,15 +42,67 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted) -> ServerFra
     }
     let topic = if access.direct { Topic::DirectMessages } else { Topic::CommunityMessages };
     let topic = topic.name(&shared.settings.topic_prefix);
-    let payload = serde_json::to_vec(&posted).expect("events serialise");
-    match shared.bus.publish(&topic, &room_key(room), payload).await {
-        Ok(stored) => ServerFrame::Ack { id, room, message_id: posted.message_id, position: stored.offset },
+    let Some(client_msg_id) = posted.client_msg_id.clone() else {
+        return match send(shared, &topic, &posted).await {
+            Ok(position) => ServerFrame::Ack { id, room, message_id: posted.message_id, position },
+            Err(frame) => frame.answering(id),
+        };
+    };
+    let kv = shared.kv.as_ref();
+    let member = posted.sender_id;
+    let message_id = match idempotency::claim(kv, member, &client_msg_id, posted.message_id).await {
+        Ok(Claim::Publish { message_id }) => message_id,
+        Ok(Claim::Acked { message_id, position }) => {
+            return ServerFrame::Ack { id, room, message_id, position };
+        }
+        Ok(Claim::InProgress) => {
+            return error(
+                ErrorCode::Unavailable,
+                "this message is still being stored by an earlier attempt; retry".to_owned(),
+            );
+        }
         Err(e) => {
-            tracing::warn!(error = %e, room.id = room, "publish failed");
-            error(
+            tracing::warn!(error = %e, "idempotency store unavailable");
+            return error(ErrorCode::Unavailable, "cannot store messages right now; retry".to_owned());
+        }
+    };
+    let posted = MessagePosted { message_id, ..posted };
+    match send(shared, &topic, &posted).await {
+        Ok(position) => {
+            if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await {
+                tracing::warn!(error = %e, "ack not recorded; a retry waits for the claim to expire");
+            }
+            ServerFrame::Ack { id, room, message_id, position }
+        }
+        Err(frame) => {
+            if let Err(e) = idempotency::failed(kv, member, &client_msg_id).await {
+                tracing::warn!(error = %e, "failed claim not released; it expires");
+            }
+            frame.answering(id)
+        }
+    }
+}
+
+/// A refusal not yet tied to a request id.
+struct Refusal(ErrorCode, String);
+
+impl Refusal {
+    fn answering(self, id: String) -> ServerFrame {
+        ServerFrame::error(Some(id), self.0, self.1)
+    }
+}
+
+/// Publishes to the broker; the message's position once it is stored durably.
+async fn send(shared: &Shared, topic: &str, posted: &MessagePosted) -> Result<i64, Refusal> {
+    let payload = serde_json::to_vec(posted).expect("events serialise");
+    match shared.bus.publish(topic, &room_key(posted.room_id), payload).await {
+        Ok(stored) => Ok(stored.offset),
+        Err(e) => {
+            tracing::warn!(error = %e, room.id = posted.room_id, "publish failed");
+            Err(Refusal(
                 ErrorCode::Unavailable,
                 "the message could not be stored; retry with the same client_msg_id".to_owned(),
-            )
+            ))
         }
     }
 }

@@ -6,32 +6,58 @@ mod api;
 mod bad_input;
 mod browser;
 mod client;
+mod edits;
+mod idempotent_publish;
 mod oauth;
 mod oauth_server;
 mod rest_auth;
+mod resume;
 mod rooms_live;
 mod rooms_matrix;
 mod sessions;
 mod slice;
 mod stack;
+mod typing_and_limits;
 mod web_auth;
 
 use stack::Stack;
 
+/// Each case runs on a distributed and on a standalone stack; `case with settings` gives the message
+/// pods (and the standalone process) the settings `settings()` returns on top of the defaults.
 macro_rules! on_both_stacks {
-    ($($case:ident),*) => {
+    ($($case:ident $(with $settings:path)?),*) => {
         mod distributed {
             $(#[tokio::test(flavor = "multi_thread")]
-            async fn $case() { crate::$case::run(crate::Stack::distributed().await).await })*
+            async fn $case() { crate::$case::run(stack!(distributed $($settings)?)).await })*
         }
         mod standalone {
             $(#[tokio::test(flavor = "multi_thread")]
-            async fn $case() { crate::$case::run(crate::Stack::standalone().await).await })*
+            async fn $case() { crate::$case::run(stack!(standalone $($settings)?)).await })*
         }
     };
 }
 
-on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_matrix, rooms_live);
+/// The stack of one case of [`on_both_stacks`].
+macro_rules! stack {
+    (distributed) => {
+        crate::Stack::distributed().await
+    };
+    (distributed $settings:path) => {
+        crate::Stack::distributed_with_message_env(Vec::new(), $settings()).await
+    };
+    (standalone) => {
+        crate::Stack::standalone().await
+    };
+    (standalone $settings:path) => {
+        crate::Stack::standalone_with($settings()).await
+    };
+}
+
+on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_matrix, rooms_live,
+    resume with crate::stack::unlimited_publishing,
+    idempotent_publish with crate::stack::unlimited_publishing,
+    edits with crate::stack::unlimited_publishing,
+    typing_and_limits with crate::typing_and_limits::settings);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_oauth() {

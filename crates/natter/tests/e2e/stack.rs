@@ -47,6 +47,14 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// Message-pod settings that turn the publish rate limits off, for cases that publish many messages
+/// on purpose (see `on_both_stacks!` in `main.rs`).
+pub fn unlimited_publishing() -> Vec<(String, String)> {
+    ["NATTER_PUBLISH_RATE_PER_CONNECTION", "NATTER_PUBLISH_RATE_PER_MEMBER"]
+        .map(|name| (name.to_owned(), "0".to_owned()))
+        .into()
+}
+
 fn natter() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_natter"));
     command.kill_on_drop(true).stdin(Stdio::null()).env("RUST_LOG", "warn,natter=info");
@@ -76,6 +84,14 @@ impl Stack {
 
     /// A distributed stack whose web pods get `web_env` on top.
     pub async fn distributed_with(web_env: Vec<(String, String)>) -> Stack {
+        Self::distributed_with_message_env(web_env, Vec::new()).await
+    }
+
+    /// A distributed stack whose web pods get `web_env` and whose message pods get `message_env` on top.
+    pub async fn distributed_with_message_env(
+        web_env: Vec<(String, String)>,
+        message_env: Vec<(String, String)>,
+    ) -> Stack {
         natter_runtime::install_tls_provider();
         let brokers = natter_test_support::kafka_brokers();
         let mongo = natter_test_support::mongodb_url();
@@ -152,7 +168,10 @@ impl Stack {
                 .env("NATTER_WEB_INTERNAL_URL", &web_url)
                 .env("NATTER_PRESENCE_URL", &presence_url)
                 .env("NATTER_ALLOWED_ORIGINS", &web_url)
-                .envs(kafka_env.clone());
+                .env("NATTER_REDIS_URL", &redis)
+                .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"))
+                .envs(kafka_env.clone())
+                .envs(message_env.clone());
             children.push(message.spawn().expect("start message pod"));
             message_urls.push(format!("ws://127.0.0.1:{port}"));
         }

@@ -95,6 +95,8 @@ pub(crate) async fn history_page(
             sender: m.posted.sender_name,
             sent_at: time_text(m.posted.sent_at_ms),
             text: m.posted.text,
+            edited: m.edited_at_ms.is_some(),
+            deleted: m.deleted,
         })
         .collect();
     Ok(HistoryPage {

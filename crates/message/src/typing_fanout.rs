@@ -1,0 +1,111 @@
+//! Every pod reads every typing event (fan-out subscription to `Topic::Typing`, starting at the end of
+//! the topic) and hands it to its own subscribers of the room, except the typist's connections.
+//!
+//! Typing is ephemeral: no history writer reads this topic, so it is never stored; and since fan-out
+//! starts at the end, a pod (re)starting does not replay old indicators either.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytestring::ByteString;
+use natter_bus::BusStream;
+use natter_proto::events::TypingChanged;
+use natter_proto::frames::ServerFrame;
+
+use crate::hub::Hub;
+
+pub(crate) async fn run(mut stream: Box<dyn BusStream>, hub: Arc<Hub>) {
+    loop {
+        let record = match stream.next().await {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::warn!(error = %e, "typing consumer error; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        match serde_json::from_slice::<TypingChanged>(&record.payload) {
+            Ok(event) => {
+                deliver(&event, &hub);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, topic = %record.topic, offset = record.offset, "undecodable event skipped");
+            }
+        }
+    }
+}
+
+/// Queues the `typing` frame for the room's subscribers on this pod; returns how many got it.
+fn deliver(event: &TypingChanged, hub: &Hub) -> usize {
+    let frame = ServerFrame::Typing {
+        room: event.room_id,
+        member_id: event.member_id,
+        member_name: event.member_name.clone(),
+        typing: event.typing,
+    };
+    // Serialised once, shared by every subscriber.
+    let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
+    hub.deliver_except(event.room_id, event.member_id, &frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use natter_bus::{EventBus, MemoryBus};
+    use natter_proto::topics::{Topic, room_key};
+    use natter_proto::{MemberId, RoomId};
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::hub::{Outbox, Outgoing};
+
+    fn connection(hub: &Hub, id: u64, member: MemberId, room: RoomId) -> mpsc::Receiver<Outgoing> {
+        let (frames, receiver) = mpsc::channel(8);
+        // The hub's join answers with the room's last delivered position, which typing does not use.
+        let _ = hub.join(room, id, member, Outbox { frames, overflowed: CancellationToken::new() });
+        receiver
+    }
+
+    fn typing(room: RoomId, member: MemberId, typing: bool) -> TypingChanged {
+        TypingChanged { room_id: room, member_id: member, member_name: format!("m{member}"), typing }
+    }
+
+    #[tokio::test]
+    async fn typing_reaches_the_room_except_the_typist_s_own_connections() {
+        let bus = MemoryBus::new(100);
+        let topic = Topic::Typing.name("test.");
+        bus.ensure_topics(std::slice::from_ref(&topic)).await.unwrap();
+        let stream = bus.subscribe_all(std::slice::from_ref(&topic)).await.unwrap();
+        let hub = Arc::new(Hub::new());
+        // Member 7 types with two connections open; member 8 watches room 5; member 9 is elsewhere.
+        let mut typist = [connection(&hub, 1, 7, 5), connection(&hub, 2, 7, 5)];
+        let mut watcher = connection(&hub, 3, 8, 5);
+        let mut elsewhere = connection(&hub, 4, 9, 6);
+        let consumer = tokio::spawn(run(stream, Arc::clone(&hub)));
+
+        bus.publish(&topic, &room_key(5), b"not json".to_vec()).await.unwrap();
+        for state in [true, false] {
+            bus.publish(&topic, &room_key(5), serde_json::to_vec(&typing(5, 7, state)).unwrap())
+                .await
+                .unwrap();
+        }
+
+        for state in [true, false] {
+            let got = tokio::time::timeout(Duration::from_secs(1), watcher.recv()).await.unwrap();
+            let Some(Outgoing::Frame(text)) = got else { panic!("{got:?}") };
+            let frame: ServerFrame = serde_json::from_str(&text).unwrap();
+            let expected =
+                ServerFrame::Typing { room: 5, member_id: 7, member_name: "m7".into(), typing: state };
+            assert_eq!(frame, expected);
+        }
+        for rx in typist.iter_mut().chain([&mut elsewhere]) {
+            assert!(rx.try_recv().is_err(), "no echo to the typist, nothing to other rooms");
+        }
+        consumer.abort();
+    }
+
+    #[test]
+    fn nobody_subscribed_means_nobody_gets_it() {
+        assert_eq!(deliver(&typing(5, 7, true), &Hub::new()), 0);
+    }
+}

@@ -1,0 +1,274 @@
+//! `edit` and `delete` frames, off the connection's task (the history lookup may wait): find the
+//! message, check who asks, publish the change to the edits topic and queue the answer, an `ack`
+//! naming the message's original position. Every pod's edits fan-out then tells the subscribers.
+//!
+//! The message comes from history, which the history writers fill asynchronously: a message acked a
+//! moment ago may not be there yet, so a missing message is looked up again for [`LOOKUP_PATIENCE`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytestring::ByteString;
+use natter_history::{HistoryError, HistoryStore};
+use natter_proto::events::{MessageChanged, MessageDeleted, MessageEdited, StoredMessage};
+use natter_proto::frames::{ErrorCode, ServerFrame};
+use natter_proto::http::{ReadOnlyReason, RoomAccess};
+use natter_proto::topics::{Topic, room_key};
+use natter_proto::{MemberId, RoomId};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use crate::app::Shared;
+use crate::hub::Outgoing;
+
+/// How long a message not (yet) in history is looked for.
+const LOOKUP_PATIENCE: Duration = Duration::from_secs(2);
+const LOOKUP_INTERVAL: Duration = Duration::from_millis(100);
+
+/// What the member asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Change {
+    Edit { text: String },
+    Delete,
+}
+
+/// One `edit` or `delete` request.
+pub(super) struct Request {
+    pub(super) id: String,
+    pub(super) room: RoomId,
+    pub(super) member: MemberId,
+    pub(super) message_id: Uuid,
+    pub(super) change: Change,
+}
+
+/// Serves `request` and queues the answer on `frames`.
+pub(super) async fn run(shared: Arc<Shared>, request: Request, frames: mpsc::Sender<Outgoing>) {
+    let id = request.id.clone();
+    let answer = match answer(&shared, request).await {
+        Ok(ack) => ack,
+        Err(Refusal(code, detail)) => ServerFrame::error(Some(id), code, detail),
+    };
+    let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
+    // The connection may be gone by now; then nobody needs the answer.
+    let _ = frames.send(Outgoing::Frame(answer)).await;
+}
+
+/// An error answer not yet tied to a request id.
+#[derive(Debug, PartialEq, Eq)]
+struct Refusal(ErrorCode, String);
+
+async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusal> {
+    let Request { id, room, member, message_id, change } = request;
+    let unavailable = |what: &str, e: &dyn std::fmt::Display| {
+        tracing::warn!(error = %e, room.id = room, "{what} failed");
+        Refusal(ErrorCode::Unavailable, format!("cannot {what} right now; retry"))
+    };
+    let access =
+        shared.access.check(room, member).await.map_err(|e| unavailable("check room access", &e))?.access;
+    let message = find(shared.history.as_ref(), room, message_id, LOOKUP_PATIENCE)
+        .await
+        .map_err(|e| unavailable("read history", &e))?
+        .ok_or_else(|| {
+            Refusal(ErrorCode::InvalidRequest, format!("unknown message {message_id} in room {room}"))
+        })?;
+    let event = decide(&access, &message, member, change, now_ms())?;
+    let payload = serde_json::to_vec(&event).expect("events serialise");
+    let topic = Topic::Edits.name(&shared.settings.topic_prefix);
+    shared
+        .bus
+        .publish(&topic, &room_key(room), payload)
+        .await
+        .map_err(|e| unavailable("store the change", &e))?;
+    Ok(ServerFrame::Ack { id, room, message_id, position: message.position })
+}
+
+/// The message, looked up again while it is missing, for up to `patience`.
+async fn find(
+    history: &dyn HistoryStore,
+    room: RoomId,
+    message_id: Uuid,
+    patience: Duration,
+) -> Result<Option<StoredMessage>, HistoryError> {
+    let deadline = Instant::now() + patience;
+    loop {
+        let found = history.message(room, message_id).await?;
+        if found.is_some() || Instant::now() >= deadline {
+            return Ok(found);
+        }
+        tokio::time::sleep(LOOKUP_INTERVAL).await;
+    }
+}
+
+/// Whether `member` (with `access` to the room) may make `change` to `message` at `now_ms`, and the
+/// event that makes it. Edits: the author only, while they may post. Deletions: the author or a
+/// moderator (owner, admin), while the room is not archived.
+fn decide(
+    access: &RoomAccess,
+    message: &StoredMessage,
+    member: MemberId,
+    change: Change,
+    now_ms: i64,
+) -> Result<MessageChanged, Refusal> {
+    let forbidden = |detail: &str| Refusal(ErrorCode::Forbidden, detail.to_owned());
+    let Some(role) = access.role else {
+        return Err(Refusal(
+            ErrorCode::Forbidden,
+            format!("you are not a member of room {}", access.room_id),
+        ));
+    };
+    if message.deleted {
+        return Err(Refusal(
+            ErrorCode::InvalidRequest,
+            format!("message {} was deleted", message.posted.message_id),
+        ));
+    }
+    let (room_id, message_id, position) =
+        (message.posted.room_id, message.posted.message_id, message.position);
+    let own = message.posted.sender_id == member;
+    match change {
+        Change::Edit { text } => {
+            if !own {
+                return Err(forbidden("only its author may edit a message"));
+            }
+            access.may_post(now_ms).map_err(|reason| Refusal(ErrorCode::Forbidden, reason))?;
+            // Edits of one message keep their order in history even when pods' clocks disagree.
+            let edited_at_ms = message.edited_at_ms.map_or(now_ms, |before| now_ms.max(before + 1));
+            Ok(MessageChanged::Edited(MessageEdited {
+                room_id,
+                message_id,
+                editor_id: member,
+                text,
+                edited_at_ms,
+                position,
+            }))
+        }
+        Change::Delete => {
+            if !own && !role.moderates() {
+                return Err(forbidden("only its author or a room owner or admin may delete a message"));
+            }
+            if access.read_only == Some(ReadOnlyReason::Archived) {
+                return Err(forbidden(ReadOnlyReason::Archived.explain()));
+            }
+            Ok(MessageChanged::Deleted(MessageDeleted { room_id, message_id, deleted_by: member, position }))
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use natter_history::MemoryHistory;
+    use natter_proto::events::MessagePosted;
+    use natter_proto::http::RoomRole;
+
+    use super::*;
+
+    const AUTHOR: MemberId = 7;
+    const OTHER: MemberId = 8;
+
+    fn message() -> StoredMessage {
+        StoredMessage::new(
+            MessagePosted {
+                message_id: Uuid::now_v7(),
+                room_id: 5,
+                sender_id: AUTHOR,
+                sender_name: "ann".into(),
+                text: "typo".into(),
+                client_msg_id: None,
+                sent_at_ms: 0,
+            },
+            12,
+        )
+    }
+
+    fn access(member: MemberId, role: Option<RoomRole>) -> RoomAccess {
+        RoomAccess {
+            room_id: 5,
+            member_id: member,
+            role,
+            direct: false,
+            read_only: None,
+            muted_until_ms: None,
+        }
+    }
+
+    fn edit() -> Change {
+        Change::Edit { text: "fixed".into() }
+    }
+
+    fn code(result: Result<MessageChanged, Refusal>) -> ErrorCode {
+        result.expect_err("refused").0
+    }
+
+    #[test]
+    fn only_the_author_edits_and_only_while_they_may_post() {
+        let m = message();
+        let Ok(MessageChanged::Edited(e)) =
+            decide(&access(AUTHOR, Some(RoomRole::Member)), &m, AUTHOR, edit(), 50)
+        else {
+            panic!("the author may edit");
+        };
+        assert_eq!((e.text.as_str(), e.position, e.edited_at_ms, e.editor_id), ("fixed", 12, 50, AUTHOR));
+        let admin = access(OTHER, Some(RoomRole::Owner));
+        assert_eq!(code(decide(&admin, &m, OTHER, edit(), 50)), ErrorCode::Forbidden, "not even the owner");
+        let muted = RoomAccess { muted_until_ms: Some(100), ..access(AUTHOR, Some(RoomRole::Member)) };
+        assert_eq!(code(decide(&muted, &m, AUTHOR, edit(), 50)), ErrorCode::Forbidden);
+        let observer = RoomAccess {
+            read_only: Some(ReadOnlyReason::Observer),
+            ..access(AUTHOR, Some(RoomRole::Observer))
+        };
+        assert_eq!(code(decide(&observer, &m, AUTHOR, edit(), 50)), ErrorCode::Forbidden);
+        let gone = access(AUTHOR, None);
+        assert_eq!(code(decide(&gone, &m, AUTHOR, edit(), 50)), ErrorCode::Forbidden);
+    }
+
+    #[test]
+    fn a_later_edit_is_newer_even_when_the_clock_is_behind() {
+        let m = StoredMessage { edited_at_ms: Some(1_000), ..message() };
+        let Ok(MessageChanged::Edited(e)) =
+            decide(&access(AUTHOR, Some(RoomRole::Member)), &m, AUTHOR, edit(), 900)
+        else {
+            panic!("the author may edit");
+        };
+        assert_eq!(e.edited_at_ms, 1_001);
+    }
+
+    #[test]
+    fn the_author_and_moderators_delete() {
+        let m = message();
+        let deletes = |member, role| decide(&access(member, Some(role)), &m, member, Change::Delete, 50);
+        assert!(
+            matches!(deletes(AUTHOR, RoomRole::Member), Ok(MessageChanged::Deleted(d)) if d.deleted_by == AUTHOR)
+        );
+        assert!(deletes(OTHER, RoomRole::Admin).is_ok());
+        assert!(deletes(OTHER, RoomRole::Owner).is_ok());
+        assert_eq!(code(deletes(OTHER, RoomRole::Member)), ErrorCode::Forbidden);
+        let archived =
+            RoomAccess { read_only: Some(ReadOnlyReason::Archived), ..access(OTHER, Some(RoomRole::Owner)) };
+        assert_eq!(code(decide(&archived, &m, OTHER, Change::Delete, 50)), ErrorCode::Forbidden);
+        let deleted = StoredMessage { deleted: true, ..message() };
+        let again = decide(&access(AUTHOR, Some(RoomRole::Member)), &deleted, AUTHOR, Change::Delete, 50);
+        assert_eq!(code(again), ErrorCode::InvalidRequest);
+    }
+
+    #[tokio::test]
+    async fn a_message_stored_a_moment_later_is_found() {
+        let history = Arc::new(MemoryHistory::new());
+        let m = message();
+        assert_eq!(find(history.as_ref(), 5, m.posted.message_id, Duration::ZERO).await.unwrap(), None);
+        let writer = {
+            let (history, m) = (Arc::clone(&history), m.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                history.store(&m).await.unwrap();
+            })
+        };
+        let found = find(history.as_ref(), 5, m.posted.message_id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(found, Some(m));
+        writer.await.unwrap();
+    }
+}
