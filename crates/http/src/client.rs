@@ -69,6 +69,19 @@ impl InternalClient {
         self.send(self.request(reqwest::Method::PUT, path).json(body)).await.map(|_| ())
     }
 
+    /// `PUT path` with a JSON body, decoding the JSON answer.
+    pub async fn put_json_answer<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, InternalCallError> {
+        let response = self.send(self.request(reqwest::Method::PUT, path).json(body)).await?;
+        response
+            .json()
+            .await
+            .map_err(|source| InternalCallError::Unreachable { service: self.service, source })
+    }
+
     /// `DELETE path`.
     pub async fn delete(&self, path: &str) -> Result<(), InternalCallError> {
         self.send(self.request(reqwest::Method::DELETE, path)).await.map(|_| ())

@@ -36,6 +36,9 @@ pub enum ClientFrame {
     /// The member started (`true`) or stopped typing in a subscribed room. Ephemeral: never stored
     /// or replayed; no answer unless refused (for example rate-limited).
     Typing { id: String, room: RoomId, typing: bool },
+    /// The member has read the room up to `position` (a message position). Answered with
+    /// `read_position`, the member's position after the mark: it never moves back.
+    MarkRead { id: String, room: RoomId, position: i64 },
     /// Replace the text of one's own message in a subscribed room. Answered with `ack` naming the
     /// message's original position; every subscriber (the editor too) then gets `edited`.
     Edit { id: String, room: RoomId, message_id: Uuid, text: String },
@@ -46,8 +49,8 @@ pub enum ClientFrame {
 }
 
 /// The `type` values a client may send, for telling "unknown type" from "bad fields".
-pub const CLIENT_FRAME_TYPES: [&str; 7] =
-    ["subscribe", "unsubscribe", "publish", "ping", "typing", "edit", "delete"];
+pub const CLIENT_FRAME_TYPES: [&str; 8] =
+    ["subscribe", "unsubscribe", "publish", "ping", "typing", "edit", "delete", "mark_read"];
 
 /// A frame from a message pod.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +76,8 @@ pub enum ServerFrame {
     Deleted { room: RoomId, message_id: Uuid, position: i64 },
     /// Someone in a subscribed room started or stopped typing.
     Typing { room: RoomId, member_id: crate::MemberId, member_name: String, typing: bool },
+    /// Answer to `mark_read`: the member's read position in the room (it only grows).
+    ReadPosition { id: String, room: RoomId, position: i64 },
     /// A resume could not replay everything after `since` (too much was missed): fetch the history
     /// (`GET /api/v1/rooms/{room}/messages`) instead. Live messages follow as usual.
     ReloadHistory { room: RoomId, since: i64 },

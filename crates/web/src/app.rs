@@ -168,7 +168,11 @@ impl Application {
                 .service(
                     web::scope("/internal")
                         .wrap(from_fn(require_internal_token))
-                        .route("/rooms/{room}/members/{member}", web::get().to(routes::room_access)),
+                        .route("/rooms/{room}/members/{member}", web::get().to(routes::room_access))
+                        .route(
+                            "/rooms/{room}/members/{member}/read",
+                            web::put().to(routes::internal_mark_read),
+                        ),
                 )
                 .service(
                     web::scope("")

@@ -157,6 +157,16 @@ impl Connection {
             ClientFrame::Publish { id, room, text, client_msg_id } => {
                 self.publish(id, room, text, client_msg_id).await
             }
+            ClientFrame::MarkRead { id, room, position } => {
+                if !self.subscriptions.contains(&room) {
+                    let detail = format!("subscribe to room {room} before marking it read");
+                    return self.reply(&ServerFrame::error(Some(id), ErrorCode::NotSubscribed, detail)).await;
+                }
+                let web = Arc::clone(&self.shared.web);
+                let frames = self.outbox.frames.clone();
+                tokio::spawn(super::mark_read::run(web, self.member, id, room, position, frames));
+                Ok(())
+            }
             ClientFrame::Edit { id, room, message_id, text } => {
                 self.change(id, room, message_id, change::Change::Edit { text }).await
             }

@@ -28,6 +28,7 @@ pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameErr
         | ClientFrame::Publish { id, .. }
         | ClientFrame::Ping { id }
         | ClientFrame::Typing { id, .. }
+        | ClientFrame::MarkRead { id, .. }
         | ClientFrame::Edit { id, .. }
         | ClientFrame::Delete { id, .. } => id,
     };

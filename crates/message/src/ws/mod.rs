@@ -9,6 +9,7 @@ mod change;
 mod connection;
 mod frames;
 mod idempotency;
+mod mark_read;
 mod publish;
 mod resume;
 mod typing;

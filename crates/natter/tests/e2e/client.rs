@@ -245,7 +245,8 @@ pub fn answer_to(frame: &ServerFrame, id: &str) -> Option<ServerFrame> {
         ServerFrame::Subscribed { id: i, .. }
         | ServerFrame::Unsubscribed { id: i, .. }
         | ServerFrame::Ack { id: i, .. }
-        | ServerFrame::Pong { id: i } => i == id,
+        | ServerFrame::Pong { id: i }
+        | ServerFrame::ReadPosition { id: i, .. } => i == id,
         ServerFrame::Error { id: Some(i), .. } => i == id,
         _ => false,
     };

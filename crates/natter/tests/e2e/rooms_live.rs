@@ -289,6 +289,33 @@ async fn room_list_and_unread(stack: &Stack, api: &Api) {
     let list = api.expect(StatusCode::OK, Method::GET, "/api/v1/me/rooms", &reader, None).await;
     assert_eq!(list["rooms"][0]["unread"], json!(1));
     api.expect(StatusCode::BAD_REQUEST, Method::PUT, &read, &reader, Some(json!({"position": "x"}))).await;
+
+    // The same over the WebSocket (`mark_read`), on the other pod.
+    let mut reader_ws = socket(stack, api, &reader, 1).await;
+    assert_subscribed(reader_ws.subscribe(busy).await);
+    let mark = |ws: &mut Ws, room: i64, position: i64| {
+        let id = ws.next_id();
+        let frame = json!({"type": "mark_read", "id": id, "room": room, "position": position});
+        (id, frame)
+    };
+    let (id, frame) = mark(&mut reader_ws, busy, positions[2]);
+    reader_ws.send_json(frame).await;
+    let answer = reader_ws.recv_until(|f| crate::client::answer_to(f, &id)).await;
+    assert_eq!(answer, ServerFrame::ReadPosition { id, room: busy, position: positions[2] });
+    let (id, frame) = mark(&mut reader_ws, busy, positions[0]);
+    reader_ws.send_json(frame).await;
+    let answer = reader_ws.recv_until(|f| crate::client::answer_to(f, &id)).await;
+    assert_eq!(answer, ServerFrame::ReadPosition { id, room: busy, position: positions[2] }, "never back");
+    let (id, frame) = mark(&mut reader_ws, quiet, 0);
+    reader_ws.send_json(frame).await;
+    refused_with(
+        &reader_ws.recv_until(|f| crate::client::answer_to(f, &id)).await,
+        ErrorCode::NotSubscribed,
+        "subscribe",
+    );
+    let list = api.expect(StatusCode::OK, Method::GET, "/api/v1/me/rooms", &reader, None).await;
+    assert_eq!(list["rooms"][0]["unread"], json!(0));
+    reader_ws.close().await;
     ws.close().await;
 }
 

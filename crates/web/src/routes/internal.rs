@@ -14,3 +14,19 @@ pub(crate) async fn room_access(
     let access = crate::rooms::room_access(&state, room_id, member_id).await?;
     Ok(HttpResponse::Ok().json(access))
 }
+
+/// `PUT /internal/rooms/{room}/members/{member}/read`: moves the member's read position forward (a
+/// `mark_read` frame on a message pod); answers the position after, absent when not a member.
+pub(crate) async fn mark_read(
+    state: web::Data<State>,
+    path: web::Path<(i64, i64)>,
+    body: web::Json<natter_proto::rooms::MarkRead>,
+) -> Result<HttpResponse, ApiError> {
+    let (room_id, member_id) = path.into_inner();
+    if body.position < 0 {
+        return Err(ApiError::bad_request("position is not negative"));
+    }
+    let position =
+        state.directory.mark_read(room_id, member_id, body.position).await.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(natter_proto::rooms::ReadPosition { room_id, position }))
+}
