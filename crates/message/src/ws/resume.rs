@@ -19,7 +19,7 @@ use natter_proto::events::StoredMessage;
 /// Most messages replayed on one subscribe.
 pub(crate) const MAX_REPLAY: u32 = 1000;
 /// How long a replay waits for the history writers to catch up.
-const CATCH_UP: Duration = Duration::from_secs(3);
+const CATCH_UP: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(20);
 
 /// What a resuming client gets.

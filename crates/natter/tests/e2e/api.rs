@@ -25,7 +25,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(web_url: &str) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
         Self { base: web_url.to_owned(), http }
     }
 

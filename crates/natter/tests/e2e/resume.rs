@@ -27,11 +27,28 @@ async fn subscribe_since(ws: &mut Ws, room: i64, since: i64) {
     assert!(matches!(answer, ServerFrame::Subscribed { .. }), "{answer:?}");
 }
 
+/// Waits (up to 60 s) until the room's history holds a message with this text.
+async fn wait_for_history(api: &Api, who: &Member, room: i64, text: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let path = format!("/api/v1/rooms/{room}/messages?limit=200");
+    loop {
+        let (_, body) = api.call(reqwest::Method::GET, &path, Some(&who.token), None).await;
+        if body.0.as_array().is_some_and(|m| m.iter().any(|m| m["text"] == text)) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "history never held {text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The room's messages the socket receives until (and including) `last`: (position, text).
 async fn messages_until(ws: &mut Ws, room: i64, last: &str) -> Vec<(i64, String)> {
     let mut got = Vec::new();
     loop {
         let frame = ws.recv().await;
+        if let ServerFrame::ReloadHistory { room: r, since } = &frame {
+            assert_ne!(*r, room, "told to reload history from {since} instead of a replay");
+        }
         if let ServerFrame::Message { message } = frame
             && message.posted.room_id == room
         {
@@ -70,6 +87,9 @@ pub async fn run(stack: Stack) {
         let text = format!("m{i}");
         sent.push((acked(writer.publish(room, &text).await), text));
     }
+    // History is written asynchronously (and slowly while the history writers' group rebalances);
+    // the replay waits for it only briefly, so come back once history holds what was missed.
+    wait_for_history(&api, &ben, room, "m19").await;
     // Back on the other pod while the room keeps going.
     let publishing = tokio::spawn(async move {
         let mut more = Vec::new();
