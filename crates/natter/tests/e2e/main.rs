@@ -5,6 +5,7 @@
 mod api;
 mod bad_input;
 mod browser;
+mod checker;
 mod client;
 mod edits;
 mod idempotent_publish;
@@ -57,6 +58,7 @@ on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_
     resume with crate::stack::unlimited_publishing,
     idempotent_publish with crate::stack::unlimited_publishing,
     edits with crate::stack::unlimited_publishing,
+    checker with crate::stack::unlimited_publishing,
     typing_and_limits with crate::typing_and_limits::settings);
 
 #[tokio::test(flavor = "multi_thread")]
