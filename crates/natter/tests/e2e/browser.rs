@@ -151,9 +151,17 @@ pub async fn run(stack: Stack) {
     assert_eq!(injected, serde_json::json!([true, 0]), "message markup must stay text");
 
     // The history page, rendered by web, has both.
-    alice.goto(&format!("{}{room_path}/history", stack.web_url)).await.unwrap();
-    let history = wait_for_text(&alice, ".history", |t| t.contains("hello from alice's browser")).await;
-    assert!(history.contains(markup), "{history}");
+    // History is written asynchronously: reload until both messages are there.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        alice.goto(&format!("{}{room_path}/history", stack.web_url)).await.unwrap();
+        let history = wait_for_text(&alice, "body", |_| true).await;
+        if history.contains("hello from alice's browser") && history.contains(markup) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "history never showed both messages: {history}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 
     direct_chat_unread_and_kick(&stack, &alice, &bob, &suffix, &room_path).await;
     alice.close().await.unwrap();
