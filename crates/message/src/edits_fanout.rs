@@ -3,7 +3,6 @@
 //! (their other connections need it, and the requester learns the change is live).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytestring::ByteString;
 use natter_bus::BusStream;
@@ -12,25 +11,11 @@ use natter_proto::frames::ServerFrame;
 
 use crate::hub::Hub;
 
-pub(crate) async fn run(mut stream: Box<dyn BusStream>, hub: Arc<Hub>) {
-    loop {
-        let record = match stream.next().await {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::warn!(error = %e, "edits consumer error; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        match serde_json::from_slice::<MessageChanged>(&record.payload) {
-            Ok(change) => {
-                deliver(&change, &hub);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, topic = %record.topic, offset = record.offset, "undecodable event skipped");
-            }
-        }
-    }
+pub(crate) async fn run(stream: Box<dyn BusStream>, hub: Arc<Hub>) {
+    crate::consume::each_event(stream, "edits", |change: MessageChanged, _| {
+        deliver(&change, &hub);
+    })
+    .await;
 }
 
 /// The frame that tells subscribers about `change`.
@@ -65,6 +50,8 @@ mod tests {
     use tokio::sync::mpsc;
     use tokio_util::sync::CancellationToken;
     use uuid::Uuid;
+
+    use std::time::Duration;
 
     use super::*;
     use crate::hub::{Outbox, Outgoing};

@@ -13,6 +13,7 @@ mod access;
 mod access_cache;
 mod app;
 mod bootstrap;
+mod consume;
 mod edits_fanout;
 mod fanout;
 mod history_edits;

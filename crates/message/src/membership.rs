@@ -3,7 +3,6 @@
 //! connections from the room at once, so a kicked or banned member stops receiving it.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytestring::ByteString;
 use natter_bus::BusStream;
@@ -15,26 +14,14 @@ use crate::access_cache::AccessCache;
 use crate::hub::Hub;
 
 pub(crate) async fn run<S: AccessSource>(
-    mut stream: Box<dyn BusStream>,
+    stream: Box<dyn BusStream>,
     access: Arc<AccessCache<S>>,
     hub: Arc<Hub>,
 ) {
-    loop {
-        let record = match stream.next().await {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::warn!(error = %e, "membership consumer error; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        match serde_json::from_slice::<MembershipChanged>(&record.payload) {
-            Ok(event) => apply(&event, &access, &hub),
-            Err(e) => {
-                tracing::error!(error = %e, topic = %record.topic, offset = record.offset, "undecodable event skipped");
-            }
-        }
-    }
+    crate::consume::each_event(stream, "membership", |event: MembershipChanged, _| {
+        apply(&event, &access, &hub);
+    })
+    .await;
 }
 
 /// Invalidates first, then removes: a subscribe racing with the change either is removed here or
@@ -72,6 +59,8 @@ mod tests {
     use natter_proto::{MemberId, RoomId};
     use tokio::sync::mpsc;
     use tokio_util::sync::CancellationToken;
+
+    use std::time::Duration;
 
     use super::*;
     use crate::access::fake::{Answer, MEMBER, Scripted};

@@ -5,7 +5,6 @@
 //! starts at the end, a pod (re)starting does not replay old indicators either.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytestring::ByteString;
 use natter_bus::BusStream;
@@ -14,25 +13,11 @@ use natter_proto::frames::ServerFrame;
 
 use crate::hub::Hub;
 
-pub(crate) async fn run(mut stream: Box<dyn BusStream>, hub: Arc<Hub>) {
-    loop {
-        let record = match stream.next().await {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::warn!(error = %e, "typing consumer error; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        match serde_json::from_slice::<TypingChanged>(&record.payload) {
-            Ok(event) => {
-                deliver(&event, &hub);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, topic = %record.topic, offset = record.offset, "undecodable event skipped");
-            }
-        }
-    }
+pub(crate) async fn run(stream: Box<dyn BusStream>, hub: Arc<Hub>) {
+    crate::consume::each_event(stream, "typing", |event: TypingChanged, _| {
+        deliver(&event, &hub);
+    })
+    .await;
 }
 
 /// Queues the `typing` frame for the room's subscribers on this pod; returns how many got it.
@@ -55,6 +40,8 @@ mod tests {
     use natter_proto::{MemberId, RoomId};
     use tokio::sync::mpsc;
     use tokio_util::sync::CancellationToken;
+
+    use std::time::Duration;
 
     use super::*;
     use crate::hub::{Outbox, Outgoing};
