@@ -408,6 +408,12 @@ async fn subscriber(
                         reloads += 1;
                         reloading.insert(room, Reload { since, live: Vec::new() });
                     }
+                    // A subscribe the pod could not check right now (web busy): the protocol says
+                    // retry, so reconnect and resubscribe from the last position.
+                    Some(ServerFrame::Error { code: ErrorCode::Unavailable, .. }) => {
+                        closed_by_server = true;
+                        server_closes += 1;
+                    }
                     Some(other @ (ServerFrame::Error { .. } | ServerFrame::Removed { .. })) => {
                         panic!("subscriber {index}: {other:?} on pod {pod}")
                     }
