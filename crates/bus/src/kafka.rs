@@ -9,8 +9,10 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
+use tracing::Instrument;
 
 use crate::{BusError, BusRecord, BusStream, EventBus, Published, random_id};
 
@@ -112,8 +114,13 @@ impl EventBus for KafkaBus {
     }
 
     async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
-        let record = FutureRecord::to(topic).key(key).payload(&payload);
-        match self.producer.send(record, PUBLISH_QUEUE_TIMEOUT).await {
+        let span = crate::publish_span(topic);
+        let headers = span.in_scope(natter_runtime::trace_context::current_headers);
+        let headers = headers.iter().fold(OwnedHeaders::new_with_capacity(headers.len()), |all, (k, v)| {
+            all.insert(Header { key: k, value: Some(v.as_bytes()) })
+        });
+        let record = FutureRecord::to(topic).key(key).payload(&payload).headers(headers);
+        match self.producer.send(record, PUBLISH_QUEUE_TIMEOUT).instrument(span).await {
             Ok(delivery) => Ok(Published { partition: delivery.partition, offset: delivery.offset }),
             Err((e, _)) => Err(BusError::Unavailable(e.to_string())),
         }
@@ -195,6 +202,14 @@ impl BusStream for KafkaStream {
             payload: message.payload().unwrap_or_default().to_vec(),
             partition: message.partition(),
             offset: message.offset(),
+            headers: message.headers().map_or_else(Vec::new, |headers| {
+                headers
+                    .iter()
+                    .map(|h| {
+                        (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())
+                    })
+                    .collect()
+            }),
         })
     }
 

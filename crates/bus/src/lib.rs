@@ -28,6 +28,47 @@ pub struct BusRecord {
     pub payload: Vec<u8>,
     pub partition: i32,
     pub offset: i64,
+    /// Record headers: the publisher's trace context (`traceparent`), when it had one.
+    pub headers: Vec<(String, String)>,
+}
+
+impl BusRecord {
+    /// Makes `span` (handling this record) a child of the publisher's trace, if the record names one.
+    pub fn follow(&self, span: &tracing::Span) {
+        natter_runtime::trace_context::follow(
+            span,
+            self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+    }
+
+    /// A span for `consumer` handling this record, in the publisher's trace; none when the record
+    /// carries no trace (an untraced record does not start a trace of its own).
+    pub fn consumer_span(&self, consumer: &str) -> tracing::Span {
+        if self.headers.is_empty() {
+            return tracing::Span::none();
+        }
+        let span = tracing::info_span!(
+            "process",
+            otel.name = format!("{} process", self.topic),
+            otel.kind = "consumer",
+            consumer,
+            messaging.destination.name = %self.topic,
+            messaging.kafka.offset = self.offset,
+        );
+        self.follow(&span);
+        span
+    }
+}
+
+/// The span of publishing a record; the record carries its context to the consumers.
+fn publish_span(topic: &str) -> tracing::Span {
+    tracing::info_span!(
+        "publish",
+        otel.name = format!("{topic} publish"),
+        otel.kind = "producer",
+        messaging.system = "kafka",
+        messaging.destination.name = topic,
+    )
 }
 
 /// Where the broker stored a published record.
@@ -57,7 +98,8 @@ pub trait EventBus: Send + Sync + 'static {
 /// A subscription.
 #[async_trait]
 pub trait BusStream: Send {
-    /// The next record; waits until there is one.
+    /// The next record; waits until there is one. Cancellation safe: dropping the future before it
+    /// completes loses no record (so a reader may poll it with a timeout).
     async fn next(&mut self) -> Result<BusRecord, BusError>;
     /// Marks `record` as processed so a restarted group member continues after it. A no-op for
     /// fan-out subscriptions.

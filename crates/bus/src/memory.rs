@@ -63,6 +63,8 @@ impl EventBus for MemoryBus {
     }
 
     async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
+        let span = crate::publish_span(topic);
+        let headers = span.in_scope(natter_runtime::trace_context::current_headers);
         let offset = {
             let mut logs = self.inner.lock();
             let log = logs.get_mut(topic).ok_or_else(|| BusError::Other(format!("unknown topic {topic}")))?;
@@ -73,6 +75,7 @@ impl EventBus for MemoryBus {
                 payload,
                 partition: 0,
                 offset,
+                headers,
             });
             if log.records.len() > self.inner.retention {
                 log.records.pop_front();

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use natter_bus::{BusStream, EventBus, KafkaBus, KafkaSettings, MemoryBus};
 use tokio::time::timeout;
+use tracing::Instrument;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -124,6 +125,42 @@ async fn shared_group_resumes_after_commit(bus: Arc<dyn EventBus>) {
     assert_eq!(read(&mut second, 1).await[0].1, "m5");
 }
 
+/// A record published inside a traced span carries the trace to its readers: the reader's span
+/// becomes part of the same trace.
+async fn records_carry_the_trace_context(bus: Arc<dyn EventBus>) {
+    use opentelemetry::trace::{TraceContextExt, TracerProvider};
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let topic = topic(&bus).await;
+    let mut stream = bus.subscribe_all(std::slice::from_ref(&topic)).await.unwrap();
+    bus.publish(&topic, "k", b"untraced".to_vec()).await.unwrap();
+
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _traced = tracing::subscriber::set_default(subscriber);
+    let sender = tracing::info_span!("sender");
+    let trace_id = sender.context().span().span_context().trace_id();
+    bus.publish(&topic, "k", b"traced".to_vec()).instrument(sender).await.unwrap();
+
+    let untraced = timeout(WAIT, stream.next()).await.expect("record").unwrap();
+    assert!(untraced.headers.is_empty(), "no trace, no headers: {:?}", untraced.headers);
+    let traced = timeout(WAIT, stream.next()).await.expect("record").unwrap();
+    let traceparent = traced.headers.iter().find(|(k, _)| k == "traceparent").map(|(_, v)| v.clone());
+    assert!(
+        traceparent.as_deref().is_some_and(|v| v.contains(&trace_id.to_string())),
+        "headers {:?} should name trace {trace_id}",
+        traced.headers
+    );
+    let reader = tracing::info_span!("reader");
+    traced.follow(&reader);
+    assert_eq!(reader.context().span().span_context().trace_id(), trace_id, "the reader joins the trace");
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_kafka {
@@ -141,5 +178,6 @@ contract!(
     fan_out_reaches_every_subscriber,
     offsets_grow_per_key,
     shared_group_delivers_each_record_once,
-    shared_group_resumes_after_commit
+    shared_group_resumes_after_commit,
+    records_carry_the_trace_context
 );

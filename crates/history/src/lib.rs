@@ -34,6 +34,17 @@ pub enum HistoryError {
 pub trait HistoryStore: Send + Sync + 'static {
     /// Stores a message. Storing a message id again changes nothing and returns `false`.
     async fn store(&self, message: &StoredMessage) -> Result<bool, HistoryError>;
+    /// Stores several messages at once, as [`Self::store`] would one by one, in order: a reader never
+    /// sees a message before those ahead of it in `messages` (resume waits for a room's position to
+    /// be stored and then reads everything up to it). The history writer drains what the bus has
+    /// ready into one call. Returns how many were new.
+    async fn store_batch(&self, messages: &[StoredMessage]) -> Result<usize, HistoryError> {
+        let mut new = 0;
+        for message in messages {
+            new += usize::from(self.store(message).await?);
+        }
+        Ok(new)
+    }
     /// Up to `limit` of the room's newest messages with a position below `before` (all when `None`),
     /// oldest first.
     async fn recent(

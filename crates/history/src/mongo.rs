@@ -17,7 +17,7 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use natter_proto::RoomId;
-use natter_proto::events::{MessagePosted, StoredMessage};
+use natter_proto::events::{MessagePosted, ReplyTo, StoredMessage};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -43,6 +43,40 @@ struct MessageDoc {
     edited_at: Option<DateTime>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deleted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reply_to: Option<ReplyDoc>,
+}
+
+/// `ReplyTo` with the message id as a string, like `_id` (BSON encodes a `Uuid` as binary or as a
+/// string depending on the serializer, and the room summary goes through both).
+#[derive(Debug, Serialize, Deserialize)]
+struct ReplyDoc {
+    message_id: String,
+    position: i64,
+    sender_id: i64,
+    sender_name: String,
+}
+
+impl From<&ReplyTo> for ReplyDoc {
+    fn from(r: &ReplyTo) -> Self {
+        Self {
+            message_id: r.message_id.to_string(),
+            position: r.position,
+            sender_id: r.sender_id,
+            sender_name: r.sender_name.clone(),
+        }
+    }
+}
+
+impl ReplyDoc {
+    fn into_reply(self) -> Option<ReplyTo> {
+        Some(ReplyTo {
+            message_id: self.message_id.parse().ok()?,
+            position: self.position,
+            sender_id: self.sender_id,
+            sender_name: self.sender_name,
+        })
+    }
 }
 
 impl From<&StoredMessage> for MessageDoc {
@@ -58,6 +92,7 @@ impl From<&StoredMessage> for MessageDoc {
             sent_at: DateTime::from_millis(m.posted.sent_at_ms),
             edited_at: m.edited_at_ms.map(DateTime::from_millis),
             deleted: m.deleted,
+            reply_to: m.posted.reply_to.as_ref().map(ReplyDoc::from),
         }
     }
 }
@@ -73,6 +108,7 @@ impl MessageDoc {
                 text: self.text,
                 client_msg_id: self.client_msg_id,
                 sent_at_ms: self.sent_at.timestamp_millis(),
+                reply_to: self.reply_to.and_then(ReplyDoc::into_reply),
             },
             position: self.position,
             edited_at_ms: self.edited_at.map(|at| at.timestamp_millis()),
@@ -87,6 +123,19 @@ fn unavailable(e: mongodb::error::Error) -> HistoryError {
 
 fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
     matches!(*e.kind, ErrorKind::Write(WriteFailure::WriteError(ref w)) if w.code == DUPLICATE_KEY)
+}
+
+/// Where an ordered `insert_many` stopped, if it stopped at a duplicate key.
+fn duplicate_at(e: &mongodb::error::Error) -> Option<usize> {
+    match *e.kind {
+        ErrorKind::InsertMany(ref failure) if failure.write_concern_error.is_none() => {
+            match failure.write_errors.as_deref() {
+                Some([only]) if only.code == DUPLICATE_KEY => Some(only.index),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// History in MongoDB.
@@ -128,6 +177,42 @@ impl HistoryStore for MongoHistory {
         };
         // Also after a duplicate: the first attempt may have failed between the two writes.
         room_latest::advance(&self.latest, message).await?;
+        Ok(new)
+    }
+
+    /// Ordered `insert_many`s (so a reader never sees a message before those ahead of it in the
+    /// batch: resuming clients rely on it), continuing after a duplicate; then one summary update
+    /// per room with the batch's newest message of that room.
+    async fn store_batch(&self, messages: &[StoredMessage]) -> Result<usize, HistoryError> {
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let mut new = 0;
+        let mut rest = messages;
+        while !rest.is_empty() {
+            match self.messages.insert_many(rest.iter().map(MessageDoc::from)).ordered(true).await {
+                Ok(result) => {
+                    new += result.inserted_ids.len();
+                    break;
+                }
+                // An ordered insert stops at the first duplicate: the ones before it went in.
+                Err(e) => {
+                    let at = duplicate_at(&e).ok_or_else(|| unavailable(e))?;
+                    new += at;
+                    rest = &rest[at + 1..];
+                }
+            }
+        }
+        let mut newest: HashMap<RoomId, &StoredMessage> = HashMap::new();
+        for message in messages {
+            let entry = newest.entry(message.posted.room_id).or_insert(message);
+            if message.position > entry.position {
+                *entry = message;
+            }
+        }
+        for message in newest.into_values() {
+            room_latest::advance(&self.latest, message).await?;
+        }
         Ok(new)
     }
 

@@ -28,6 +28,7 @@ fn message(room: i64, position: i64, text: &str) -> StoredMessage {
             text: text.into(),
             client_msg_id: Some(format!("c-{position}")),
             sent_at_ms: 1_700_000_000_000 + position,
+            reply_to: None,
         },
         position,
     )
@@ -39,6 +40,46 @@ async fn storing_twice_keeps_one(store: Arc<dyn HistoryStore>) {
     assert!(!store.store(&m).await.unwrap(), "replay is not new");
     let stored = store.recent(1, None, 10).await.unwrap();
     assert_eq!(stored, vec![m], "one copy, every field kept");
+}
+
+async fn a_batch_stores_each_message_once(store: Arc<dyn HistoryStore>) {
+    let first = message(1, 10, "one");
+    assert!(store.store(&first).await.unwrap());
+    let batch = vec![first.clone(), message(2, 11, "two"), message(1, 12, "three"), message(1, 13, "four")];
+    assert_eq!(store.store_batch(&batch).await.unwrap(), 3, "the replayed first message is not new");
+    assert_eq!(store.store_batch(&batch).await.unwrap(), 0, "a replayed batch adds nothing");
+    let texts =
+        |messages: Vec<StoredMessage>| messages.into_iter().map(|m| m.posted.text).collect::<Vec<_>>();
+    assert_eq!(texts(store.recent(1, None, 10).await.unwrap()), ["one", "three", "four"]);
+    assert_eq!(texts(store.recent(2, None, 10).await.unwrap()), ["two"]);
+    let latest = store.latest(&[1, 2]).await.unwrap();
+    assert_eq!(latest[&1].posted.text, "four", "the summary holds the batch's newest message");
+    assert_eq!(latest[&2].posted.text, "two");
+    assert_eq!(store.store_batch(&[]).await.unwrap(), 0);
+}
+
+/// While batches are stored, a reader only ever sees a gap-free start of the room: resume relies
+/// on "position N is stored" meaning "everything before N is too".
+async fn batches_become_visible_in_order(store: Arc<dyn HistoryStore>) {
+    let messages: Vec<StoredMessage> = (1..=600).map(|p| message(15, p, &format!("m{p}"))).collect();
+    let writer = {
+        let (store, messages) = (Arc::clone(&store), messages.clone());
+        tokio::spawn(async move {
+            for batch in messages.chunks(150) {
+                store.store_batch(batch).await.unwrap();
+            }
+        })
+    };
+    loop {
+        let seen: Vec<i64> = store.after(15, 0, 1000).await.unwrap().iter().map(|m| m.position).collect();
+        let expected: Vec<i64> = (1..=seen.len() as i64).collect();
+        assert_eq!(seen, expected, "a reader saw a message before one stored ahead of it");
+        if seen.len() == messages.len() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    writer.await.unwrap();
 }
 
 async fn recent_is_ordered_paged_and_per_room(store: Arc<dyn HistoryStore>) {
@@ -85,6 +126,27 @@ async fn latest_covers_several_rooms(store: Arc<dyn HistoryStore>) {
     let only_b = store.latest(&[12]).await.unwrap();
     assert_eq!(only_b.keys().collect::<Vec<_>>(), [&12], "only the rooms asked for");
     assert!(store.latest(&[]).await.unwrap().is_empty());
+}
+
+/// A reply keeps whom it answers everywhere history hands it out, the room summary included.
+async fn replies_keep_what_they_answer(store: Arc<dyn HistoryStore>) {
+    let original = message(14, 1, "question");
+    let mut reply = message(14, 2, "answer");
+    reply.posted.reply_to = Some(natter_proto::events::ReplyTo {
+        message_id: original.posted.message_id,
+        position: 1,
+        sender_id: 1,
+        sender_name: "alice".into(),
+    });
+    store.store(&original).await.unwrap();
+    store.store_batch(std::slice::from_ref(&reply)).await.unwrap();
+    assert_eq!(store.recent(14, None, 10).await.unwrap()[1], reply);
+    assert_eq!(store.message(14, reply.posted.message_id).await.unwrap(), Some(reply.clone()));
+    assert_eq!(store.latest(&[14]).await.unwrap().get(&14), Some(&reply), "the room summary too");
+    let mut again = message(14, 3, "newer");
+    again.posted.reply_to = reply.posted.reply_to.clone();
+    store.store(&again).await.unwrap();
+    assert_eq!(store.latest(&[14]).await.unwrap().get(&14), Some(&again), "a summary moved forward");
 }
 
 async fn latest_never_goes_backwards(store: Arc<dyn HistoryStore>) {
@@ -226,10 +288,13 @@ macro_rules! contract {
 
 contract!(
     storing_twice_keeps_one,
+    a_batch_stores_each_message_once,
+    batches_become_visible_in_order,
     recent_is_ordered_paged_and_per_room,
     text_is_stored_verbatim,
     after_reads_forward_from_a_position,
     latest_covers_several_rooms,
+    replies_keep_what_they_answer,
     latest_never_goes_backwards,
     concurrent_stores_keep_the_newest,
     count_after_counts_messages_not_positions,

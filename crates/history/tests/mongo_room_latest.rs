@@ -17,6 +17,7 @@ fn message(room: i64, position: i64) -> StoredMessage {
             text: format!("p{position}"),
             client_msg_id: None,
             sent_at_ms: 1_700_000_000_000 + position,
+            reply_to: None,
         },
         position,
     )

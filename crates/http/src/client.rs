@@ -37,7 +37,15 @@ impl InternalClient {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.base_url)).bearer_auth(self.token.expose_secret())
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(self.token.expose_secret());
+        // The callee's request span joins the caller's trace.
+        for (name, value) in natter_runtime::trace_context::current_headers() {
+            request = request.header(name, value);
+        }
+        request
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, InternalCallError> {

@@ -3,10 +3,12 @@
 mod client;
 mod error;
 mod internal_auth;
+mod request_trace;
 
 pub use client::{InternalCallError, InternalClient};
 pub use error::ApiError;
 pub use internal_auth::{InternalToken, require_internal_token};
+pub use request_trace::trace_requests;
 
 use actix_web::HttpResponse;
 

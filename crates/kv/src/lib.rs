@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use self::memory::MemoryKeyValue;
-pub use self::redis::RedisKeyValue;
+pub use self::redis::{RedisKeyValue, redis_pool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KvError {

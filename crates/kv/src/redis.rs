@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_redis::redis::{self, AsyncCommands};
-use deadpool_redis::{Config, Connection, Pool, Runtime};
+use deadpool_redis::{Connection, Pool};
 
 use crate::{KeyValue, KvError, Window};
 
@@ -26,6 +26,26 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
+/// How long one Redis command may take before it fails. The client library's default (500 ms) is
+/// too short for a busy 2-core machine where the caller's task may wait for CPU; presence and
+/// counters fail open or retry anyway.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A connection pool to `url`, with Natter's timeouts (shared by every Redis user).
+pub fn redis_pool(url: &str) -> Result<Pool, String> {
+    let config = deadpool_redis::redis::AsyncConnectionConfig::new()
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_connection_timeout(Some(CONNECTION_TIMEOUT));
+    let manager = deadpool_redis::Manager::new_with_config(url, config).map_err(|e| e.to_string())?;
+    Pool::builder(manager)
+        .runtime(deadpool_redis::Runtime::Tokio1)
+        .wait_timeout(Some(CONNECTION_TIMEOUT))
+        .create_timeout(Some(CONNECTION_TIMEOUT))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 pub struct RedisKeyValue {
     pool: Pool,
     prefix: String,
@@ -34,7 +54,7 @@ pub struct RedisKeyValue {
 impl RedisKeyValue {
     /// A pool to `url`; every key starts with `prefix`.
     pub fn connect(url: &str, prefix: &str) -> Result<Self, KvError> {
-        let pool = Config::from_url(url).create_pool(Some(Runtime::Tokio1)).map_err(unavailable)?;
+        let pool = redis_pool(url).map_err(unavailable)?;
         Ok(Self { pool, prefix: prefix.to_owned() })
     }
 

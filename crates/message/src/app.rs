@@ -2,6 +2,8 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -11,6 +13,7 @@ use natter_history::HistoryStore;
 use natter_http::{ApiError, InternalClient};
 use natter_kv::KeyValue;
 use natter_proto::topics::Topic;
+use tokio_util::sync::CancellationToken;
 
 use crate::access::RoomAccessClient;
 use crate::access_cache::AccessCache;
@@ -43,6 +46,10 @@ pub(crate) struct Shared {
     pub(crate) kv: Arc<dyn KeyValue>,
     /// Web's internal API (read positions).
     pub(crate) web: Arc<InternalClient>,
+    /// Cancelled when the pod starts shutting down (see [`Application::run_until_stopped`]).
+    pub(crate) draining: CancellationToken,
+    /// Open WebSocket connections.
+    pub(crate) connections: AtomicUsize,
 }
 
 /// A bound, not yet running message pod. Its bus consumers are already reading, so anything
@@ -50,6 +57,7 @@ pub(crate) struct Shared {
 pub struct Application {
     port: u16,
     server: Server,
+    shared: Arc<Shared>,
 }
 
 impl Application {
@@ -113,17 +121,20 @@ impl Application {
             member_limit,
             kv: backends.kv,
             web: Arc::new(web),
-            presence: PresenceReporter::new(presence, settings.pod_id.clone()),
+            presence: PresenceReporter::start(presence, settings.pod_id.clone(), settings.presence_heartbeat),
             settings,
             bus: backends.bus,
             history: backends.history,
             hub,
             keys,
             access,
+            draining: CancellationToken::new(),
+            connections: AtomicUsize::new(0),
         });
-        let data = web::Data::new(shared);
+        let data = web::Data::new(Arc::clone(&shared));
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(natter_http::trace_requests))
                 .app_data(data.clone())
                 .route("/healthz", web::get().to(natter_http::healthz))
                 .route("/readyz", web::get().to(readyz))
@@ -133,22 +144,72 @@ impl Application {
         // load generator's fan-out runs).
         .tcp_nodelay(true)
         .workers(2)
+        // SIGTERM and Ctrl-C start the drain below instead of actix's own shutdown.
+        .disable_signals()
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, shared })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until SIGTERM or Ctrl-C, then drains: readiness turns false and new connections are
+    /// refused; every connection sends the answers still pending, a `reconnect` frame and closes
+    /// (1012), so its client resumes on another pod; after they closed (or `NATTER_DRAIN_SECS`) the
+    /// server stops. Publishes are acknowledged only once the broker stored them, so nothing acked
+    /// is lost, and an unanswered publish is retried elsewhere with its `client_msg_id`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        tokio::select! {
+            result = &mut server => return result,
+            () = shutdown_signal() => {}
+        }
+        let shared = self.shared;
+        let open = shared.connections.load(Ordering::Relaxed);
+        tracing::info!(connections = open, "shutting down: draining connections");
+        shared.draining.cancel();
+        let deadline = tokio::time::Instant::now() + shared.settings.drain_timeout + Duration::from_secs(1);
+        while shared.connections.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let left = shared.connections.load(Ordering::Relaxed);
+        tracing::info!(connections_left = left, "drained; stopping");
+        shared.presence.flush().await;
+        // Connections have been told to go; sockets their clients have not closed yet are cut.
+        // The server future processes the stop, so it is polled alongside.
+        let ((), stopped) = tokio::join!(handle.stop(false), server);
+        tracing::info!("message pod stopped");
+        stopped
     }
 }
 
-/// `GET /readyz`: the bus and the history store answer.
+/// SIGTERM (orchestrators) or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+/// `GET /readyz`: the bus and the history store answer, and the pod is not draining.
 async fn readyz(shared: web::Data<Arc<Shared>>) -> Result<HttpResponse, ApiError> {
+    if shared.draining.is_cancelled() {
+        return Err(ApiError::unavailable("draining: shutting down"));
+    }
     shared.bus.ping().await.map_err(ApiError::unavailable)?;
     shared.history.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))

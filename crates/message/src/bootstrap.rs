@@ -11,8 +11,9 @@ use natter_runtime::env::Env;
 
 pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     natter_runtime::install_tls_provider();
-    natter_runtime::telemetry::init_logging(env.or("NATTER_LOG_FORMAT", "text") == "json");
     let settings = MessageSettings::from_env(env)?;
+    let json_logs = env.or("NATTER_LOG_FORMAT", "text") == "json";
+    let _telemetry = natter_runtime::telemetry::init("natter-message", Some(&settings.pod_id), json_logs);
     let bus = KafkaBus::connect(KafkaSettings::from_env(env)?).context("NATTER_KAFKA_BROKERS")?;
     let history = MongoHistory::connect(
         &env.required("NATTER_MONGODB_URL", "e.g. mongodb://mongo:27017")?,

@@ -24,7 +24,7 @@ pub(crate) async fn each_event<T: DeserializeOwned>(
             }
         };
         match serde_json::from_slice::<T>(&record.payload) {
-            Ok(event) => handle(event, &record),
+            Ok(event) => record.consumer_span(what).in_scope(|| handle(event, &record)),
             Err(e) => {
                 tracing::error!(
                     error = %e, consumer = what, topic = %record.topic, offset = record.offset,

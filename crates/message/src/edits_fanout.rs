@@ -46,21 +46,12 @@ mod tests {
     use natter_bus::{EventBus, MemoryBus};
     use natter_proto::events::{MessageDeleted, MessageEdited};
     use natter_proto::topics::{Topic, room_key};
-    use natter_proto::{MemberId, RoomId};
-    use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
     use uuid::Uuid;
 
     use std::time::Duration;
 
     use super::*;
-    use crate::hub::{Outbox, Outgoing};
-
-    fn connection(hub: &Hub, id: u64, member: MemberId, room: RoomId) -> mpsc::Receiver<Outgoing> {
-        let (frames, receiver) = mpsc::channel(8);
-        let _ = hub.join(room, id, member, Outbox { frames, overflowed: CancellationToken::new() });
-        receiver
-    }
+    use crate::hub::Outgoing;
 
     #[tokio::test]
     async fn changes_reach_every_subscriber_of_the_room_the_author_too() {
@@ -69,9 +60,9 @@ mod tests {
         bus.ensure_topics(std::slice::from_ref(&topic)).await.unwrap();
         let stream = bus.subscribe_all(std::slice::from_ref(&topic)).await.unwrap();
         let hub = Arc::new(Hub::new());
-        let mut author = connection(&hub, 1, 7, 5);
-        let mut reader = connection(&hub, 2, 8, 5);
-        let mut elsewhere = connection(&hub, 3, 9, 6);
+        let mut author = hub.join_for_test(1, 7, 5);
+        let mut reader = hub.join_for_test(2, 8, 5);
+        let mut elsewhere = hub.join_for_test(3, 9, 6);
         let consumer = tokio::spawn(run(stream, Arc::clone(&hub)));
 
         let message_id = Uuid::now_v7();

@@ -92,6 +92,7 @@ mod tests {
                 text: "typo".into(),
                 client_msg_id: None,
                 sent_at_ms: 0,
+                reply_to: None,
             },
             3,
         )

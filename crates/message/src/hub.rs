@@ -195,6 +195,20 @@ impl Hub {
         removed
     }
 
+    /// Connection `id` of `member` joins `room` with a small queue; its receiving end (for tests of
+    /// the fan-out consumers).
+    #[cfg(test)]
+    pub(crate) fn join_for_test(
+        &self,
+        id: ConnectionId,
+        member: MemberId,
+        room: RoomId,
+    ) -> mpsc::Receiver<Outgoing> {
+        let (frames, receiver) = mpsc::channel(8);
+        let _ = self.join(room, id, member, Outbox { frames, overflowed: CancellationToken::new() });
+        receiver
+    }
+
     /// Subscribers of `room` on this pod.
     #[cfg(test)]
     pub(crate) fn subscribers(&self, room: RoomId) -> usize {

@@ -24,6 +24,8 @@
 //! | `NATTER_PUBLISH_RATE_PER_MEMBER` | `60` | messages one member may publish per window, over every pod |
 //! | | | and connection; 0 = unlimited; not enforced while Redis is unreachable |
 //! | `NATTER_PUBLISH_RATE_WINDOW_SECS` | `10` | the per-member window, 1 to 3600 |
+//! | `NATTER_PRESENCE_HEARTBEAT_MS` | `5000` | heartbeat interval to presence (100 to 60000); the pod's lease is three intervals |
+//! | `NATTER_DRAIN_SECS` | `10` | on SIGTERM: how long to wait for pending answers and closing clients, 0 to 300 |
 
 use std::time::Duration;
 
@@ -47,6 +49,10 @@ pub struct MessageSettings {
     /// Publishes per member per `publish_rate_window`, cluster-wide; 0 = unlimited.
     pub publish_rate_per_member: u64,
     pub publish_rate_window: Duration,
+    /// How often the pod's connections are reported to presence.
+    pub presence_heartbeat: Duration,
+    /// How long a terminating pod waits for its connections' pending answers and for them to close.
+    pub drain_timeout: Duration,
 }
 
 /// Longest `NATTER_ACCESS_CACHE_TTL_MS`: a mute or role change must not wait longer on a lost event.
@@ -85,7 +91,23 @@ impl MessageSettings {
                 reason: "must be between 1 and 3600".into(),
             });
         }
+        let drain_secs = env.parse_or("NATTER_DRAIN_SECS", 10u64)?;
+        if drain_secs > 300 {
+            return Err(EnvError::Invalid {
+                name: "NATTER_DRAIN_SECS".into(),
+                reason: "must be at most 300".into(),
+            });
+        }
+        let heartbeat_ms = env.parse_or("NATTER_PRESENCE_HEARTBEAT_MS", 5000u64)?;
+        if !(100..=60_000).contains(&heartbeat_ms) {
+            return Err(EnvError::Invalid {
+                name: "NATTER_PRESENCE_HEARTBEAT_MS".into(),
+                reason: "must be between 100 and 60000".into(),
+            });
+        }
         Ok(Self {
+            presence_heartbeat: Duration::from_millis(heartbeat_ms),
+            drain_timeout: Duration::from_secs(drain_secs),
             bind: env.or("NATTER_MESSAGE_BIND", "127.0.0.1:8081"),
             pod_id,
             web_internal_url: env.or("NATTER_WEB_INTERNAL_URL", "http://127.0.0.1:8080"),

@@ -38,20 +38,11 @@ mod tests {
     use natter_bus::{EventBus, MemoryBus};
     use natter_proto::topics::{Topic, room_key};
     use natter_proto::{MemberId, RoomId};
-    use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
 
     use std::time::Duration;
 
     use super::*;
-    use crate::hub::{Outbox, Outgoing};
-
-    fn connection(hub: &Hub, id: u64, member: MemberId, room: RoomId) -> mpsc::Receiver<Outgoing> {
-        let (frames, receiver) = mpsc::channel(8);
-        // The hub's join answers with the room's last delivered position, which typing does not use.
-        let _ = hub.join(room, id, member, Outbox { frames, overflowed: CancellationToken::new() });
-        receiver
-    }
+    use crate::hub::Outgoing;
 
     fn typing(room: RoomId, member: MemberId, typing: bool) -> TypingChanged {
         TypingChanged { room_id: room, member_id: member, member_name: format!("m{member}"), typing }
@@ -65,9 +56,9 @@ mod tests {
         let stream = bus.subscribe_all(std::slice::from_ref(&topic)).await.unwrap();
         let hub = Arc::new(Hub::new());
         // Member 7 types with two connections open; member 8 watches room 5; member 9 is elsewhere.
-        let mut typist = [connection(&hub, 1, 7, 5), connection(&hub, 2, 7, 5)];
-        let mut watcher = connection(&hub, 3, 8, 5);
-        let mut elsewhere = connection(&hub, 4, 9, 6);
+        let mut typist = [hub.join_for_test(1, 7, 5), hub.join_for_test(2, 7, 5)];
+        let mut watcher = hub.join_for_test(3, 8, 5);
+        let mut elsewhere = hub.join_for_test(4, 9, 6);
         let consumer = tokio::spawn(run(stream, Arc::clone(&hub)));
 
         bus.publish(&topic, &room_key(5), b"not json".to_vec()).await.unwrap();

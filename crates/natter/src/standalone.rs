@@ -46,7 +46,8 @@ fn listen(host: &str, port: u16) -> anyhow::Result<TcpListener> {
 
 pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     natter_runtime::install_tls_provider();
-    natter_runtime::telemetry::init_logging(false);
+    let json_logs = std::env::var("NATTER_LOG_FORMAT").is_ok_and(|format| format == "json");
+    let _telemetry = natter_runtime::telemetry::init("natter", None, json_logs);
     let host = options.host;
     // Every port is bound before anything starts, so the addresses handed around are already ours.
     let port = |offset: u16| if options.port == 0 { 0 } else { options.port + offset };

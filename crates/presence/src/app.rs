@@ -14,6 +14,12 @@ use crate::store::PresenceStore;
 
 pub(crate) struct State {
     pub(crate) store: Arc<dyn PresenceStore>,
+    pub(crate) away_after_ms: i64,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as i64
 }
 
 /// A bound, not yet running presence server.
@@ -36,10 +42,13 @@ impl Application {
         store: Arc<dyn PresenceStore>,
     ) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(State { store });
+        tokio::spawn(crate::sweeper::run(Arc::clone(&store), settings.sweep_every));
+        let away_after_ms = i64::try_from(settings.away_after.as_millis()).unwrap_or(i64::MAX);
+        let state = web::Data::new(State { store, away_after_ms });
         let token = web::Data::new(InternalToken(settings.internal_token.clone()));
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(natter_http::trace_requests))
                 .app_data(state.clone())
                 .app_data(token.clone())
                 .route("/healthz", web::get().to(natter_http::healthz))
@@ -48,14 +57,8 @@ impl Application {
                     web::scope("/internal")
                         .wrap(from_fn(require_internal_token))
                         .route("/presence", web::get().to(routes::presence))
-                        .route(
-                            "/members/{member}/connections/{connection}",
-                            web::put().to(routes::open_connection),
-                        )
-                        .route(
-                            "/members/{member}/connections/{connection}",
-                            web::delete().to(routes::close_connection),
-                        ),
+                        .route("/rooms/{room}/present", web::get().to(routes::room_present))
+                        .route("/pods/{pod}/heartbeat", web::put().to(routes::heartbeat)),
                 )
         })
         .workers(2)

@@ -8,7 +8,11 @@ use anyhow::Context;
 use natter_runtime::env::Env;
 
 pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
-    natter_runtime::telemetry::init_logging(env.or("NATTER_LOG_FORMAT", "text") == "json");
+    let _telemetry = natter_runtime::telemetry::init(
+        "natter-presence",
+        None,
+        env.or("NATTER_LOG_FORMAT", "text") == "json",
+    );
     let settings = PresenceSettings::from_env(env)?;
     let redis_url = env.required("NATTER_REDIS_URL", "e.g. redis://127.0.0.1:6379")?;
     let store = RedisPresence::connect(&redis_url, &env.or("NATTER_REDIS_KEY_PREFIX", "natter:"))

@@ -1,8 +1,10 @@
-//! The contract every `PresenceStore` adapter meets, against real Redis and in memory.
+//! The contract every `PresenceStore` adapter meets, against real Redis and in memory. Time is
+//! passed in, so lease ends and idleness are exact.
 
 use std::sync::Arc;
 
 use natter_presence::store::{MemoryPresence, PresenceStore, RedisPresence};
+use natter_proto::http::{ConnectionState, MemberPresence, PodHeartbeat, PresenceState};
 
 async fn redis() -> Arc<dyn PresenceStore> {
     let (url, prefix) = natter_test_support::redis_with_prefix().await;
@@ -13,29 +15,112 @@ fn memory() -> Arc<dyn PresenceStore> {
     Arc::new(MemoryPresence::new())
 }
 
-async fn online_while_any_connection_remains(store: Arc<dyn PresenceStore>) {
-    store.connection_opened(1, "phone", "pod-a").await.unwrap();
-    store.connection_opened(1, "laptop", "pod-b").await.unwrap();
-    store.connection_opened(1, "laptop", "pod-b").await.unwrap();
-    let p = &store.presence(&[1]).await.unwrap()[0];
-    assert!(p.online);
-    assert_eq!(p.connections, 2, "reopening a connection does not count it twice");
+const T: i64 = 1_800_000_000_000;
+const LEASE: u64 = 10_000;
+const AWAY: i64 = 300_000;
 
-    store.connection_closed(1, "phone").await.unwrap();
-    assert!(store.presence(&[1]).await.unwrap()[0].online, "still online on the laptop");
-    store.connection_closed(1, "laptop").await.unwrap();
-    store.connection_closed(1, "laptop").await.unwrap();
-    let p = &store.presence(&[1]).await.unwrap()[0];
-    assert!(!p.online);
-    assert_eq!(p.connections, 0);
+fn conn(connection: &str, member: i64, room: Option<i64>, active_at_ms: i64) -> ConnectionState {
+    ConnectionState { connection: connection.into(), member_id: member, room, active_at_ms }
+}
+
+fn beat(full: bool, upserts: Vec<ConnectionState>, closed: &[&str]) -> PodHeartbeat {
+    PodHeartbeat { lease_ms: LEASE, full, upserts, closed: closed.iter().map(|c| c.to_string()).collect() }
+}
+
+async fn one(store: &Arc<dyn PresenceStore>, member: i64, now: i64) -> MemberPresence {
+    store.presence(&[member], AWAY, now).await.unwrap().remove(0)
+}
+
+async fn closing_one_device_leaves_the_member_online(store: Arc<dyn PresenceStore>) {
+    store.heartbeat("pod-a", &beat(true, vec![conn("phone", 1, None, T)], &[]), T).await.unwrap();
+    let applied =
+        store.heartbeat("pod-b", &beat(true, vec![conn("laptop", 1, None, T)], &[]), T).await.unwrap();
+    assert_eq!(applied.touched, [1]);
+    let p = one(&store, 1, T + 1).await;
+    assert_eq!((p.state, p.connections), (PresenceState::Online, 2));
+    assert_eq!(p.last_seen_ms, None, "no last seen while online");
+
+    store.heartbeat("pod-a", &beat(false, vec![], &["phone"]), T + 100).await.unwrap();
+    let p = one(&store, 1, T + 200).await;
+    assert_eq!((p.state, p.connections), (PresenceState::Online, 1), "still on the laptop");
+    store.heartbeat("pod-b", &beat(false, vec![], &["laptop", "laptop"]), T + 300).await.unwrap();
+    let p = one(&store, 1, T + 400).await;
+    assert_eq!((p.state, p.connections, p.last_seen_ms), (PresenceState::Offline, 0, Some(T + 300)));
+    // Reporting the same connection twice counts it once.
+    let twice = vec![conn("tab", 2, None, T), conn("tab", 2, None, T)];
+    store.heartbeat("pod-a", &beat(false, twice, &[]), T).await.unwrap();
+    assert_eq!(one(&store, 2, T + 1).await.connections, 1);
+}
+
+async fn a_crashed_pod_s_members_go_offline_when_its_lease_ends(store: Arc<dyn PresenceStore>) {
+    // Member 3 only on pod-a; member 4 on both.
+    let a = vec![conn("a1", 3, Some(9), T), conn("a2", 4, Some(9), T)];
+    store.heartbeat("pod-a", &beat(true, a, &[]), T).await.unwrap();
+    store.heartbeat("pod-b", &beat(true, vec![conn("b1", 4, None, T)], &[]), T).await.unwrap();
+    // pod-b keeps beating; pod-a goes silent.
+    store.heartbeat("pod-b", &beat(false, vec![], &[]), T + 8_000).await.unwrap();
+    assert_eq!(one(&store, 3, T + 9_999).await.state, PresenceState::Online, "within the lease");
+    let after = T + LEASE as i64 + 1;
+    assert_eq!(one(&store, 3, after).await.state, PresenceState::Offline, "the lease ended");
+    let p = one(&store, 4, after).await;
+    assert_eq!((p.state, p.connections, p.rooms.clone()), (PresenceState::Online, 1, vec![]), "{p:?}");
+    assert!(store.room_present(9, after).await.unwrap().is_empty(), "nobody left looking at room 9");
+
+    let applied = store.expire_pods(after).await.unwrap();
+    assert_eq!(applied.touched, [3, 4]);
+    assert_eq!(one(&store, 3, after).await.last_seen_ms, Some(after));
+    assert!(store.expire_pods(after).await.unwrap().touched.is_empty(), "expired once");
+    assert_eq!(one(&store, 4, after).await.connections, 1);
+
+    // The pod comes back (a long pause, not a crash): presence asks it for everything.
+    let applied = store.heartbeat("pod-a", &beat(false, vec![], &[]), after + 1).await.unwrap();
+    assert!(applied.resync, "an unknown lease asks for a full heartbeat");
+    let full = vec![conn("a1", 3, Some(9), after)];
+    assert!(!store.heartbeat("pod-a", &beat(true, full, &[]), after + 2).await.unwrap().resync);
+    assert_eq!(one(&store, 3, after + 3).await.state, PresenceState::Online);
+}
+
+async fn a_full_heartbeat_replaces_what_the_pod_had(store: Arc<dyn PresenceStore>) {
+    let first = vec![conn("c1", 5, None, T), conn("c2", 6, None, T)];
+    store.heartbeat("pod", &beat(true, first, &[]), T).await.unwrap();
+    let applied =
+        store.heartbeat("pod", &beat(true, vec![conn("c2", 6, None, T)], &[]), T + 1).await.unwrap();
+    assert_eq!(applied.touched, [5], "c1 is gone");
+    assert_eq!(one(&store, 5, T + 2).await.state, PresenceState::Offline);
+    assert_eq!(one(&store, 6, T + 2).await.state, PresenceState::Online);
+}
+
+async fn rooms_follow_the_connections(store: Arc<dyn PresenceStore>) {
+    let upserts = vec![conn("c1", 7, Some(1), T), conn("c2", 7, Some(2), T), conn("c3", 8, Some(1), T)];
+    store.heartbeat("pod", &beat(true, upserts, &[]), T).await.unwrap();
+    assert_eq!(one(&store, 7, T).await.rooms, [1, 2]);
+    assert_eq!(store.room_present(1, T).await.unwrap(), [7, 8]);
+    // Member 7 moves c1 to the lobby and closes c2.
+    store.heartbeat("pod", &beat(false, vec![conn("c1", 7, None, T)], &["c2"]), T + 1).await.unwrap();
+    assert_eq!(store.room_present(1, T + 1).await.unwrap(), [8]);
+    assert!(store.room_present(2, T + 1).await.unwrap().is_empty());
+    let p = one(&store, 7, T + 1).await;
+    assert_eq!((p.connections, p.rooms), (1, vec![]));
+}
+
+async fn idle_members_are_away_and_activity_only_moves_forward(store: Arc<dyn PresenceStore>) {
+    store.heartbeat("pod", &beat(true, vec![conn("c", 9, None, T)], &[]), T).await.unwrap();
+    // The pod keeps beating (the lease is shorter than the idle time), the member does nothing.
+    store.heartbeat("pod", &beat(false, vec![], &[]), T + AWAY - 5_000).await.unwrap();
+    assert_eq!(one(&store, 9, T + AWAY).await.state, PresenceState::Online);
+    assert_eq!(one(&store, 9, T + AWAY + 1).await.state, PresenceState::Away);
+    // A late report of older activity does not make the member look idler.
+    store.heartbeat("pod", &beat(false, vec![conn("c", 9, None, T + AWAY)], &[]), T + AWAY).await.unwrap();
+    store.heartbeat("pod", &beat(false, vec![conn("c", 9, None, T)], &[]), T + AWAY).await.unwrap();
+    assert_eq!(one(&store, 9, T + AWAY + 1_000).await.state, PresenceState::Online);
 }
 
 async fn answers_in_the_order_asked(store: Arc<dyn PresenceStore>) {
-    store.connection_opened(3, "c", "pod").await.unwrap();
-    let answer = store.presence(&[2, 3, 4]).await.unwrap();
-    let got: Vec<(i64, bool)> = answer.iter().map(|p| (p.member_id, p.online)).collect();
+    store.heartbeat("pod", &beat(true, vec![conn("c", 3, None, T)], &[]), T).await.unwrap();
+    let answer = store.presence(&[2, 3, 4], AWAY, T).await.unwrap();
+    let got: Vec<(i64, bool)> = answer.iter().map(|p| (p.member_id, p.online())).collect();
     assert_eq!(got, [(2, false), (3, true), (4, false)]);
-    assert!(store.presence(&[]).await.unwrap().is_empty());
+    assert!(store.presence(&[], AWAY, T).await.unwrap().is_empty());
     store.ping().await.unwrap();
 }
 
@@ -52,4 +137,11 @@ macro_rules! contract {
     };
 }
 
-contract!(online_while_any_connection_remains, answers_in_the_order_asked);
+contract!(
+    closing_one_device_leaves_the_member_online,
+    a_crashed_pod_s_members_go_offline_when_its_lease_ends,
+    a_full_heartbeat_replaces_what_the_pod_had,
+    rooms_follow_the_connections,
+    idle_members_are_away_and_activity_only_moves_forward,
+    answers_in_the_order_asked
+);

@@ -23,6 +23,19 @@ pub struct MessagePosted {
     pub client_msg_id: Option<String>,
     /// Milliseconds since the Unix epoch, UTC, set by the message pod that accepted it.
     pub sent_at_ms: i64,
+    /// The message of the same room this one answers, as it was when the reply was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyTo>,
+}
+
+/// What a reply names of the message it answers: enough to show "in reply to Ann" and jump to it,
+/// but never its text, which a later edit or deletion would leave stale (or keep after deletion).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTo {
+    pub message_id: Uuid,
+    pub position: i64,
+    pub sender_id: MemberId,
+    pub sender_name: String,
 }
 
 /// A message as stored in history and as delivered to clients: the posted event plus its position,

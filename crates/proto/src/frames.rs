@@ -30,6 +30,9 @@ pub enum ClientFrame {
         /// Client-chosen id of this message, for retries.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<String>,
+        /// The id of the message of the same room this one answers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<Uuid>,
     },
     /// Liveness check; answered with `pong`.
     Ping { id: String },
@@ -84,6 +87,10 @@ pub enum ServerFrame {
     /// The connection no longer receives the room: the member left, was kicked or banned, or the room
     /// was deleted. Not an answer to a request.
     Removed { room: RoomId, reason: String },
+    /// This server is shutting down: every answer to a request already made has been sent, and the
+    /// connection closes next (code 1012). Reconnect after `retry_after_ms` (spread so clients do not
+    /// all come back at once), to any pod, and subscribe with `since` to resume.
+    Reconnect { reason: String, retry_after_ms: u64 },
     /// A request could not be served. The connection stays open.
     Error {
         /// The request this answers, when the frame carried a readable id.

@@ -107,28 +107,82 @@ impl RoomRole {
     }
 }
 
-/// A message pod reports a new WebSocket connection to presence
-/// (`PUT /internal/connections/{connection_id}`).
+/// One WebSocket connection as a message pod reports it to presence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConnectionOpened {
+pub struct ConnectionState {
+    /// Unique within the pod.
+    pub connection: String,
     pub member_id: MemberId,
-    /// The message pod holding the connection.
-    pub pod_id: String,
+    /// The room the member is looking at on this connection (its last subscription); none = lobby.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomId>,
+    /// When the member last did something on it (milliseconds since the Unix epoch, UTC).
+    pub active_at_ms: i64,
 }
 
-/// A message pod reports a closed connection (`DELETE /internal/connections/{connection_id}`).
+/// A message pod's heartbeat (`PUT /internal/pods/{pod}/heartbeat`): renews its lease and reports
+/// what changed since the last one. `full` says `upserts` is every connection of the pod (any other
+/// the store holds for it is gone); a pod sends a full one first and whenever presence asks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConnectionClosed {
-    pub member_id: MemberId,
+pub struct PodHeartbeat {
+    /// How long the pod counts as alive without another heartbeat.
+    pub lease_ms: u64,
+    #[serde(default)]
+    pub full: bool,
+    /// Connections opened or changed (room, activity).
+    #[serde(default)]
+    pub upserts: Vec<ConnectionState>,
+    /// Connections closed.
+    #[serde(default)]
+    pub closed: Vec<String>,
+}
+
+/// Presence's answer to a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatAnswer {
+    /// Presence did not know the pod's lease (it expired, or Redis lost its data): send a full
+    /// heartbeat next.
+    pub resync: bool,
+}
+
+/// Whether a member is around.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceState {
+    /// At least one live connection, used recently.
+    Online,
+    /// Connected, but idle for longer than the configured time on every connection.
+    Away,
+    Offline,
 }
 
 /// One member's presence (`GET /internal/presence?members=1,2`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberPresence {
     pub member_id: MemberId,
-    pub online: bool,
+    pub state: PresenceState,
     /// Live connections across all pods.
     pub connections: u32,
+    /// Rooms the member is looking at now (on any connection), ascending.
+    #[serde(default)]
+    pub rooms: Vec<RoomId>,
+    /// When the member was last online (milliseconds since the Unix epoch, UTC); offline members only,
+    /// when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_ms: Option<i64>,
+}
+
+impl MemberPresence {
+    pub fn online(&self) -> bool {
+        self.state != PresenceState::Offline
+    }
+}
+
+/// Who is looking at a room now (`GET /internal/rooms/{room}/present`): member ids, ascending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPresent {
+    pub room_id: RoomId,
+    pub members: Vec<MemberId>,
 }
 
 /// The error body of every HTTP API: `{"errors":[{"detail":"..."}]}`.

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use natter_proto::events::{MembershipChanged, MessageChanged, MessagePosted, TypingChanged};
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
 use natter_proto::http::{
-    ConnectionOpened, ErrorBody, LoginRequest, Me, MemberPresence, RefreshRequest, RoomAccess, TokenPair,
-    WsToken,
+    ErrorBody, HeartbeatAnswer, LoginRequest, Me, MemberPresence, PodHeartbeat, RefreshRequest, RoomAccess,
+    RoomPresent, TokenPair, WsToken,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -83,7 +83,9 @@ fn http_bodies() {
             "room_access" | "room_access_none" | "room_access_muted" => {
                 round_trips::<RoomAccess>(&path, &text)
             }
-            "connection_opened" => round_trips::<ConnectionOpened>(&path, &text),
+            "pod_heartbeat" => round_trips::<PodHeartbeat>(&path, &text),
+            "heartbeat_answer" => round_trips::<HeartbeatAnswer>(&path, &text),
+            "room_present" => round_trips::<RoomPresent>(&path, &text),
             "member_presence" => round_trips::<Vec<MemberPresence>>(&path, &text),
             "error" => round_trips::<ErrorBody>(&path, &text),
             "login_request" => round_trips::<LoginRequest>(&path, &text),

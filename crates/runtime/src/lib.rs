@@ -2,6 +2,7 @@
 
 pub mod env;
 pub mod telemetry;
+pub mod trace_context;
 
 /// Installs the process-wide TLS crypto provider (ring). Must run before any HTTP client or TLS
 /// connection is built; calling it again is harmless.

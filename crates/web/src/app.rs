@@ -147,6 +147,7 @@ impl Application {
                     .cookie_same_site(SameSite::Lax)
                     .build();
             App::new()
+                .wrap(actix_web::middleware::from_fn(natter_http::trace_requests))
                 .app_data(state.clone())
                 .app_data(token.clone())
                 .app_data(web::FormConfig::default().limit(16 * 1024))

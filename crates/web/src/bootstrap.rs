@@ -13,7 +13,8 @@ use natter_runtime::env::Env;
 
 pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     natter_runtime::install_tls_provider();
-    natter_runtime::telemetry::init_logging(env.or("NATTER_LOG_FORMAT", "text") == "json");
+    let _telemetry =
+        natter_runtime::telemetry::init("natter-web", None, env.or("NATTER_LOG_FORMAT", "text") == "json");
     let settings = WebSettings::from_env(env)?;
     let database_url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
     if env.parse_or("NATTER_MIGRATE_ON_START", true)? {

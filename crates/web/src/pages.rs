@@ -20,6 +20,8 @@ pub(crate) struct HistoryItem {
     pub text: String,
     pub edited: bool,
     pub deleted: bool,
+    /// The message this one answers.
+    pub reply_to: Option<natter_proto::events::ReplyTo>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -12,9 +12,14 @@
   const errors = document.getElementById("errors");
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
+  const replying = document.getElementById("replying");
+  // The message the next publish answers: { id, sender }, or null.
+  let replyTarget = null;
   let socket = null;
   let nextId = 1;
   let retryDelay = 500;
+  // The highest position shown: a reconnect subscribes with `since` and gets what it missed.
+  let lastPosition = null;
   let stopped = false;
   const seen = new Set();
 
@@ -81,11 +86,29 @@
     sender.textContent = message.sender_name;
     const text = document.createElement("span");
     text.className = "text";
-    item.append(sender, text);
+    if (message.reply_to) {
+      const quote = document.createElement("span");
+      quote.className = "reply-to";
+      quote.dataset.position = message.reply_to.position;
+      quote.textContent = "↪ " + message.reply_to.sender_name;
+      item.append(quote);
+    }
+    const answer = document.createElement("button");
+    answer.type = "button";
+    answer.className = "reply";
+    answer.textContent = "Reply";
+    answer.addEventListener("click", function () {
+      replyTarget = { id: message.message_id, sender: message.sender_name };
+      replying.hidden = false;
+      replying.querySelector(".name").textContent = message.sender_name;
+      input.focus();
+    });
+    item.append(sender, text, answer);
     render(item, message.text, message.edited_at_ms !== undefined, message.deleted === true);
     list.append(item);
     list.scrollTop = list.scrollHeight;
     markSeen(message.position);
+    if (lastPosition === null || message.position > lastPosition) lastPosition = message.position;
   }
 
   // Shows a message's current state: its text, "(edited)", or a placeholder once deleted.
@@ -127,7 +150,9 @@
     socket.onopen = function () {
       retryDelay = 500;
       status.textContent = "connected";
-      socket.send(JSON.stringify({ type: "subscribe", id: "s" + nextId++, room: roomId }));
+      const subscribe = { type: "subscribe", id: "s" + nextId++, room: roomId };
+      if (lastPosition !== null) subscribe.since = lastPosition;
+      socket.send(JSON.stringify(subscribe));
     };
     socket.onmessage = function (event) {
       const frame = JSON.parse(event.data);
@@ -136,6 +161,16 @@
       else if (frame.type === "subscribed") status.textContent = "live";
       else if (frame.type === "removed" && frame.room === roomId) removed(frame.reason);
       else if (frame.type === "error") errors.textContent = frame.detail;
+      // The pod is shutting down: come back (to another pod) after the delay it asks for.
+      else if (frame.type === "reconnect") retryDelay = frame.retry_after_ms;
+      // Away too long to replay: the history page has everything.
+      else if (frame.type === "reload_history" && frame.room === roomId) {
+        errors.textContent = "You missed messages while away: ";
+        const link = document.createElement("a");
+        link.href = "/rooms/" + roomId + "/history";
+        link.textContent = "see the history";
+        errors.append(link);
+      }
     };
     socket.onclose = function (event) {
       if (stopped) return;
@@ -155,12 +190,21 @@
     const text = input.value.trim();
     if (stopped || !text || !socket || socket.readyState !== WebSocket.OPEN) return;
     errors.textContent = "";
-    socket.send(JSON.stringify({
+    const frame = {
       type: "publish", id: "p" + nextId++, room: roomId, text: text,
       client_msg_id: (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()),
-    }));
+    };
+    if (replyTarget) frame.reply_to = replyTarget.id;
+    socket.send(JSON.stringify(frame));
     input.value = "";
+    cancelReply();
   });
+
+  function cancelReply() {
+    replyTarget = null;
+    replying.hidden = true;
+  }
+  replying.querySelector("button").addEventListener("click", cancelReply);
 
   connect();
 })();

@@ -23,7 +23,9 @@ use crate::app::Shared;
 use crate::hub::Outgoing;
 
 /// How long a message not (yet) in history is looked for.
-const LOOKUP_PATIENCE: Duration = Duration::from_secs(2);
+pub(super) const LOOKUP_PATIENCE: Duration = Duration::from_secs(3);
+/// A message id minted less than this long ago may only be missing because history lags.
+const RECENT: Duration = Duration::from_secs(60);
 const LOOKUP_INTERVAL: Duration = Duration::from_millis(100);
 
 /// What the member asks for.
@@ -56,7 +58,7 @@ pub(super) async fn run(shared: Arc<Shared>, request: Request, frames: mpsc::Sen
 
 /// An error answer not yet tied to a request id.
 #[derive(Debug, PartialEq, Eq)]
-struct Refusal(ErrorCode, String);
+pub(super) struct Refusal(pub(super) ErrorCode, pub(super) String);
 
 async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusal> {
     let Request { id, room, member, message_id, change } = request;
@@ -69,9 +71,7 @@ async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusa
     let message = find(shared.history.as_ref(), room, message_id, LOOKUP_PATIENCE)
         .await
         .map_err(|e| unavailable("read history", &e))?
-        .ok_or_else(|| {
-            Refusal(ErrorCode::InvalidRequest, format!("unknown message {message_id} in room {room}"))
-        })?;
+        .ok_or_else(|| missing(message_id, room))?;
     let event = decide(&access, &message, member, change, now_ms())?;
     let payload = serde_json::to_vec(&event).expect("events serialise");
     let topic = Topic::Edits.name(&shared.settings.topic_prefix);
@@ -83,8 +83,25 @@ async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusa
     Ok(ServerFrame::Ack { id, room, message_id, position: message.position })
 }
 
+/// The answer when history does not hold `message_id`: a recent id (UUIDv7 carries its creation
+/// time) is probably not stored yet, so "retry"; an older one does not exist in the room.
+pub(super) fn missing(message_id: Uuid, room: RoomId) -> Refusal {
+    if minted_recently(message_id, now_ms()) {
+        return Refusal(ErrorCode::Unavailable, format!("message {message_id} is not stored yet; retry"));
+    }
+    Refusal(ErrorCode::InvalidRequest, format!("unknown message {message_id} in room {room}"))
+}
+
+fn minted_recently(id: Uuid, now_ms: i64) -> bool {
+    let Some(timestamp) = id.get_timestamp() else { return false };
+    let (secs, nanos) = timestamp.to_unix();
+    let minted_ms =
+        i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000) + i64::from(nanos / 1_000_000);
+    (now_ms - minted_ms) < RECENT.as_millis() as i64
+}
+
 /// The message, looked up again while it is missing, for up to `patience`.
-async fn find(
+pub(super) async fn find(
     history: &dyn HistoryStore,
     room: RoomId,
     message_id: Uuid,
@@ -167,6 +184,17 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_missing_recent_message_is_worth_a_retry_an_old_one_is_unknown() {
+        let now = now_ms();
+        assert!(minted_recently(Uuid::now_v7(), now));
+        let old = Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_600_000_000, 0));
+        assert!(!minted_recently(old, now));
+        assert!(!minted_recently(Uuid::from_u128(7), now), "not a v7 id: no time in it");
+        assert_eq!(missing(Uuid::now_v7(), 5).0, ErrorCode::Unavailable);
+        assert_eq!(missing(old, 5).0, ErrorCode::InvalidRequest);
+    }
+
     const AUTHOR: MemberId = 7;
     const OTHER: MemberId = 8;
 
@@ -180,6 +208,7 @@ mod tests {
                 text: "typo".into(),
                 client_msg_id: None,
                 sent_at_ms: 0,
+                reply_to: None,
             },
             12,
         )

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
@@ -11,6 +12,7 @@ use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
 use natter_proto::{MemberId, RoomId};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::admission::{self, Applicant};
 use super::resume::{self, Replay};
@@ -39,6 +41,8 @@ struct Connection {
     replayed: HashMap<RoomId, i64>,
     publishing: Arc<Semaphore>,
     limits: crate::rate_limit::ConnectionLimits,
+    /// This connection's id in presence heartbeats.
+    presence_key: String,
 }
 
 pub(crate) async fn run(
@@ -55,7 +59,6 @@ pub(crate) async fn run(
     let (frames_tx, mut frames_rx) = mpsc::channel(shared.settings.outbound_queue);
     let overflowed = CancellationToken::new();
     let id = shared.hub.next_connection_id();
-    let presence_key = format!("{}-{id}", shared.settings.pod_id);
     let mut conn = Connection {
         member,
         name,
@@ -66,9 +69,12 @@ pub(crate) async fn run(
         replayed: HashMap::new(),
         publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
         limits: crate::rate_limit::ConnectionLimits::new(&shared.settings),
+        presence_key: format!("c{id}"),
         shared,
     };
-    conn.shared.presence.opened(member, &presence_key).await;
+    conn.shared.connections.fetch_add(1, Ordering::Relaxed);
+    let draining = conn.shared.draining.clone();
+    conn.shared.presence.opened(&conn.presence_key, member);
     tracing::debug!(member.id = member, connection.id = id, "connection open");
 
     let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
@@ -80,13 +86,9 @@ pub(crate) async fn run(
                 code: CloseCode::Again,
                 description: Some("too slow: outbound queue full; reconnect".to_owned()),
             }),
+            () = draining.cancelled() => break conn.drain(&mut frames_rx).await,
             Some(outgoing) = frames_rx.recv() => {
-                let text = match outgoing {
-                    Outgoing::Frame(text) => Some(text),
-                    Outgoing::Removed { room, frame } => conn.removed(room).then_some(frame),
-                    Outgoing::Message { room, position, frame } => conn.fresh(room, position).then_some(frame),
-                };
-                if let Some(text) = text && conn.session.text(text).await.is_err() { break None; }
+                if conn.forward(outgoing).await.is_err() { break None; }
             }
             incoming = stream.recv() => match incoming {
                 None => break None,
@@ -128,15 +130,57 @@ pub(crate) async fn run(
     for room in conn.subscriptions.drain() {
         conn.shared.hub.leave(room, id);
     }
-    conn.shared.presence.closed(member, &presence_key).await;
+    conn.shared.presence.closed(&conn.presence_key);
     tracing::debug!(member.id = member, connection.id = id, "connection closed");
     let _ = conn.session.close(close).await;
+    conn.shared.connections.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// The session is gone; the connection ends.
 struct Gone;
 
 impl Connection {
+    /// Sends a queued item, unless the connection has moved on (see [`Outgoing`]).
+    async fn forward(&mut self, outgoing: Outgoing) -> Result<(), Gone> {
+        let text = match outgoing {
+            Outgoing::Frame(text) => Some(text),
+            Outgoing::Removed { room, frame } => self.removed(room).then_some(frame),
+            Outgoing::Message { room, position, frame } => self.fresh(room, position).then_some(frame),
+        };
+        match text {
+            Some(text) => self.session.text(text).await.map_err(|_| Gone),
+            None => Ok(()),
+        }
+    }
+
+    /// The pod is shutting down: stops reading requests, sends the answers of those in flight (and
+    /// whatever else is queued), then a `reconnect` frame; the close reason to end with.
+    async fn drain(&mut self, queued: &mut mpsc::Receiver<Outgoing>) -> Option<CloseReason> {
+        let all = u32::try_from(MAX_PUBLISHES_IN_FLIGHT).expect("a small number");
+        let answered = Arc::clone(&self.publishing).acquire_many_owned(all);
+        let deadline = tokio::time::sleep(self.shared.settings.drain_timeout);
+        tokio::pin!(answered, deadline);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut answered => break,
+                () = &mut deadline => break,
+                // Answers wait in the queue; keep it moving so they can be queued at all.
+                Some(outgoing) = queued.recv() => if self.forward(outgoing).await.is_err() { return None },
+            }
+        }
+        while let Ok(outgoing) = queued.try_recv() {
+            if self.forward(outgoing).await.is_err() {
+                return None;
+            }
+        }
+        // Spread the reconnects over two seconds so clients do not all arrive at once elsewhere.
+        let retry_after_ms = self.id.wrapping_mul(7919) % 2000;
+        let reason = "this server is shutting down; reconnect and resume with since".to_owned();
+        self.reply(&ServerFrame::Reconnect { reason, retry_after_ms }).await.ok()?;
+        Some(CloseReason { code: CloseCode::Restart, description: Some("server shutting down".to_owned()) })
+    }
+
     async fn reply(&mut self, frame: &ServerFrame) -> Result<(), Gone> {
         let text = serde_json::to_string(frame).expect("frames serialise");
         self.session.text(text).await.map_err(|_| Gone)
@@ -147,6 +191,9 @@ impl Connection {
             Ok(frame) => frame,
             Err(error) => return self.reply(&error.into_frame()).await,
         };
+        if !matches!(frame, ClientFrame::Ping { .. }) {
+            self.shared.presence.active(&self.presence_key);
+        }
         match frame {
             ClientFrame::Ping { id } => self.reply(&ServerFrame::Pong { id }).await,
             ClientFrame::Subscribe { id, room, since } => self.subscribe(id, room, since).await,
@@ -154,8 +201,8 @@ impl Connection {
                 self.forget(room);
                 self.reply(&ServerFrame::Unsubscribed { id, room }).await
             }
-            ClientFrame::Publish { id, room, text, client_msg_id } => {
-                self.publish(id, room, text, client_msg_id).await
+            ClientFrame::Publish { id, room, text, client_msg_id, reply_to } => {
+                self.publish(id, room, text, client_msg_id, reply_to).await
             }
             ClientFrame::MarkRead { id, room, position } => {
                 if !self.subscriptions.contains(&room) {
@@ -205,6 +252,7 @@ impl Connection {
         let refusal = match admitted {
             Ok(Some(admitted)) => {
                 self.subscriptions.insert(room);
+                self.shared.presence.looking_at(&self.presence_key, Some(room));
                 self.reply(&ServerFrame::Subscribed { id, room }).await?;
                 // Already subscribed: everything since then is in the queue; nothing to replay.
                 return match since {
@@ -254,6 +302,7 @@ impl Connection {
         self.subscriptions.remove(&room);
         self.replayed.remove(&room);
         self.shared.hub.leave(room, self.id);
+        self.shared.presence.left(&self.presence_key, room);
     }
 
     /// The hub has removed this connection from `room` (see [`Outgoing::Removed`]); whether to tell the
@@ -263,6 +312,7 @@ impl Connection {
             return false;
         }
         self.subscriptions.remove(&room);
+        self.shared.presence.left(&self.presence_key, room);
         true
     }
 
@@ -296,6 +346,7 @@ impl Connection {
         room: RoomId,
         text: String,
         client_msg_id: Option<String>,
+        reply_to: Option<uuid::Uuid>,
     ) -> Result<(), Gone> {
         if !self.subscriptions.contains(&room) {
             let frame = ServerFrame::error(
@@ -322,15 +373,29 @@ impl Connection {
             text,
             client_msg_id,
             sent_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64,
+            reply_to: None,
         };
         // Waiting here when too many publishes are in flight stops reading from this client.
         let permit = Arc::clone(&self.publishing).acquire_owned().await.expect("semaphore never closes");
         let shared = Arc::clone(&self.shared);
         let frames = self.outbox.frames.clone();
-        tokio::spawn(async move {
-            publish::run(shared, id, posted, frames).await;
-            drop(permit);
-        });
+        // The root of the message's trace: the broker, every pod's fan-out and the history writer
+        // continue it through the record's headers.
+        let span = tracing::info_span!(
+            "publish frame",
+            otel.name = "publish message",
+            otel.kind = "server",
+            room.id = room,
+            member.id = self.member,
+            message.id = %posted.message_id,
+        );
+        tokio::spawn(
+            async move {
+                publish::run(shared, id, posted, reply_to, frames).await;
+                drop(permit);
+            }
+            .instrument(span),
+        );
         Ok(())
     }
 }

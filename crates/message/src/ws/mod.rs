@@ -59,6 +59,9 @@ pub(crate) async fn connect(
     body: web::Payload,
     shared: web::Data<Arc<Shared>>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    if shared.draining.is_cancelled() {
+        return Err(ApiError::unavailable("draining: this pod is shutting down").into());
+    }
     check_origin(&req, &shared.settings.allowed_origins)?;
     let token = token_from(&req).ok_or_else(|| {
         ApiError::unauthorized(

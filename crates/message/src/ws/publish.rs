@@ -5,23 +5,30 @@
 use std::sync::Arc;
 
 use bytestring::ByteString;
-use natter_proto::events::MessagePosted;
+use natter_proto::events::{MessagePosted, ReplyTo};
 use natter_proto::frames::{ErrorCode, ServerFrame};
 use natter_proto::topics::{Topic, room_key};
 use tokio::sync::mpsc;
+use uuid::Uuid;
 
+use super::change;
 use super::idempotency::{self, Claim};
 use crate::app::Shared;
 use crate::hub::Outgoing;
 
-/// Publishes `posted` for request `id` and queues the answer on `frames`.
+/// Publishes `posted` (a reply to the message `reply_to`, if any) for request `id` and queues the
+/// answer on `frames`.
 pub(super) async fn run(
     shared: Arc<Shared>,
     id: String,
     posted: MessagePosted,
+    reply_to: Option<Uuid>,
     frames: mpsc::Sender<Outgoing>,
 ) {
-    let answer = answer(&shared, id, posted).await;
+    let answer = match replying(&shared, posted, reply_to).await {
+        Ok(posted) => answer(&shared, id, posted).await,
+        Err(refusal) => refusal.answering(id),
+    };
     let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
     // The connection may be gone by now; then nobody needs the answer.
     let _ = frames.send(Outgoing::Frame(answer)).await;
@@ -81,6 +88,42 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted) -> ServerFra
             frame.answering(id)
         }
     }
+}
+
+/// `posted` naming the message it answers: one of the same room, not deleted. The message may have
+/// been acked a moment ago and not be in history yet, so it is looked for a while (as for edits).
+async fn replying(
+    shared: &Shared,
+    posted: MessagePosted,
+    reply_to: Option<Uuid>,
+) -> Result<MessagePosted, Refusal> {
+    let Some(message_id) = reply_to else {
+        return Ok(posted);
+    };
+    let room = posted.room_id;
+    let original = change::find(shared.history.as_ref(), room, message_id, change::LOOKUP_PATIENCE)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, room.id = room, "reading history failed");
+            Refusal(ErrorCode::Unavailable, "cannot read history right now; retry".to_owned())
+        })?
+        .ok_or_else(|| {
+            let change::Refusal(code, detail) = change::missing(message_id, room);
+            Refusal(code, format!("reply_to: {detail}"))
+        })?;
+    if original.deleted {
+        return Err(Refusal(
+            ErrorCode::InvalidRequest,
+            format!("reply_to: message {message_id} was deleted"),
+        ));
+    }
+    let reply_to = ReplyTo {
+        message_id,
+        position: original.position,
+        sender_id: original.posted.sender_id,
+        sender_name: original.posted.sender_name,
+    };
+    Ok(MessagePosted { reply_to: Some(reply_to), ..posted })
 }
 
 /// A refusal not yet tied to a request id.

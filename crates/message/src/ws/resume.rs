@@ -95,6 +95,7 @@ mod tests {
                 text: format!("m{position}"),
                 client_msg_id: None,
                 sent_at_ms: 0,
+                reply_to: None,
             },
             position,
         )

@@ -110,7 +110,7 @@ async fn wait_for_text(client: &Client, css: &str, want: impl Fn(&str) -> bool) 
 
 async fn say(client: &Client, text: &str) {
     fill(client, "#text", text).await;
-    click(client, "#composer button").await;
+    click(client, "#composer button[type=submit]").await;
 }
 
 pub async fn run(stack: Stack) {
@@ -149,6 +149,14 @@ pub async fn run(stack: Stack) {
         .await
         .unwrap();
     assert_eq!(injected, serde_json::json!([true, 0]), "message markup must stay text");
+
+    // Bob answers Alice's message with its Reply button; both pages show whom it answers.
+    click(&bob, "#messages li:first-child button.reply").await;
+    wait_for_text(&bob, "#replying", |t| t.contains(&format!("alice_{suffix}"))).await;
+    say(&bob, "a reply from bob").await;
+    let quoted = format!("↪ alice_{suffix}");
+    wait_for_text(&alice, "#messages li:last-child .reply-to", |t| t == quoted).await;
+    wait_for_text(&alice, "#messages li:last-child .text", |t| t == "a reply from bob").await;
 
     // The history page, rendered by web, has both.
     // History is written asynchronously: reload until both messages are there.

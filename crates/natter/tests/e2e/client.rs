@@ -232,6 +232,28 @@ impl Ws {
         .await
     }
 
+    /// Puts a frame back, to be read again after the frames already passed over.
+    pub fn push_back(&mut self, frame: ServerFrame) {
+        self.backlog.push_back(frame);
+    }
+
+    /// Every frame until the server closes the connection (backlog first), and the close code.
+    pub async fn frames_until_close(&mut self) -> (Vec<ServerFrame>, Option<u16>) {
+        let mut frames: Vec<ServerFrame> = self.backlog.drain(..).collect();
+        loop {
+            let next =
+                tokio::time::timeout(WAIT, self.socket.next()).await.expect("the server closes in time");
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    frames.push(serde_json::from_str(&text).expect("server frames parse"))
+                }
+                Some(Ok(Message::Close(close))) => return (frames, close.map(|c| u16::from(c.code))),
+                Some(Ok(_)) => continue,
+                None | Some(Err(_)) => return (frames, None),
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;
         // Drain until the server's close arrives.

@@ -1,6 +1,7 @@
-//! Editing and deleting messages: only the author edits, the author or a room owner or admin deletes;
-//! every subscriber on every pod hears of it, and history keeps the change (a deleted message keeps
-//! its position, its text is gone).
+//! Editing, deleting and replying to messages: only the author edits, the author or a room owner or
+//! admin deletes; every subscriber on every pod hears of it, and history keeps the change (a deleted
+//! message keeps its position, its text is gone). A reply names the message it answers (id, position,
+//! author), which must be a live message of the same room.
 
 use std::time::Duration;
 
@@ -26,17 +27,42 @@ async fn publish(ws: &mut Ws, room: i64, text: &str) -> (Uuid, i64) {
     }
 }
 
+/// Sends a request made by `frame(id)` until it is not answered `unavailable` (history may lag behind a
+/// message acked a moment ago, as a client retries); the answer.
+async fn retrying(ws: &mut Ws, frame: impl Fn(&str) -> serde_json::Value) -> ServerFrame {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let id = ws.next_id();
+        ws.send_json(frame(&id)).await;
+        let answer = ws.recv_until(|f| answer_to(f, &id)).await;
+        if !matches!(answer, ServerFrame::Error { code: ErrorCode::Unavailable, .. }) {
+            return answer;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still unavailable: {answer:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Sends an edit (`Some(text)`) or a delete (`None`) and returns the answer.
 async fn change(ws: &mut Ws, room: i64, message_id: Uuid, text: Option<&str>) -> ServerFrame {
-    let id = ws.next_id();
-    let frame = match text {
+    retrying(ws, |id| match text {
         Some(text) => {
             json!({"type": "edit", "id": id, "room": room, "message_id": message_id, "text": text})
         }
         None => json!({"type": "delete", "id": id, "room": room, "message_id": message_id}),
-    };
-    ws.send_json(frame).await;
-    ws.recv_until(|f| answer_to(f, &id)).await
+    })
+    .await
+}
+
+/// A message id of long ago: history would hold it if it existed.
+fn old_id() -> Uuid {
+    Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_600_000_000, 0))
+}
+
+/// Publishes `text` as a reply to `reply_to`; the answer.
+async fn reply(ws: &mut Ws, room: i64, reply_to: Uuid, text: &str) -> ServerFrame {
+    retrying(ws, |id| json!({"type": "publish", "id": id, "room": room, "text": text, "reply_to": reply_to}))
+        .await
 }
 
 fn refused_with(answer: ServerFrame, expected: ErrorCode) {
@@ -104,12 +130,28 @@ pub async fn run(stack: Stack) {
     );
     assert_eq!(expect_edited(&mut ben_ws, typo).await.1, "hello", "the editor hears it too");
 
+    // A reply at once, from the other pod: it names the message it answers, for every subscriber.
+    let answer = reply(&mut cat_ws, room, typo, "hi ben").await;
+    let ServerFrame::Ack { message_id: answer_id, .. } = answer else { panic!("reply refused: {answer:?}") };
+    let delivered = ben_ws
+        .recv_until(|f| match f {
+            ServerFrame::Message { message } if message.posted.message_id == answer_id => {
+                Some(message.clone())
+            }
+            _ => None,
+        })
+        .await;
+    let named = delivered.posted.reply_to.expect("the reply names the message it answers");
+    assert_eq!((named.message_id, named.position, named.sender_id), (typo, typo_position, ben.id));
+    assert_eq!(named.sender_name, ben.username);
+    refused_with(reply(&mut cat_ws, room, old_id(), "to nothing").await, ErrorCode::InvalidRequest);
+
     // Only the author edits, even an owner may not; a plain member deletes only their own.
     refused_with(change(&mut cat_ws, room, typo, Some("mine now")).await, ErrorCode::Forbidden);
     refused_with(change(&mut ann_ws, room, typo, Some("owner's")).await, ErrorCode::Forbidden);
     let (doomed, doomed_position) = publish(&mut ben_ws, room, "regrettable").await;
     refused_with(change(&mut cat_ws, room, doomed, None).await, ErrorCode::Forbidden);
-    refused_with(change(&mut cat_ws, room, Uuid::now_v7(), None).await, ErrorCode::InvalidRequest);
+    refused_with(change(&mut cat_ws, room, old_id(), None).await, ErrorCode::InvalidRequest);
     let unsubscribed = change(&mut cat_ws, room + 1_000_000, doomed, None).await;
     refused_with(unsubscribed, ErrorCode::NotSubscribed);
 
@@ -136,6 +178,15 @@ pub async fn run(stack: Stack) {
     // Once history has the deletion, the message cannot be edited back. (An edit racing the delete
     // before history applied it may be acked, but history never brings a deleted message back.)
     refused_with(change(&mut ben_ws, room, doomed, Some("back")).await, ErrorCode::InvalidRequest);
+    refused_with(reply(&mut ben_ws, room, doomed, "to a ghost").await, ErrorCode::InvalidRequest);
+    let replied = history_until(&api, room, &cat, |messages| find(messages, answer_id).is_object()).await;
+    let stored = find(&replied, answer_id);
+    assert_eq!(
+        stored["reply_to"]["message_id"],
+        json!(typo.to_string()),
+        "history keeps the reference: {stored}"
+    );
+    assert_eq!(stored["reply_to"]["position"], json!(typo_position));
     for ws in [ben_ws, cat_ws, ann_ws] {
         ws.close().await;
     }

@@ -7,10 +7,13 @@ mod bad_input;
 mod browser;
 mod checker;
 mod client;
+mod drain;
 mod edits;
 mod idempotent_publish;
 mod oauth;
 mod oauth_server;
+mod otlp_receiver;
+mod presence_live;
 mod rest_auth;
 mod resume;
 mod rooms_live;
@@ -18,6 +21,7 @@ mod rooms_matrix;
 mod sessions;
 mod slice;
 mod stack;
+mod traces;
 mod typing_and_limits;
 mod web_auth;
 
@@ -60,6 +64,24 @@ on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_
     edits with crate::stack::unlimited_publishing,
     checker with crate::stack::unlimited_publishing,
     typing_and_limits with crate::typing_and_limits::settings);
+
+/// SIGTERM stops one pod of the two.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_drain() {
+    drain::run_distributed().await;
+}
+
+/// Pods are killed and Redis restarted: only the distributed stack has them.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_presence() {
+    presence_live::run_distributed().await;
+}
+
+/// Traces span processes, so only the distributed stack shows them.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_traces() {
+    traces::run_distributed().await;
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_oauth() {

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use natter_proto::frames::ServerFrame;
-use natter_proto::http::MemberPresence;
 use reqwest::StatusCode;
 
 use crate::client::{Browser, open};
@@ -11,21 +10,9 @@ use crate::stack::Stack;
 
 const PASSWORD: &str = "correct horse battery";
 
-async fn presence(stack: &Stack, members: &[i64]) -> Vec<MemberPresence> {
-    let list = members.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let response = reqwest::Client::new()
-        .get(format!("{}/internal/presence?members={list}", stack.presence_url))
-        .bearer_auth(&stack.internal_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
-
 async fn wait_for_presence(stack: &Stack, member: i64, online: bool) {
     for _ in 0..300 {
-        if presence(stack, &[member]).await[0].online == online {
+        if stack.presence(&[member]).await[0].online() == online {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -173,7 +160,7 @@ pub async fn run(stack: Stack) {
     wait_for_presence(&stack, bob_id, true).await;
     alice_ws.close().await;
     wait_for_presence(&stack, alice_id, false).await;
-    assert!(presence(&stack, &[bob_id]).await[0].online, "bob is still connected");
+    assert!(stack.presence(&[bob_id]).await[0].online(), "bob is still connected");
 
     // An outsider cannot read or subscribe.
     let (status, _) = carol.page(&format!("/rooms/{room}/history")).await;

@@ -92,6 +92,16 @@ impl Stack {
         web_env: Vec<(String, String)>,
         message_env: Vec<(String, String)>,
     ) -> Stack {
+        Self::distributed_with_envs(web_env, message_env, Vec::new()).await
+    }
+
+    /// Two web pods (with `web_env`), presence and two message pods (with `message_env`), each
+    /// process also with `every_env`, which wins over every other setting.
+    pub async fn distributed_with_envs(
+        web_env: Vec<(String, String)>,
+        message_env: Vec<(String, String)>,
+        every_env: Vec<(String, String)>,
+    ) -> Stack {
         natter_runtime::install_tls_provider();
         let brokers = natter_test_support::kafka_brokers();
         let mongo = natter_test_support::mongodb_url();
@@ -110,10 +120,10 @@ impl Stack {
         let web_url = format!("http://127.0.0.1:{web_port}");
         let presence_url = format!("http://127.0.0.1:{presence_port}");
         let internal_token = format!("internal-{suffix}-0123456789abcdef");
-        let common = [
-            ("NATTER_INTERNAL_TOKEN", internal_token.clone()),
-            ("NATTER_MONGODB_URL", mongo),
-            ("NATTER_MONGODB_DATABASE", format!("natter_t_{suffix}")),
+        let common = vec![
+            ("NATTER_INTERNAL_TOKEN".to_owned(), internal_token.clone()),
+            ("NATTER_MONGODB_URL".to_owned(), mongo),
+            ("NATTER_MONGODB_DATABASE".to_owned(), format!("natter_t_{suffix}")),
         ];
         let kafka_env = [
             ("NATTER_KAFKA_BROKERS", brokers.clone()),
@@ -139,6 +149,7 @@ impl Stack {
                 .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED))
                 .envs(kafka_env.clone())
                 .envs(web_env.clone());
+            web.envs(every_env.clone());
             let child = web.spawn().expect("start web");
             web_pods.push((web, child));
         }
@@ -151,6 +162,7 @@ impl Stack {
             .env("NATTER_PRESENCE_BIND", format!("127.0.0.1:{presence_port}"))
             .env("NATTER_REDIS_URL", &redis)
             .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"));
+        presence.envs(every_env.clone());
         children.push(presence.spawn().expect("start presence"));
         for url in &web_urls {
             wait_ready(url, "web").await;
@@ -172,6 +184,7 @@ impl Stack {
                 .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"))
                 .envs(kafka_env.clone())
                 .envs(message_env.clone());
+            message.envs(every_env.clone());
             children.push(message.spawn().expect("start message pod"));
             message_urls.push(format!("ws://127.0.0.1:{port}"));
         }
@@ -253,6 +266,39 @@ impl Stack {
 
 impl Stack {
     /// Stops web pod `index` (SIGKILL).
+    /// Sends SIGTERM to message pod `index` of a distributed stack; its exit status once it exited.
+    pub async fn terminate_message_pod(&mut self, index: usize) -> std::process::ExitStatus {
+        assert!(self.kafka.is_some(), "a distributed stack");
+        // Presence starts first, then the two message pods.
+        let pod = &mut self.children[1 + index];
+        let pid = pod.id().expect("the pod runs").to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        tokio::time::timeout(Duration::from_secs(30), pod.wait())
+            .await
+            .expect("the pod exits in time")
+            .unwrap()
+    }
+
+    /// Kills message pod `index` of a distributed stack at once (SIGKILL: no drain, no goodbye).
+    pub async fn kill_message_pod(&mut self, index: usize) {
+        assert!(self.kafka.is_some(), "a distributed stack");
+        self.children[1 + index].kill().await.expect("kill the pod");
+    }
+
+    /// Presence of `members`, as web and message pods ask for it.
+    pub async fn presence(&self, members: &[i64]) -> Vec<natter_proto::http::MemberPresence> {
+        let list = members.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let response = reqwest::Client::new()
+            .get(format!("{}/internal/presence?members={list}", self.presence_url))
+            .bearer_auth(&self.internal_token)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "presence answers: {}", response.status());
+        response.json().await.unwrap()
+    }
+
     pub async fn stop_web(&mut self, index: usize) {
         self.web_pods[index].1.kill().await.expect("kill web pod");
     }

@@ -1,43 +1,46 @@
 use actix_web::{HttpResponse, web};
 use natter_http::ApiError;
-use natter_proto::MemberId;
-use natter_proto::http::ConnectionOpened;
+use natter_proto::http::{HeartbeatAnswer, PodHeartbeat};
 
-use crate::app::State;
+use crate::app::{State, now_ms};
 
 const MAX_ID_LEN: usize = 128;
+/// Connections one heartbeat may report (a full one lists every connection of the pod).
+const MAX_CONNECTIONS_PER_BEAT: usize = 100_000;
+/// Longest lease a pod may ask for.
+const MAX_LEASE_MS: u64 = 10 * 60 * 1000;
 
-fn check_connection_id(id: &str) -> Result<(), ApiError> {
-    if id.is_empty() || id.len() > MAX_ID_LEN {
-        return Err(ApiError::bad_request(format!("connection id must be 1..={MAX_ID_LEN} bytes")));
+fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > MAX_ID_LEN || id.contains(['/', '|']) {
+        return Err(ApiError::bad_request(format!(
+            "{what} must be 1..={MAX_ID_LEN} bytes without '/' or '|'"
+        )));
     }
     Ok(())
 }
 
-/// `PUT /internal/members/{member}/connections/{connection}`: a message pod opened a connection.
-pub(crate) async fn open_connection(
+/// `PUT /internal/pods/{pod}/heartbeat`: a message pod renews its lease and reports its connection
+/// changes; the answer asks for a full heartbeat when presence lost track of the pod.
+pub(crate) async fn heartbeat(
     state: web::Data<State>,
-    path: web::Path<(MemberId, String)>,
-    body: web::Json<ConnectionOpened>,
+    pod: web::Path<String>,
+    beat: web::Json<PodHeartbeat>,
 ) -> Result<HttpResponse, ApiError> {
-    let (member, connection) = path.into_inner();
-    check_connection_id(&connection)?;
-    if body.member_id != member {
-        return Err(ApiError::bad_request("member_id in the body differs from the path"));
+    check_id("pod id", &pod)?;
+    if beat.lease_ms == 0 || beat.lease_ms > MAX_LEASE_MS {
+        return Err(ApiError::bad_request(format!("lease_ms must be 1..={MAX_LEASE_MS}")));
     }
-    state.store.connection_opened(member, &connection, &body.pod_id).await.map_err(ApiError::unavailable)?;
-    tracing::debug!(member.id = member, pod.id = %body.pod_id, "connection opened");
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// `DELETE /internal/members/{member}/connections/{connection}`: a message pod closed a connection.
-pub(crate) async fn close_connection(
-    state: web::Data<State>,
-    path: web::Path<(MemberId, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let (member, connection) = path.into_inner();
-    check_connection_id(&connection)?;
-    state.store.connection_closed(member, &connection).await.map_err(ApiError::unavailable)?;
-    tracing::debug!(member.id = member, "connection closed");
-    Ok(HttpResponse::NoContent().finish())
+    if beat.upserts.len() + beat.closed.len() > MAX_CONNECTIONS_PER_BEAT {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_CONNECTIONS_PER_BEAT} connections per heartbeat"
+        )));
+    }
+    for connection in beat.upserts.iter().map(|c| &c.connection).chain(&beat.closed) {
+        check_id("connection id", connection)?;
+    }
+    let applied = state.store.heartbeat(&pod, &beat, now_ms()).await.map_err(ApiError::unavailable)?;
+    if applied.resync {
+        tracing::info!(pod.id = %pod, "unknown pod lease; asking for a full heartbeat");
+    }
+    Ok(HttpResponse::Ok().json(HeartbeatAnswer { resync: applied.resync }))
 }

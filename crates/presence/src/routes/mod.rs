@@ -4,6 +4,6 @@ mod connections;
 mod query;
 mod ready;
 
-pub(crate) use connections::{close_connection, open_connection};
-pub(crate) use query::presence;
+pub(crate) use connections::heartbeat;
+pub(crate) use query::{presence, room_present};
 pub(crate) use ready::readyz;

@@ -1,9 +1,10 @@
 use actix_web::{HttpResponse, web};
 use natter_http::ApiError;
-use natter_proto::MemberId;
+use natter_proto::http::RoomPresent;
+use natter_proto::{MemberId, RoomId};
 use serde::Deserialize;
 
-use crate::app::State;
+use crate::app::{State, now_ms};
 
 /// Most members one query may ask about.
 const MAX_MEMBERS_PER_QUERY: usize = 1000;
@@ -29,6 +30,17 @@ pub(crate) async fn presence(
     if members.len() > MAX_MEMBERS_PER_QUERY {
         return Err(ApiError::bad_request(format!("at most {MAX_MEMBERS_PER_QUERY} members per query")));
     }
-    let presence = state.store.presence(&members).await.map_err(ApiError::unavailable)?;
+    let presence =
+        state.store.presence(&members, state.away_after_ms, now_ms()).await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().json(presence))
+}
+
+/// `GET /internal/rooms/{room}/present`: members looking at the room now.
+pub(crate) async fn room_present(
+    state: web::Data<State>,
+    room: web::Path<RoomId>,
+) -> Result<HttpResponse, ApiError> {
+    let room_id = room.into_inner();
+    let members = state.store.room_present(room_id, now_ms()).await.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(RoomPresent { room_id, members }))
 }

@@ -1,22 +1,17 @@
-//! Presence in Redis.
-//!
-//! Key layout: `{prefix}presence:member:{id}` is a hash of connection id → pod id; a member is online
-//! while it has a field. Each update is one atomic command plus a TTL refresh in the same MULTI, so the
-//! key of a member whose pod vanished without closing expires instead of staying forever. Reads are
-//! one pipelined `HLEN` per member: no `KEYS` or `SCAN`.
+//! Presence in Redis. The key layout and the atomic updates are in `presence.lua` (one script call
+//! per heartbeat or pod expiry). Reads are two pipelined round trips: each member's connections,
+//! last activity and last-seen time, then the leases of the pods holding them. No `KEYS` or `SCAN`:
+//! expired pods are found in the `pods` sorted set by lease deadline.
 
-use std::time::Duration;
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
-use deadpool_redis::redis::{self, AsyncCommands};
-use deadpool_redis::{Config, Pool, Runtime};
-use natter_proto::MemberId;
-use natter_proto::http::MemberPresence;
+use deadpool_redis::Pool;
+use deadpool_redis::redis::{self, Script};
+use natter_proto::http::{MemberPresence, PodHeartbeat};
+use natter_proto::{MemberId, RoomId};
 
-use super::{PresenceError, PresenceStore};
-
-/// How long a member's connection set survives without any update.
-const MEMBER_KEY_TTL: Duration = Duration::from_secs(24 * 3600);
+use super::{Applied, PresenceError, PresenceStore, Sighting};
 
 fn unavailable(e: impl std::fmt::Display) -> PresenceError {
     PresenceError::Unavailable(e.to_string())
@@ -25,67 +20,152 @@ fn unavailable(e: impl std::fmt::Display) -> PresenceError {
 pub struct RedisPresence {
     pool: Pool,
     prefix: String,
+    script: Script,
 }
 
 impl RedisPresence {
     /// A pool to `url`; every key starts with `prefix`.
     pub fn connect(url: &str, prefix: &str) -> Result<Self, PresenceError> {
-        let pool = Config::from_url(url).create_pool(Some(Runtime::Tokio1)).map_err(unavailable)?;
-        Ok(Self { pool, prefix: prefix.to_owned() })
+        let pool = natter_kv::redis_pool(url).map_err(unavailable)?;
+        Ok(Self { pool, prefix: prefix.to_owned(), script: Script::new(include_str!("presence.lua")) })
     }
 
-    fn member_key(&self, member: MemberId) -> String {
-        format!("{}presence:member:{member}", self.prefix)
+    fn key(&self, rest: &str) -> String {
+        format!("{}presence:{rest}", self.prefix)
     }
+
+    async fn run(&self, invocation: &mut redis::ScriptInvocation<'_>) -> Result<Applied, PresenceError> {
+        let mut conn = self.pool.get().await.map_err(unavailable)?;
+        let reply: Vec<i64> = invocation.invoke_async(&mut *conn).await.map_err(unavailable)?;
+        let (resync, touched) = reply.split_first().map_or((false, &[][..]), |(r, t)| (*r == 1, t));
+        Ok(Applied::new(resync, touched.to_vec()))
+    }
+
+    /// Lease deadlines of `pods` (absent pods: none).
+    async fn leases(&self, pods: &[String]) -> Result<HashMap<String, i64>, PresenceError> {
+        if pods.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut conn = self.pool.get().await.map_err(unavailable)?;
+        let scores: Vec<Option<f64>> = redis::cmd("ZMSCORE")
+            .arg(self.key("pods"))
+            .arg(pods)
+            .query_async(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(pods.iter().cloned().zip(scores).filter_map(|(pod, s)| Some((pod, s? as i64))).collect())
+    }
+}
+
+/// `"pod/connection"` → the pod.
+fn pod_of(field: &str) -> &str {
+    field.split_once('/').map_or(field, |(pod, _)| pod)
 }
 
 #[async_trait]
 impl PresenceStore for RedisPresence {
-    async fn connection_opened(
+    async fn heartbeat(&self, pod: &str, beat: &PodHeartbeat, now_ms: i64) -> Result<Applied, PresenceError> {
+        let deadline = now_ms.saturating_add(i64::try_from(beat.lease_ms).unwrap_or(i64::MAX));
+        let mut invocation = self.script.prepare_invoke();
+        invocation.arg("beat").arg(&self.prefix).arg(pod).arg(deadline).arg(now_ms);
+        invocation.arg(if beat.full { 1 } else { 0 }).arg(beat.upserts.len());
+        for c in &beat.upserts {
+            let room = c.room.map(|r| r.to_string()).unwrap_or_default();
+            invocation.arg(&c.connection).arg(c.member_id).arg(room).arg(c.active_at_ms);
+        }
+        for closed in &beat.closed {
+            invocation.arg(closed);
+        }
+        self.run(&mut invocation).await
+    }
+
+    async fn expire_pods(&self, now_ms: i64) -> Result<Applied, PresenceError> {
+        let expired: Vec<String> = {
+            let mut conn = self.pool.get().await.map_err(unavailable)?;
+            redis::cmd("ZRANGEBYSCORE")
+                .arg(self.key("pods"))
+                .arg("-inf")
+                .arg(now_ms)
+                .arg("LIMIT")
+                .arg(0)
+                .arg(100)
+                .query_async(&mut *conn)
+                .await
+                .map_err(unavailable)?
+        };
+        let mut touched = Vec::new();
+        for pod in expired {
+            let mut invocation = self.script.prepare_invoke();
+            invocation.arg("expire").arg(&self.prefix).arg(&pod).arg(now_ms);
+            touched.extend(self.run(&mut invocation).await?.touched);
+        }
+        Ok(Applied::new(false, touched))
+    }
+
+    async fn presence(
         &self,
-        member: MemberId,
-        connection: &str,
-        pod: &str,
-    ) -> Result<(), PresenceError> {
-        let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let key = self.member_key(member);
-        let _: () = redis::pipe()
-            .atomic()
-            .hset(&key, connection, pod)
-            .ignore()
-            .expire(&key, MEMBER_KEY_TTL.as_secs() as i64)
-            .ignore()
-            .query_async(&mut *conn)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn connection_closed(&self, member: MemberId, connection: &str) -> Result<(), PresenceError> {
-        let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let _: () = conn.hdel(self.member_key(member), connection).await.map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn presence(&self, members: &[MemberId]) -> Result<Vec<MemberPresence>, PresenceError> {
+        members: &[MemberId],
+        away_after_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<MemberPresence>, PresenceError> {
         if members.is_empty() {
             return Ok(Vec::new());
         }
-        let mut conn = self.pool.get().await.map_err(unavailable)?;
-        let mut pipe = redis::pipe();
-        for &member in members {
-            pipe.hlen(self.member_key(member));
-        }
-        let counts: Vec<u32> = pipe.query_async(&mut *conn).await.map_err(unavailable)?;
+        type Row = (HashMap<String, String>, Option<i64>, Option<i64>);
+        let rows: Vec<Row> = {
+            let mut conn = self.pool.get().await.map_err(unavailable)?;
+            let mut pipe = redis::pipe();
+            for member in members {
+                pipe.cmd("HGETALL").arg(self.key(&format!("member:{member}")));
+                pipe.cmd("GET").arg(self.key(&format!("active:{member}")));
+                pipe.cmd("GET").arg(self.key(&format!("seen:{member}")));
+            }
+            let flat: Vec<redis::Value> = pipe.query_async(&mut *conn).await.map_err(unavailable)?;
+            flat.chunks(3)
+                .map(|c| {
+                    let connections = redis::from_redis_value(c[0].clone()).unwrap_or_default();
+                    let active = redis::from_redis_value(c[1].clone()).ok().flatten();
+                    let seen = redis::from_redis_value(c[2].clone()).ok().flatten();
+                    (connections, active, seen)
+                })
+                .collect()
+        };
+        let pods: BTreeSet<String> =
+            rows.iter().flat_map(|(c, _, _)| c.keys().map(|f| pod_of(f).to_owned())).collect();
+        let leases = self.leases(&pods.into_iter().collect::<Vec<_>>()).await?;
+        let live = |field: &str| leases.get(pod_of(field)).is_some_and(|deadline| *deadline > now_ms);
         Ok(members
             .iter()
-            .zip(counts)
-            .map(|(&member_id, connections)| MemberPresence {
-                member_id,
-                online: connections > 0,
-                connections,
+            .zip(rows)
+            .map(|(&member, (connections, active_at_ms, seen_at_ms))| {
+                let live = connections
+                    .iter()
+                    .filter(|(field, _)| live(field))
+                    .map(|(_, room)| room.parse::<RoomId>().ok())
+                    .collect();
+                // Connections of a pod that died count no more; it went when its lease ended.
+                Sighting { live, active_at_ms, seen_at_ms }.into_presence(member, away_after_ms, now_ms)
             })
             .collect())
+    }
+
+    async fn room_present(&self, room: RoomId, now_ms: i64) -> Result<Vec<MemberId>, PresenceError> {
+        let connections: HashMap<String, MemberId> = {
+            let mut conn = self.pool.get().await.map_err(unavailable)?;
+            redis::cmd("HGETALL")
+                .arg(self.key(&format!("room:{room}")))
+                .query_async(&mut *conn)
+                .await
+                .map_err(unavailable)?
+        };
+        let pods: BTreeSet<String> = connections.keys().map(|f| pod_of(f).to_owned()).collect();
+        let leases = self.leases(&pods.into_iter().collect::<Vec<_>>()).await?;
+        let members: BTreeSet<MemberId> = connections
+            .into_iter()
+            .filter(|(field, _)| leases.get(pod_of(field)).is_some_and(|deadline| *deadline > now_ms))
+            .map(|(_, member)| member)
+            .collect();
+        Ok(members.into_iter().collect())
     }
 
     async fn ping(&self) -> Result<(), PresenceError> {

@@ -94,6 +94,7 @@ pub(crate) async fn history_page(
             position: m.position,
             sender: m.posted.sender_name,
             sent_at: time_text(m.posted.sent_at_ms),
+            reply_to: m.posted.reply_to,
             text: m.posted.text,
             edited: m.edited_at_ms.is_some(),
             deleted: m.deleted,

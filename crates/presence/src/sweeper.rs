@@ -1,0 +1,26 @@
+//! Forgets the connections of pods whose lease ended (crashed or cut off), so their members' "last
+//! seen" is set and their keys do not linger. Every presence instance runs it; the store makes each
+//! expiry happen once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::store::PresenceStore;
+
+pub(crate) async fn run(store: Arc<dyn PresenceStore>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.expire_pods(crate::app::now_ms()).await {
+            Ok(applied) if !applied.touched.is_empty() => {
+                tracing::info!(
+                    members = applied.touched.len(),
+                    "expired pod leases: their connections are gone"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "expiring pod leases failed; retrying"),
+        }
+    }
+}
