@@ -22,7 +22,9 @@ use crate::keys::Keys;
 use crate::presence::PresenceReporter;
 use crate::rate_limit::MemberLimit;
 use crate::settings::MessageSettings;
-use crate::{edits_fanout, fanout, history_edits, history_writer, membership, typing_fanout, ws};
+use crate::{
+    edits_fanout, fanout, history_edits, history_writer, membership, presence_fanout, typing_fanout, ws,
+};
 
 /// The outside systems a message pod uses.
 pub struct Backends {
@@ -98,6 +100,10 @@ impl Application {
         let typing_topic = [Topic::Typing.name(&settings.topic_prefix)];
         let typing = backends.bus.subscribe_all(&typing_topic).await.context("subscribing to typing")?;
         tokio::spawn(typing_fanout::run(typing, Arc::clone(&hub)));
+        let presence_topic = [Topic::Presence.name(&settings.topic_prefix)];
+        let presence_changes =
+            backends.bus.subscribe_all(&presence_topic).await.context("subscribing to presence changes")?;
+        tokio::spawn(presence_fanout::run(presence_changes, Arc::clone(&hub)));
         // Edits and deletions: every pod tells its subscribers; one shared group, of its own, writes.
         let edits_topic = [Topic::Edits.name(&settings.topic_prefix)];
         let edits = backends.bus.subscribe_all(&edits_topic).await.context("subscribing to edits")?;

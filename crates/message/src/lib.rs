@@ -22,6 +22,7 @@ mod hub;
 mod keys;
 mod membership;
 mod presence;
+mod presence_fanout;
 mod rate_limit;
 pub mod settings;
 mod typing_fanout;

@@ -107,6 +107,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         presence_listener,
         &PresenceSettings::from_env(&env)?,
         Arc::new(MemoryPresence::new()),
+        bus.clone(),
     )
     .context("starting presence")?;
     let web = natter_web::Application::with_listener(

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use natter_http::{InternalToken, require_internal_token};
+use natter_bus::EventBus;
+use natter_http::{InternalClient, InternalToken, require_internal_token};
+
+use crate::push::{PresencePushes, Publisher};
 
 use crate::routes;
 use crate::settings::PresenceSettings;
@@ -15,6 +18,8 @@ use crate::store::PresenceStore;
 pub(crate) struct State {
     pub(crate) store: Arc<dyn PresenceStore>,
     pub(crate) away_after_ms: i64,
+    /// Online/offline changes waiting to be pushed to co-members.
+    pub(crate) pushes: Arc<PresencePushes>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -30,9 +35,13 @@ pub struct Application {
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
-    pub fn build(settings: &PresenceSettings, store: Arc<dyn PresenceStore>) -> std::io::Result<Self> {
+    pub fn build(
+        settings: &PresenceSettings,
+        store: Arc<dyn PresenceStore>,
+        bus: Arc<dyn EventBus>,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&settings.bind)?;
-        Self::with_listener(listener, settings, store)
+        Self::with_listener(listener, settings, store, bus)
     }
 
     /// Serves on an already bound listener (standalone mode binds every port before starting).
@@ -40,11 +49,23 @@ impl Application {
         listener: TcpListener,
         settings: &PresenceSettings,
         store: Arc<dyn PresenceStore>,
+        bus: Arc<dyn EventBus>,
     ) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
-        tokio::spawn(crate::sweeper::run(Arc::clone(&store), settings.sweep_every));
         let away_after_ms = i64::try_from(settings.away_after.as_millis()).unwrap_or(i64::MAX);
-        let state = web::Data::new(State { store, away_after_ms });
+        let pushes = Arc::new(PresencePushes::default());
+        tokio::spawn(crate::sweeper::run(Arc::clone(&store), Arc::clone(&pushes), settings.sweep_every));
+        let publisher = Publisher {
+            pushes: Arc::clone(&pushes),
+            store: Arc::clone(&store),
+            bus,
+            web: InternalClient::new("web", &settings.web_internal_url, settings.internal_token.clone()),
+            topic_prefix: settings.topic_prefix.clone(),
+            debounce: settings.push_debounce,
+            away_after_ms,
+        };
+        tokio::spawn(publisher.run());
+        let state = web::Data::new(State { store, away_after_ms, pushes });
         let token = web::Data::new(InternalToken(settings.internal_token.clone()));
         let server = HttpServer::new(move || {
             App::new()

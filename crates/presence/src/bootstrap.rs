@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::store::RedisPresence;
 use crate::{Application, PresenceSettings};
 use anyhow::Context;
+use natter_bus::{EventBus, KafkaBus, KafkaSettings};
+use natter_proto::topics::Topic;
 use natter_runtime::env::Env;
 
 pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
@@ -17,7 +19,11 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     let redis_url = env.required("NATTER_REDIS_URL", "e.g. redis://127.0.0.1:6379")?;
     let store = RedisPresence::connect(&redis_url, &env.or("NATTER_REDIS_KEY_PREFIX", "natter:"))
         .context("NATTER_REDIS_URL")?;
-    let app = Application::build(&settings, Arc::new(store))
+    natter_runtime::install_tls_provider();
+    let bus = KafkaBus::connect(KafkaSettings::from_env(env)?).context("NATTER_KAFKA_BROKERS")?;
+    let topic = [Topic::Presence.name(&settings.topic_prefix)];
+    bus.ensure_topics(&topic).await.context("creating the presence topic")?;
+    let app = Application::build(&settings, Arc::new(store), Arc::new(bus))
         .with_context(|| format!("binding {}", settings.bind))?;
     tracing::info!(port = app.port(), "presence listening");
     app.run_until_stopped().await?;

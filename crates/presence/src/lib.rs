@@ -6,6 +6,7 @@
 
 mod app;
 mod bootstrap;
+mod push;
 mod routes;
 pub mod settings;
 pub mod store;

@@ -5,19 +5,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::push::PresencePushes;
 use crate::store::PresenceStore;
 
-pub(crate) async fn run(store: Arc<dyn PresenceStore>, every: Duration) {
+pub(crate) async fn run(store: Arc<dyn PresenceStore>, pushes: Arc<PresencePushes>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         match store.expire_pods(crate::app::now_ms()).await {
-            Ok(applied) if !applied.touched.is_empty() => {
+            Ok(applied) if !applied.changes.is_empty() => {
                 tracing::info!(
-                    members = applied.touched.len(),
-                    "expired pod leases: their connections are gone"
+                    members = applied.changes.len(),
+                    "expired pod leases: their members went offline"
                 );
+                pushes.record(&applied.changes);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "expiring pod leases failed; retrying"),

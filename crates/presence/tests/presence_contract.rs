@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use natter_presence::store::{MemoryPresence, PresenceStore, RedisPresence};
+use natter_presence::store::{Change, MemoryPresence, PresenceStore, RedisPresence};
 use natter_proto::http::{ConnectionState, MemberPresence, PodHeartbeat, PresenceState};
 
 async fn redis() -> Arc<dyn PresenceStore> {
@@ -32,18 +32,23 @@ async fn one(store: &Arc<dyn PresenceStore>, member: i64, now: i64) -> MemberPre
 }
 
 async fn closing_one_device_leaves_the_member_online(store: Arc<dyn PresenceStore>) {
-    store.heartbeat("pod-a", &beat(true, vec![conn("phone", 1, None, T)], &[]), T).await.unwrap();
+    let applied =
+        store.heartbeat("pod-a", &beat(true, vec![conn("phone", 1, None, T)], &[]), T).await.unwrap();
+    assert_eq!(applied.changes, [Change::online(1)]);
     let applied =
         store.heartbeat("pod-b", &beat(true, vec![conn("laptop", 1, None, T)], &[]), T).await.unwrap();
-    assert_eq!(applied.touched, [1]);
+    assert_eq!(applied.changes, [], "already online on the phone");
     let p = one(&store, 1, T + 1).await;
     assert_eq!((p.state, p.connections), (PresenceState::Online, 2));
     assert_eq!(p.last_seen_ms, None, "no last seen while online");
 
-    store.heartbeat("pod-a", &beat(false, vec![], &["phone"]), T + 100).await.unwrap();
+    let applied = store.heartbeat("pod-a", &beat(false, vec![], &["phone"]), T + 100).await.unwrap();
+    assert_eq!(applied.changes, []);
     let p = one(&store, 1, T + 200).await;
     assert_eq!((p.state, p.connections), (PresenceState::Online, 1), "still on the laptop");
-    store.heartbeat("pod-b", &beat(false, vec![], &["laptop", "laptop"]), T + 300).await.unwrap();
+    let applied =
+        store.heartbeat("pod-b", &beat(false, vec![], &["laptop", "laptop"]), T + 300).await.unwrap();
+    assert_eq!(applied.changes, [Change::offline(1)]);
     let p = one(&store, 1, T + 400).await;
     assert_eq!((p.state, p.connections, p.last_seen_ms), (PresenceState::Offline, 0, Some(T + 300)));
     // Reporting the same connection twice counts it once.
@@ -67,9 +72,9 @@ async fn a_crashed_pod_s_members_go_offline_when_its_lease_ends(store: Arc<dyn P
     assert!(store.room_present(9, after).await.unwrap().is_empty(), "nobody left looking at room 9");
 
     let applied = store.expire_pods(after).await.unwrap();
-    assert_eq!(applied.touched, [3, 4]);
+    assert_eq!(applied.changes, [Change::offline(3)], "member 4 is still on pod-b");
     assert_eq!(one(&store, 3, after).await.last_seen_ms, Some(after));
-    assert!(store.expire_pods(after).await.unwrap().touched.is_empty(), "expired once");
+    assert!(store.expire_pods(after).await.unwrap().changes.is_empty(), "expired once");
     assert_eq!(one(&store, 4, after).await.connections, 1);
 
     // The pod comes back (a long pause, not a crash): presence asks it for everything.
@@ -85,7 +90,11 @@ async fn a_full_heartbeat_replaces_what_the_pod_had(store: Arc<dyn PresenceStore
     store.heartbeat("pod", &beat(true, first, &[]), T).await.unwrap();
     let applied =
         store.heartbeat("pod", &beat(true, vec![conn("c2", 6, None, T)], &[]), T + 1).await.unwrap();
-    assert_eq!(applied.touched, [5], "c1 is gone");
+    assert_eq!(applied.changes, [Change::offline(5)], "c1 is gone");
+    // Opened and closed within one heartbeat: both changes, in order.
+    let flap = beat(false, vec![conn("c3", 9, None, T)], &["c3"]);
+    let applied = store.heartbeat("pod", &flap, T + 2).await.unwrap();
+    assert_eq!(applied.changes, [Change::online(9), Change::offline(9)]);
     assert_eq!(one(&store, 5, T + 2).await.state, PresenceState::Offline);
     assert_eq!(one(&store, 6, T + 2).await.state, PresenceState::Online);
 }

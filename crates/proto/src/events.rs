@@ -124,6 +124,40 @@ pub struct TypingChanged {
     pub typing: bool,
 }
 
+/// A change pushed to the co-members of a member (topic `natter.presence`), never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PresenceEvent {
+    /// A member came online or went offline (keyed by [`crate::topics::member_key`]), published by
+    /// presence after a debounce, so a connection that flaps within it publishes nothing.
+    Member(MemberPresenceChanged),
+    /// A member's read position in a room moved forward (keyed by room id), published by the message
+    /// pod that stored it, at most once per debounce for one member and room.
+    Read(ReadMoved),
+}
+
+/// See [`PresenceEvent::Member`]. Message pods tell their subscribers of `room_ids` (except the
+/// member's own connections).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberPresenceChanged {
+    pub member_id: MemberId,
+    pub state: crate::http::PresenceState,
+    /// When the member went offline (milliseconds since the Unix epoch), for offline members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_ms: Option<i64>,
+    /// The rooms the member belongs to: whoever watches one of them is told.
+    pub room_ids: Vec<RoomId>,
+}
+
+/// See [`PresenceEvent::Read`]. Message pods tell every subscriber of the room, the member's other
+/// devices too (so reading on one device clears the unread mark on the others).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadMoved {
+    pub room_id: RoomId,
+    pub member_id: MemberId,
+    pub position: i64,
+}
+
 /// A change to who may use a room (topic `natter.rooms.membership`, keyed by room id), published by
 /// web after the change is committed. Message pods drop their cached [`crate::http::RoomAccess`] for
 /// the member (or for everyone in the room when `member_id` is `None`) and, when the change removes

@@ -79,6 +79,18 @@ pub enum ServerFrame {
     Deleted { room: RoomId, message_id: Uuid, position: i64 },
     /// Someone in a subscribed room started or stopped typing.
     Typing { room: RoomId, member_id: crate::MemberId, member_name: String, typing: bool },
+    /// A member of a subscribed room came online or went offline (`last_seen_ms` then says when).
+    /// Debounced: a connection that flaps briefly is not reported. Not sent about oneself.
+    Presence {
+        room: RoomId,
+        member_id: crate::MemberId,
+        state: crate::http::PresenceState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seen_ms: Option<i64>,
+    },
+    /// A member of a subscribed room (possibly oneself, on another device) has read it up to
+    /// `position`. Debounced per member and room; positions only grow.
+    MemberRead { room: RoomId, member_id: crate::MemberId, position: i64 },
     /// Answer to `mark_read`: the member's read position in the room (it only grows).
     ReadPosition { id: String, room: RoomId, position: i64 },
     /// A resume could not replay everything after `since` (too much was missed): fetch the history

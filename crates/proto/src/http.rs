@@ -185,6 +185,14 @@ pub struct RoomPresent {
     pub members: Vec<MemberId>,
 }
 
+/// The rooms a member belongs to (`GET /internal/members/{member}/rooms`, web), for presence to
+/// know whom to tell about the member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRooms {
+    pub member_id: MemberId,
+    pub room_ids: Vec<RoomId>,
+}
+
 /// The error body of every HTTP API: `{"errors":[{"detail":"..."}]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

@@ -1,4 +1,5 @@
-//! Bus topics. Every topic is keyed by room id (decimal string), so one room's events keep their order.
+//! Bus topics. Room-scoped events are keyed by room id (decimal string), so one room's events keep
+//! their order; a member's presence changes are keyed by `member:<id>`, so they keep theirs.
 //! Operators can prefix every name (`NATTER_KAFKA_TOPIC_PREFIX`) to share a cluster.
 
 /// The topics Natter uses. See `proto/README.md` for producers and consumers of each.
@@ -16,12 +17,21 @@ pub enum Topic {
     /// Edits and deletions of stored messages: [`crate::events::MessageChanged`]. Read by every message
     /// pod's fan-out (to tell subscribers) and by the shared history writers (to change history).
     Edits,
+    /// Presence and read-position changes pushed to room co-members: [`crate::events::PresenceEvent`].
+    /// Ephemeral like typing: read by every message pod's fan-out from the end, never stored.
+    Presence,
 }
 
 impl Topic {
     /// Every topic, for creating them at start-up.
-    pub const ALL: [Topic; 5] =
-        [Topic::CommunityMessages, Topic::DirectMessages, Topic::Membership, Topic::Typing, Topic::Edits];
+    pub const ALL: [Topic; 6] = [
+        Topic::CommunityMessages,
+        Topic::DirectMessages,
+        Topic::Membership,
+        Topic::Typing,
+        Topic::Edits,
+        Topic::Presence,
+    ];
     /// The topics carrying chat messages ([`crate::events::MessagePosted`]); not typing, which is never
     /// stored.
     pub const MESSAGES: [Topic; 2] = [Topic::CommunityMessages, Topic::DirectMessages];
@@ -34,6 +44,7 @@ impl Topic {
             Topic::Membership => "natter.rooms.membership",
             Topic::Typing => "natter.chat.typing",
             Topic::Edits => "natter.chat.edits",
+            Topic::Presence => "natter.presence",
         }
     }
 
@@ -46,4 +57,9 @@ impl Topic {
 /// The key of every room-scoped event.
 pub fn room_key(room_id: crate::RoomId) -> String {
     room_id.to_string()
+}
+
+/// The key of a member's presence changes.
+pub fn member_key(member_id: crate::MemberId) -> String {
+    format!("member:{member_id}")
 }

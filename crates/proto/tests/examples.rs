@@ -4,11 +4,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use natter_proto::events::{MembershipChanged, MessageChanged, MessagePosted, TypingChanged};
+use natter_proto::events::{MembershipChanged, MessageChanged, MessagePosted, PresenceEvent, TypingChanged};
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
 use natter_proto::http::{
-    ErrorBody, HeartbeatAnswer, LoginRequest, Me, MemberPresence, PodHeartbeat, RefreshRequest, RoomAccess,
-    RoomPresent, TokenPair, WsToken,
+    ErrorBody, HeartbeatAnswer, LoginRequest, Me, MemberPresence, MemberRooms, PodHeartbeat, RefreshRequest,
+    RoomAccess, RoomPresent, TokenPair, WsToken,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -70,6 +70,7 @@ fn bus_events() {
             "membership_changed" => round_trips::<MembershipChanged>(&path, &text),
             "typing_changed" => round_trips::<TypingChanged>(&path, &text),
             "message_edited" | "message_deleted" => round_trips::<MessageChanged>(&path, &text),
+            "presence_member" | "presence_read" => round_trips::<PresenceEvent>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }
     }
@@ -86,6 +87,7 @@ fn http_bodies() {
             "pod_heartbeat" => round_trips::<PodHeartbeat>(&path, &text),
             "heartbeat_answer" => round_trips::<HeartbeatAnswer>(&path, &text),
             "room_present" => round_trips::<RoomPresent>(&path, &text),
+            "member_rooms" => round_trips::<MemberRooms>(&path, &text),
             "member_presence" => round_trips::<Vec<MemberPresence>>(&path, &text),
             "error" => round_trips::<ErrorBody>(&path, &text),
             "login_request" => round_trips::<LoginRequest>(&path, &text),

@@ -73,6 +73,28 @@ impl Env {
         }
     }
 
+    /// A variable parsed into `T`, with a default, that must lie in `range`.
+    pub fn parse_range_or<T>(
+        &self,
+        name: &str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, EnvError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display,
+        T::Err: std::fmt::Display,
+    {
+        let value = self.parse_or(name, default)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(EnvError::Invalid {
+                name: name.to_owned(),
+                reason: format!("{value} is not between {} and {}", range.start(), range.end()),
+            })
+        }
+    }
+
     /// An optional variable parsed into `T`.
     pub fn parse_optional<T>(&self, name: &str) -> Result<Option<T>, EnvError>
     where
@@ -123,6 +145,14 @@ mod tests {
         let short = env.secret_bytes("NATTER_KEY", 32, "").unwrap_err().to_string();
         assert!(short.contains("NATTER_KEY") && short.contains("32 bytes"), "{short}");
         assert!(!short.contains("c2hvcnQ"), "the secret itself must not be echoed: {short}");
+    }
+
+    #[test]
+    fn values_out_of_range_name_the_variable_and_the_range() {
+        let env = Env::from_pairs([("NATTER_MS", "10")]);
+        let error = env.parse_range_or("NATTER_MS", 500u64, 50..=60_000).unwrap_err().to_string();
+        assert!(error.contains("NATTER_MS") && error.contains("between 50 and 60000"), "{error}");
+        assert_eq!(env.parse_range_or("UNSET", 500u64, 50..=60_000).unwrap(), 500);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use actix_web::{App, HttpServer, web};
 use natter_bus::EventBus;
 use natter_db::Directory;
 use natter_history::HistoryStore;
-use natter_http::{InternalToken, require_internal_token};
+use natter_http::{InternalClient, InternalToken, require_internal_token};
 use natter_kv::KeyValue;
 use natter_token::{TokenSigner, TokenVerifier};
 
@@ -46,6 +46,10 @@ pub(crate) struct State {
     pub(crate) oauth: crate::oauth::OAuthProviders,
     /// Where browsers reach web (OAuth callback URLs are built from it).
     pub(crate) public_url: String,
+    /// Read-position moves waiting to be pushed to the rooms' subscribers.
+    pub(crate) read_pushes: Arc<crate::rooms::reads::ReadPushes>,
+    /// Presence, asked for the dots and "last seen" of member lists.
+    pub(crate) presence: crate::presence::PresenceClient,
 }
 
 /// A bound, not yet running web server.
@@ -119,6 +123,18 @@ impl Application {
         let token = web::Data::new(InternalToken(settings.internal_token.clone()));
         let api_verifier = TokenVerifier::new();
         api_verifier.set_keys(settings.signer.jwks());
+        let read_pushes = Arc::new(crate::rooms::reads::ReadPushes::default());
+        tokio::spawn(crate::rooms::reads::push(
+            Arc::clone(&read_pushes),
+            Arc::clone(&stores.bus),
+            settings.topic_prefix.clone(),
+            settings.read_push_every,
+        ));
+        let presence = crate::presence::PresenceClient::new(InternalClient::new(
+            "presence",
+            &settings.presence_url,
+            settings.internal_token.clone(),
+        ));
         let state = web::Data::new(State {
             directory: stores.directory,
             history: stores.history,
@@ -132,6 +148,8 @@ impl Application {
             refresh_token_ttl: settings.refresh_token_ttl,
             oauth: settings.oauth,
             public_url: settings.public_url,
+            read_pushes,
+            presence,
         });
         let kv = stores.kv;
         let session_ttl = actix_web::cookie::time::Duration::seconds(
@@ -170,6 +188,7 @@ impl Application {
                     web::scope("/internal")
                         .wrap(from_fn(require_internal_token))
                         .route("/rooms/{room}/members/{member}", web::get().to(routes::room_access))
+                        .route("/members/{member}/rooms", web::get().to(routes::member_rooms))
                         .route(
                             "/rooms/{room}/members/{member}/read",
                             web::put().to(routes::internal_mark_read),

@@ -9,6 +9,7 @@ mod bootstrap;
 mod login;
 pub mod oauth;
 mod pages;
+mod presence;
 mod rooms;
 mod routes;
 mod sessions;

@@ -169,6 +169,20 @@ pub(crate) struct RoomPage {
     pub can_leave: bool,
     /// For a direct room: the other member.
     pub peer: Option<PeerItem>,
+    /// Members with their presence, online first (at most [`crate::presence::MAX_LISTED`]).
+    pub people: Vec<PersonItem>,
+    /// Members not listed.
+    pub more_people: usize,
+}
+
+/// A member in the room page's list.
+pub(crate) struct PersonItem {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub presence: crate::presence::PresenceLabel,
+    pub read_position: Option<i64>,
+    pub you: bool,
 }
 
 /// A member in the manage page's table.

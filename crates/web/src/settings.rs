@@ -25,6 +25,8 @@
 //! | `NATTER_KAFKA_BROKERS` | — (required) | Kafka bootstrap servers (binary `natter-web`): membership events |
 //! | `NATTER_KAFKA_TOPIC_PREFIX` | empty | prefix of every topic name |
 //! | `NATTER_OAUTH_*` | none | login providers; see [`crate::oauth::providers`] |
+//! | `NATTER_PRESENCE_URL` | `http://127.0.0.1:8082` | presence, asked for the dots of member lists |
+//! | `NATTER_READ_PUSH_MS` | `500` | read-position moves are pushed to the room at most this often per member and room |
 
 use std::time::Duration;
 
@@ -50,6 +52,8 @@ pub struct WebSettings {
     pub throttle: ThrottleSettings,
     pub oauth: OAuthProviders,
     pub topic_prefix: String,
+    pub presence_url: String,
+    pub read_push_every: Duration,
 }
 
 /// The session cookie key. Its `Debug` does not print it.
@@ -99,6 +103,15 @@ impl WebSettings {
             ),
             oauth: OAuthProviders::from_env(env)?,
             topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
+            presence_url: env
+                .or("NATTER_PRESENCE_URL", "http://127.0.0.1:8082")
+                .trim_end_matches('/')
+                .to_owned(),
+            read_push_every: Duration::from_millis(env.parse_range_or(
+                "NATTER_READ_PUSH_MS",
+                500u64,
+                50..=60_000,
+            )?),
             throttle: ThrottleSettings {
                 max_failures_per_account: env.parse_or("NATTER_LOGIN_MAX_FAILURES", 5u64)?,
                 max_failures_per_address: env.parse_or("NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50u64)?,

@@ -159,6 +159,8 @@
       if (frame.type === "message") show(frame.message);
       else if ((frame.type === "edited" || frame.type === "deleted") && frame.room === roomId) changed(frame);
       else if (frame.type === "subscribed") status.textContent = "live";
+      else if (frame.type === "presence" && frame.room === roomId) presenceChanged(frame);
+      else if (frame.type === "member_read" && frame.room === roomId) readMoved(frame);
       else if (frame.type === "removed" && frame.room === roomId) removed(frame.reason);
       else if (frame.type === "error") errors.textContent = frame.detail;
       // The pod is shutting down: come back (to another pod) after the delay it asks for.
@@ -177,6 +179,30 @@
       status.textContent = "disconnected" + (event.reason ? ": " + event.reason : "");
       retry();
     };
+  }
+
+  // The people list: presence and read positions pushed by the server.
+  const people = document.getElementById("people");
+  function person(memberId) {
+    return people ? people.querySelector('li[data-member-id="' + Number(memberId) + '"]') : null;
+  }
+
+  function presenceChanged(frame) {
+    const item = person(frame.member_id);
+    if (!item) return;
+    item.dataset.state = frame.state;
+    item.querySelector(".dot").className = "dot " + frame.state;
+    const when = frame.last_seen_ms ? new Date(frame.last_seen_ms).toISOString() : null;
+    item.querySelector(".presence").textContent = frame.state === "offline" && when
+      ? "last seen " + when.slice(0, 10) + " " + when.slice(11, 16) + " UTC"
+      : frame.state;
+  }
+
+  function readMoved(frame) {
+    const item = person(frame.member_id);
+    if (!item || (item.dataset.read && Number(item.dataset.read) >= frame.position)) return;
+    item.dataset.read = String(frame.position);
+    item.querySelector(".read").textContent = "read to #" + frame.position;
   }
 
   function retry() {

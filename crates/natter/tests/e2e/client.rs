@@ -55,9 +55,20 @@ impl Browser {
         self.http.get(format!("{}{path}", self.web_url)).send().await.unwrap()
     }
 
-    /// Signs up with the form and expects to land on the room list.
+    /// Signs up with the form and expects to land on the room list. A 503 ("a service this page
+    /// needs is unavailable; try again soon") is retried, as a person would, a few times: tests start
+    /// many stacks at once on a busy machine.
     pub async fn sign_up(&self, username: &str, password: &str) {
-        let response = self.post_form("/signup", &[("username", username), ("password", password)]).await;
+        let mut attempts: u64 = 0;
+        let response = loop {
+            let response = self.post_form("/signup", &[("username", username), ("password", password)]).await;
+            attempts += 1;
+            if response.status() != StatusCode::SERVICE_UNAVAILABLE || attempts == 5 {
+                break response;
+            }
+            eprintln!("sign-up of {username}: 503 (attempt {attempts}), retrying");
+            tokio::time::sleep(Duration::from_millis(300 * attempts)).await;
+        };
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-up of {username}");
         assert_eq!(location(&response), "/rooms");
     }

@@ -147,6 +147,7 @@ impl Stack {
                 .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"))
                 .env("NATTER_SESSION_KEY", STANDARD.encode([9u8; 64]))
                 .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED))
+                .env("NATTER_PRESENCE_URL", &presence_url)
                 .envs(kafka_env.clone())
                 .envs(web_env.clone());
             web.envs(every_env.clone());
@@ -161,7 +162,9 @@ impl Stack {
             .envs(common.clone())
             .env("NATTER_PRESENCE_BIND", format!("127.0.0.1:{presence_port}"))
             .env("NATTER_REDIS_URL", &redis)
-            .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"));
+            .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"))
+            .env("NATTER_WEB_INTERNAL_URL", &web_url)
+            .envs(kafka_env.clone());
         presence.envs(every_env.clone());
         children.push(presence.spawn().expect("start presence"));
         for url in &web_urls {

@@ -39,6 +39,7 @@ pub(crate) async fn heartbeat(
         check_id("connection id", connection)?;
     }
     let applied = state.store.heartbeat(&pod, &beat, now_ms()).await.map_err(ApiError::unavailable)?;
+    state.pushes.record(&applied.changes);
     if applied.resync {
         tracing::info!(pod.id = %pod, "unknown pod lease; asking for a full heartbeat");
     }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use natter_proto::http::{MemberPresence, PodHeartbeat};
 use natter_proto::{MemberId, RoomId};
 
-use super::{Applied, PresenceError, PresenceStore, Sighting};
+use super::{Applied, Change, PresenceError, PresenceStore, Sighting};
 
 #[derive(Default)]
 struct Pod {
@@ -26,7 +26,7 @@ struct State {
 }
 
 impl State {
-    fn forget(&mut self, pod: &str, connection: &str, now_ms: i64, touched: &mut Vec<MemberId>) {
+    fn forget(&mut self, pod: &str, connection: &str, now_ms: i64, changes: &mut Vec<Change>) {
         let Some((member, _)) = self.pods.get_mut(pod).and_then(|p| p.connections.remove(connection)) else {
             return;
         };
@@ -35,9 +35,9 @@ impl State {
             if connections.is_empty() {
                 self.members.remove(&member);
                 self.seen.insert(member, now_ms);
+                changes.push(Change::offline(member));
             }
         }
-        touched.push(member);
     }
 
     fn live(&self, pod: &str, now_ms: i64) -> bool {
@@ -67,12 +67,12 @@ impl PresenceStore for MemoryPresence {
         let known = state.pods.contains_key(pod);
         let entry = state.pods.entry(pod.to_owned()).or_default();
         entry.deadline_ms = now_ms.saturating_add(i64::try_from(beat.lease_ms).unwrap_or(i64::MAX));
-        let mut touched = Vec::new();
+        let mut changes = Vec::new();
         for c in &beat.upserts {
             let pod_entry = state.pods.get_mut(pod).expect("inserted above");
             let before = pod_entry.connections.insert(c.connection.clone(), (c.member_id, c.room));
-            if before.is_none() {
-                touched.push(c.member_id);
+            if before.is_none() && state.members.get(&c.member_id).is_none_or(|c| c.is_empty()) {
+                changes.push(Change::online(c.member_id));
             }
             let key = (pod.to_owned(), c.connection.clone());
             state.members.entry(c.member_id).or_default().insert(key, c.room);
@@ -88,28 +88,28 @@ impl PresenceStore for MemoryPresence {
                 .cloned()
                 .collect();
             for connection in gone {
-                state.forget(pod, &connection, now_ms, &mut touched);
+                state.forget(pod, &connection, now_ms, &mut changes);
             }
         }
         for connection in &beat.closed {
-            state.forget(pod, connection, now_ms, &mut touched);
+            state.forget(pod, connection, now_ms, &mut changes);
         }
-        Ok(Applied::new(!known && !beat.full, touched))
+        Ok(Applied { resync: !known && !beat.full, changes })
     }
 
     async fn expire_pods(&self, now_ms: i64) -> Result<Applied, PresenceError> {
         let mut state = self.state();
         let expired: Vec<String> =
             state.pods.iter().filter(|(_, p)| p.deadline_ms <= now_ms).map(|(pod, _)| pod.clone()).collect();
-        let mut touched = Vec::new();
+        let mut changes = Vec::new();
         for pod in expired {
             let connections: Vec<String> = state.pods[&pod].connections.keys().cloned().collect();
             for connection in connections {
-                state.forget(&pod, &connection, now_ms, &mut touched);
+                state.forget(&pod, &connection, now_ms, &mut changes);
             }
             state.pods.remove(&pod);
         }
-        Ok(Applied::new(false, touched))
+        Ok(Applied { resync: false, changes })
     }
 
     async fn presence(

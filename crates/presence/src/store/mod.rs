@@ -29,15 +29,24 @@ pub enum PresenceError {
 pub struct Applied {
     /// The pod's lease was unknown and the heartbeat was not full: ask it for a full one.
     pub resync: bool,
-    /// Members who gained or lost a connection (ascending, once each): their state may have changed.
-    pub touched: Vec<MemberId>,
+    /// Members who gained their first connection or lost their last one, in the order it happened
+    /// (one heartbeat may open and close a member's only connection: both are listed).
+    pub changes: Vec<Change>,
 }
 
-impl Applied {
-    fn new(resync: bool, mut touched: Vec<MemberId>) -> Self {
-        touched.sort_unstable();
-        touched.dedup();
-        Self { resync, touched }
+/// A member came online (`online`) or went offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub member_id: MemberId,
+    pub online: bool,
+}
+
+impl Change {
+    pub fn online(member_id: MemberId) -> Self {
+        Self { member_id, online: true }
+    }
+    pub fn offline(member_id: MemberId) -> Self {
+        Self { member_id, online: false }
     }
 }
 

@@ -1,9 +1,10 @@
 -- Presence updates, atomic per call. ARGV[1] names the operation:
 --   beat   prefix pod deadline_ms now_ms full(0|1) n  (connection member room active_ms) x n  closed...
---          Renews the pod's lease, applies its connection changes; returns {resync, member...}.
+--          Renews the pod's lease, applies its connection changes; returns {resync, change...}.
 --   expire prefix pod now_ms
---          Forgets a pod whose lease ran out (unless renewed meanwhile); returns {0, member...}.
--- The members returned are those whose connections were opened or closed.
+--          Forgets a pod whose lease ran out (unless renewed meanwhile); returns {0, change...}.
+-- A change is a member id, positive when the member gained their first connection (came online),
+-- negative when they lost their last one (went offline), in the order they happened.
 --
 -- Keys (p = prefix):
 --   p..presence:pods            ZSET pod -> lease deadline (ms)
@@ -17,7 +18,7 @@ local TTL = 86400
 local SEEN_TTL = 90 * 86400
 local pods = p .. 'presence:pods'
 local podkey = p .. 'presence:pod:' .. pod
-local touched = {}
+local changes = {}
 
 local function split(value)
   local sep = string.find(value, '|', 1, true)
@@ -35,8 +36,8 @@ local function forget(conn, now)
   if room ~= '' then redis.call('HDEL', p .. 'presence:room:' .. room, field) end
   if redis.call('HLEN', mkey) == 0 then
     redis.call('SET', p .. 'presence:seen:' .. member, now, 'EX', SEEN_TTL)
+    changes[#changes + 1] = -tonumber(member)
   end
-  touched[#touched + 1] = member
 end
 
 if op == 'beat' then
@@ -50,16 +51,16 @@ if op == 'beat' then
     local field = pod .. '/' .. conn
     fresh[conn] = true
     local old = redis.call('HGET', podkey, conn)
+    local mkey = p .. 'presence:member:' .. member
     if old then
       local _, old_room = split(old)
       if old_room ~= room and old_room ~= '' then
         redis.call('HDEL', p .. 'presence:room:' .. old_room, field)
       end
-    else
-      touched[#touched + 1] = member
+    elseif redis.call('HLEN', mkey) == 0 then
+      changes[#changes + 1] = tonumber(member)
     end
     redis.call('HSET', podkey, conn, member .. '|' .. room)
-    local mkey = p .. 'presence:member:' .. member
     redis.call('HSET', mkey, field, room)
     redis.call('EXPIRE', mkey, TTL)
     if room ~= '' then
@@ -82,8 +83,8 @@ if op == 'beat' then
   redis.call('EXPIRE', podkey, TTL)
   local resync = 0
   if not known and not full then resync = 1 end
-  table.insert(touched, 1, resync)
-  return touched
+  table.insert(changes, 1, resync)
+  return changes
 elseif op == 'expire' then
   local now = ARGV[4]
   local score = redis.call('ZSCORE', pods, pod)
@@ -91,7 +92,7 @@ elseif op == 'expire' then
   redis.call('ZREM', pods, pod)
   for _, conn in ipairs(redis.call('HKEYS', podkey)) do forget(conn, now) end
   redis.call('DEL', podkey)
-  table.insert(touched, 1, 0)
-  return touched
+  table.insert(changes, 1, 0)
+  return changes
 end
 return redis.error_reply('unknown operation ' .. tostring(op))

@@ -11,7 +11,7 @@ use deadpool_redis::redis::{self, Script};
 use natter_proto::http::{MemberPresence, PodHeartbeat};
 use natter_proto::{MemberId, RoomId};
 
-use super::{Applied, PresenceError, PresenceStore, Sighting};
+use super::{Applied, Change, PresenceError, PresenceStore, Sighting};
 
 fn unavailable(e: impl std::fmt::Display) -> PresenceError {
     PresenceError::Unavailable(e.to_string())
@@ -37,8 +37,10 @@ impl RedisPresence {
     async fn run(&self, invocation: &mut redis::ScriptInvocation<'_>) -> Result<Applied, PresenceError> {
         let mut conn = self.pool.get().await.map_err(unavailable)?;
         let reply: Vec<i64> = invocation.invoke_async(&mut *conn).await.map_err(unavailable)?;
-        let (resync, touched) = reply.split_first().map_or((false, &[][..]), |(r, t)| (*r == 1, t));
-        Ok(Applied::new(resync, touched.to_vec()))
+        // {resync, change...}: a change is +member (came online) or -member (went offline).
+        let (resync, changes) = reply.split_first().map_or((false, &[][..]), |(r, c)| (*r == 1, c));
+        let changes = changes.iter().map(|&m| Change { member_id: m.abs(), online: m > 0 }).collect();
+        Ok(Applied { resync, changes })
     }
 
     /// Lease deadlines of `pods` (absent pods: none).
@@ -93,13 +95,13 @@ impl PresenceStore for RedisPresence {
                 .await
                 .map_err(unavailable)?
         };
-        let mut touched = Vec::new();
+        let mut changes = Vec::new();
         for pod in expired {
             let mut invocation = self.script.prepare_invoke();
             invocation.arg("expire").arg(&self.prefix).arg(&pod).arg(now_ms);
-            touched.extend(self.run(&mut invocation).await?.touched);
+            changes.extend(self.run(&mut invocation).await?.changes);
         }
-        Ok(Applied::new(false, touched))
+        Ok(Applied { resync: false, changes })
     }
 
     async fn presence(

@@ -10,6 +10,7 @@ pub(crate) mod joining;
 pub(crate) mod list;
 pub(crate) mod manage;
 pub(crate) mod moderation;
+pub(crate) mod reads;
 pub(crate) mod views;
 
 pub(crate) use access::room_access;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::api_me::bearer_member;
 use crate::app::State;
-use crate::rooms::{RoomContext, RoomError, direct, joining, list, manage, moderation, views};
+use crate::rooms::{RoomContext, RoomError, direct, joining, list, manage, moderation, reads, views};
 
 type Answer = Result<HttpResponse, ApiError>;
 
@@ -268,7 +268,7 @@ pub(crate) async fn mark_read(
         return Err(ApiError::bad_request("position is not negative"));
     }
     let position =
-        state.directory.mark_read(ctx.room.id, ctx.caller, body.position).await.map_err(RoomError::from)?;
+        reads::mark(&state, ctx.room.id, ctx.caller, body.position).await.map_err(RoomError::from)?;
     Ok(HttpResponse::Ok().json(ReadPosition { room_id: ctx.room.id, position }))
 }
 

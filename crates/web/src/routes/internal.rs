@@ -26,7 +26,20 @@ pub(crate) async fn mark_read(
     if body.position < 0 {
         return Err(ApiError::bad_request("position is not negative"));
     }
-    let position =
-        state.directory.mark_read(room_id, member_id, body.position).await.map_err(ApiError::unavailable)?;
+    let position = crate::rooms::reads::mark(&state, room_id, member_id, body.position)
+        .await
+        .map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().json(natter_proto::rooms::ReadPosition { room_id, position }))
+}
+
+/// `GET /internal/members/{member}/rooms`: the rooms the member belongs to, for presence to know whom
+/// to tell when the member comes online or goes offline.
+pub(crate) async fn member_rooms(
+    state: web::Data<State>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let member_id = path.into_inner();
+    let rooms = state.directory.rooms_of_member(member_id).await.map_err(ApiError::unavailable)?;
+    let room_ids = rooms.into_iter().map(|(room, _)| room.id).collect();
+    Ok(HttpResponse::Ok().json(natter_proto::http::MemberRooms { member_id, room_ids }))
 }

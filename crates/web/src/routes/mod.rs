@@ -16,7 +16,7 @@ mod static_files;
 pub(crate) use accounts::{home, log_in, log_out, sign_up};
 pub(crate) use api_auth::{api_login, api_logout, api_refresh};
 pub(crate) use api_me::{api_me, api_ws_token};
-pub(crate) use internal::{mark_read as internal_mark_read, room_access};
+pub(crate) use internal::{mark_read as internal_mark_read, member_rooms, room_access};
 pub(crate) use keys::{jwks, ws_token};
 pub(crate) use ready::readyz;
 pub(crate) use room_manage::{manage_action, manage_page};

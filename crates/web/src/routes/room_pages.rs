@@ -9,8 +9,11 @@ use natter_proto::rooms::{MarkRead, ReadPosition};
 use super::rooms::CsrfOnly;
 use crate::app::State;
 use crate::auth;
-use crate::pages::{HistoryItem, HistoryPage, PageError, PeerItem, RoomItem, RoomPage, see_other, time_text};
-use crate::rooms::{RoomContext, RoomError, joining, manage, room_access, views};
+use crate::pages::{
+    HistoryItem, HistoryPage, PageError, PeerItem, PersonItem, RoomItem, RoomPage, see_other, time_text,
+};
+use crate::presence::{MAX_LISTED, PresenceLabel};
+use crate::rooms::{RoomContext, RoomError, joining, manage, reads, room_access, views};
 
 /// Messages shown on the history page.
 const HISTORY_PAGE_SIZE: u32 = 100;
@@ -32,6 +35,31 @@ async fn room_item(state: &State, ctx: &RoomContext) -> Result<RoomItem, PageErr
 async fn member_name(state: &State, member_id: i64) -> Result<String, PageError> {
     let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
     Ok(member.display_name)
+}
+
+/// The room's members as the room page lists them: who is online first (then by name), with their
+/// presence from one batched query and their read positions.
+async fn people(state: &State, ctx: &RoomContext) -> Result<(Vec<PersonItem>, usize), PageError> {
+    let mut members = state.directory.room_members(ctx.room.id).await?;
+    let more = members.len().saturating_sub(MAX_LISTED);
+    members.truncate(MAX_LISTED);
+    let ids: Vec<i64> = members.iter().map(|(m, _)| m.id).collect();
+    let presence = state.presence.of(&ids).await;
+    let mut people: Vec<PersonItem> = members
+        .into_iter()
+        .map(|(member, membership)| PersonItem {
+            presence: PresenceLabel::of(presence.get(&member.id)),
+            you: member.id == ctx.caller,
+            id: member.id,
+            username: member.username,
+            display_name: member.display_name,
+            read_position: membership.read_position,
+        })
+        .collect();
+    people.sort_by_key(|p| {
+        (p.presence.state != "online" && p.presence.state != "away", p.display_name.to_lowercase())
+    });
+    Ok((people, more))
 }
 
 /// The other member of a direct room, and whether the caller blocks them.
@@ -57,7 +85,10 @@ pub(crate) async fn room_page(
     let role = ctx.require_member()?;
     let direct = ctx.room.kind() == RoomKind::Direct;
     let access = room_access(&state, ctx.room.id, member_id).await?;
+    let (people, more_people) = people(&state, &ctx).await?;
     Ok(RoomPage {
+        people,
+        more_people,
         csrf: auth::csrf_token(&session)?,
         member_name: member_name(&state, member_id).await?,
         room: room_item(&state, &ctx).await?,
@@ -141,6 +172,6 @@ pub(crate) async fn mark_read(
     let ctx = RoomContext::load(&state, path.into_inner(), member_id).await?;
     ctx.require_member()?;
     let position =
-        state.directory.mark_read(ctx.room.id, ctx.caller, body.position).await.map_err(RoomError::from)?;
+        reads::mark(&state, ctx.room.id, ctx.caller, body.position).await.map_err(RoomError::from)?;
     Ok(HttpResponse::Ok().json(ReadPosition { room_id: ctx.room.id, position }))
 }
