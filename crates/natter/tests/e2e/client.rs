@@ -208,6 +208,15 @@ impl Ws {
         }
     }
 
+    /// Every frame passed over so far and whatever else arrives within `quiet`.
+    pub async fn frames_within(&mut self, quiet: Duration) -> Vec<ServerFrame> {
+        let deadline = tokio::time::Instant::now() + quiet;
+        while let Ok(frame) = tokio::time::timeout_at(deadline, self.read_frame()).await {
+            self.backlog.push_back(frame);
+        }
+        self.drain_backlog()
+    }
+
     /// Every frame passed over so far.
     pub fn drain_backlog(&mut self) -> Vec<ServerFrame> {
         self.backlog.drain(..).collect()

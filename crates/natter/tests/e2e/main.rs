@@ -14,6 +14,7 @@ mod oauth;
 mod oauth_server;
 mod otlp_receiver;
 mod presence_live;
+mod presence_pushes;
 mod rest_auth;
 mod resume;
 mod rooms_live;
@@ -59,6 +60,7 @@ macro_rules! stack {
 }
 
 on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_matrix, rooms_live,
+    presence_pushes,
     resume with crate::stack::unlimited_publishing,
     idempotent_publish with crate::stack::unlimited_publishing,
     edits with crate::stack::unlimited_publishing,
