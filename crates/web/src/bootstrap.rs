@@ -11,6 +11,15 @@ use natter_kv::RedisKeyValue;
 use natter_proto::topics::Topic;
 use natter_runtime::env::Env;
 
+/// `natter-web migrate`: applies pending PostgreSQL migrations and exits. Several at once are safe
+/// (they take turns on an advisory lock).
+pub async fn migrate_from_env(env: &Env) -> anyhow::Result<()> {
+    let database_url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
+    let applied = PgDirectory::migrate(&database_url).await.context("migrating NATTER_DATABASE_URL")?;
+    println!("applied {applied} migration(s)");
+    Ok(())
+}
+
 pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     natter_runtime::install_tls_provider();
     let _telemetry =

@@ -17,6 +17,6 @@ pub mod settings;
 mod throttle;
 
 pub use app::{Application, Stores};
-pub use bootstrap::serve_from_env;
+pub use bootstrap::{migrate_from_env, serve_from_env};
 pub use settings::WebSettings;
 pub use throttle::ThrottleSettings;
