@@ -198,6 +198,7 @@ fn ms(us: u64) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     anyhow::ensure!(
         args.pods > 0 && args.connections >= args.pods && args.members > 0,
         "nothing to simulate"

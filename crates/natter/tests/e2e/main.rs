@@ -3,6 +3,7 @@
 //! a MongoDB-protocol server, two message pods) and through standalone mode.
 
 mod api;
+mod bad_config;
 mod bad_input;
 mod browser;
 mod checker;

@@ -55,7 +55,7 @@ pub fn unlimited_publishing() -> Vec<(String, String)> {
         .into()
 }
 
-fn natter() -> Command {
+pub fn natter() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_natter"));
     command.kill_on_drop(true).stdin(Stdio::null()).env("RUST_LOG", "warn,natter=info");
     command
