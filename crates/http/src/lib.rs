@@ -12,6 +12,13 @@ pub use request_trace::trace_requests;
 
 use actix_web::HttpResponse;
 
+/// `GET /internal/metrics` (service credentials required, like every internal endpoint): the
+/// process's Prometheus metrics in the text exposition format.
+pub async fn metrics() -> HttpResponse {
+    let rendered = natter_runtime::metrics::install().render();
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(rendered)
+}
+
 /// `GET /healthz`: the process is alive and serving HTTP.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")

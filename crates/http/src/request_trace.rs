@@ -1,6 +1,8 @@
 //! A span per HTTP request, continuing the caller's trace when the request carries a `traceparent`
 //! (internal calls between services do, see [`crate::InternalClient`]). Named after the matched
-//! route, never the raw path (ids in paths would make every request a name of its own).
+//! route, never the raw path (ids in paths would make every request a name of its own). Counts
+//! requests by route, method and status and records their latency (Prometheus metrics), with the
+//! same route names.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -30,7 +32,17 @@ pub async fn trace_requests(
         .into_iter()
         .filter_map(|name| Some((name, headers.get(name)?.to_str().ok()?)));
     natter_runtime::trace_context::follow(&span, context);
+    let method = request.method().to_string();
+    let route = route.to_owned();
+    let started = std::time::Instant::now();
     let response = next.call(request).instrument(span.clone()).await?;
-    span.record("http.response.status_code", response.status().as_u16());
+    let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
+    metrics::counter!(
+        "http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
     Ok(response)
 }

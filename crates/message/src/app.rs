@@ -10,7 +10,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use natter_bus::EventBus;
 use natter_history::HistoryStore;
-use natter_http::{ApiError, InternalClient};
+use natter_http::{ApiError, InternalClient, InternalToken, require_internal_token};
 use natter_kv::KeyValue;
 use natter_proto::topics::Topic;
 use tokio_util::sync::CancellationToken;
@@ -75,6 +75,7 @@ impl Application {
         settings: MessageSettings,
         backends: Backends,
     ) -> anyhow::Result<Self> {
+        natter_runtime::metrics::install();
         let all: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
         backends.bus.ensure_topics(&all).await.context("creating bus topics")?;
         let topics: Vec<String> = Topic::MESSAGES.iter().map(|t| t.name(&settings.topic_prefix)).collect();
@@ -138,13 +139,20 @@ impl Application {
             connections: AtomicUsize::new(0),
         });
         let data = web::Data::new(Arc::clone(&shared));
+        let token = web::Data::new(InternalToken(shared.settings.internal_token.clone()));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(natter_http::trace_requests))
                 .app_data(data.clone())
+                .app_data(token.clone())
                 .route("/healthz", web::get().to(natter_http::healthz))
                 .route("/readyz", web::get().to(readyz))
                 .route("/ws", web::get().to(ws::connect))
+                .service(
+                    web::scope("/internal")
+                        .wrap(actix_web::middleware::from_fn(require_internal_token))
+                        .route("/metrics", web::get().to(natter_http::metrics)),
+                )
         })
         // Chat frames are small and latency matters more than packet count (p50 halved in the
         // load generator's fan-out runs).

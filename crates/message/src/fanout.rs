@@ -15,7 +15,8 @@ pub(crate) async fn run(stream: Box<dyn BusStream>, hub: Arc<Hub>) {
         let frame = ServerFrame::Message { message: StoredMessage::new(posted, record.offset) };
         // Serialised once, shared by every subscriber.
         let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
-        hub.deliver_message(room, record.offset, &frame);
+        let delivered = hub.deliver_message(room, record.offset, &frame);
+        metrics::counter!("natter_messages_delivered_total").increment(delivered as u64);
     })
     .await;
 }

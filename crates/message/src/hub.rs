@@ -53,6 +53,7 @@ impl Outbox {
                         "outbound queue full; closing slow connection"
                     );
                     self.overflowed.cancel();
+                    metrics::counter!("natter_outbound_queue_overflows_total").increment(1);
                 }
                 false
             }

@@ -51,6 +51,7 @@ impl Application {
         store: Arc<dyn PresenceStore>,
         bus: Arc<dyn EventBus>,
     ) -> std::io::Result<Self> {
+        natter_runtime::metrics::install();
         let port = listener.local_addr()?.port();
         let away_after_ms = i64::try_from(settings.away_after.as_millis()).unwrap_or(i64::MAX);
         let pushes = Arc::new(PresencePushes::default());
@@ -78,6 +79,7 @@ impl Application {
                     web::scope("/internal")
                         .wrap(from_fn(require_internal_token))
                         .route("/presence", web::get().to(routes::presence))
+                        .route("/metrics", web::get().to(natter_http::metrics))
                         .route("/rooms/{room}/present", web::get().to(routes::room_present))
                         .route("/pods/{pod}/heartbeat", web::put().to(routes::heartbeat)),
                 )

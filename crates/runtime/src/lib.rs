@@ -1,6 +1,7 @@
 //! Start-up plumbing shared by Natter's binaries.
 
 pub mod env;
+pub mod metrics;
 pub mod telemetry;
 pub mod trace_context;
 

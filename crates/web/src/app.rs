@@ -111,6 +111,7 @@ impl Application {
         settings: WebSettings,
         stores: Stores,
     ) -> std::io::Result<Self> {
+        natter_runtime::metrics::install();
         let port = listener.local_addr()?.port();
         let session_key = Key::from(&settings.session_key.0);
         let cookie_secure = settings.cookie_secure();
@@ -189,6 +190,7 @@ impl Application {
                         .wrap(from_fn(require_internal_token))
                         .route("/rooms/{room}/members/{member}", web::get().to(routes::room_access))
                         .route("/members/{member}/rooms", web::get().to(routes::member_rooms))
+                        .route("/metrics", web::get().to(natter_http::metrics))
                         .route(
                             "/rooms/{room}/members/{member}/read",
                             web::put().to(routes::internal_mark_read),

@@ -73,6 +73,7 @@ pub(crate) async fn run(
         shared,
     };
     conn.shared.connections.fetch_add(1, Ordering::Relaxed);
+    metrics::gauge!("natter_ws_connections").increment(1.0);
     let draining = conn.shared.draining.clone();
     conn.shared.presence.opened(&conn.presence_key, member);
     tracing::debug!(member.id = member, connection.id = id, "connection open");
@@ -100,6 +101,7 @@ pub(crate) async fn run(
                     last_heard = Instant::now();
                     match message {
                         AggregatedMessage::Text(text) => {
+                            metrics::counter!("natter_ws_frames_in_total").increment(1);
                             if conn.on_text(&text).await.is_err() { break None; }
                         }
                         AggregatedMessage::Binary(_) => {
@@ -134,6 +136,7 @@ pub(crate) async fn run(
     tracing::debug!(member.id = member, connection.id = id, "connection closed");
     let _ = conn.session.close(close).await;
     conn.shared.connections.fetch_sub(1, Ordering::Relaxed);
+    metrics::gauge!("natter_ws_connections").decrement(1.0);
 }
 
 /// The session is gone; the connection ends.
@@ -148,7 +151,10 @@ impl Connection {
             Outgoing::Message { room, position, frame } => self.fresh(room, position).then_some(frame),
         };
         match text {
-            Some(text) => self.session.text(text).await.map_err(|_| Gone),
+            Some(text) => {
+                metrics::counter!("natter_ws_frames_out_total").increment(1);
+                self.session.text(text).await.map_err(|_| Gone)
+            }
             None => Ok(()),
         }
     }
@@ -183,6 +189,7 @@ impl Connection {
 
     async fn reply(&mut self, frame: &ServerFrame) -> Result<(), Gone> {
         let text = serde_json::to_string(frame).expect("frames serialise");
+        metrics::counter!("natter_ws_frames_out_total").increment(1);
         self.session.text(text).await.map_err(|_| Gone)
     }
 

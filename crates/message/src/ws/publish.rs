@@ -50,7 +50,9 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted) -> ServerFra
     let topic = if access.direct { Topic::DirectMessages } else { Topic::CommunityMessages };
     let topic = topic.name(&shared.settings.topic_prefix);
     let Some(client_msg_id) = posted.client_msg_id.clone() else {
-        return match send(shared, &topic, &posted).await {
+        return match send(shared, &topic, &posted).await.inspect(|_| {
+            metrics::counter!("natter_messages_published_total").increment(1);
+        }) {
             Ok(position) => ServerFrame::Ack { id, room, message_id: posted.message_id, position },
             Err(frame) => frame.answering(id),
         };
@@ -76,6 +78,7 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted) -> ServerFra
     let posted = MessagePosted { message_id, ..posted };
     match send(shared, &topic, &posted).await {
         Ok(position) => {
+            metrics::counter!("natter_messages_published_total").increment(1);
             if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await {
                 tracing::warn!(error = %e, "ack not recorded; a retry waits for the claim to expire");
             }

@@ -11,6 +11,7 @@ mod client;
 mod drain;
 mod edits;
 mod idempotent_publish;
+mod metrics_scrape;
 mod oauth;
 mod oauth_server;
 mod otlp_receiver;
@@ -72,6 +73,12 @@ on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_drain() {
     drain::run_distributed().await;
+}
+
+/// Each process has its own metrics.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_metrics() {
+    metrics_scrape::run_distributed().await;
 }
 
 /// Pods are killed and Redis restarted: only the distributed stack has them.

@@ -40,6 +40,9 @@ pub(crate) async fn heartbeat(
     }
     let applied = state.store.heartbeat(&pod, &beat, now_ms()).await.map_err(ApiError::unavailable)?;
     state.pushes.record(&applied.changes);
+    metrics::counter!("natter_presence_heartbeats_total", "full" => beat.full.to_string()).increment(1);
+    metrics::counter!("natter_presence_connection_changes_total")
+        .increment((beat.upserts.len() + beat.closed.len()) as u64);
     if applied.resync {
         tracing::info!(pod.id = %pod, "unknown pod lease; asking for a full heartbeat");
     }
