@@ -30,7 +30,9 @@ impl InternalClient {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(2))
-            .pool_idle_timeout(Duration::from_secs(30))
+            // Below the services' keep-alive (actix-web closes idle connections after 5 s): reusing a
+            // connection the server is closing fails the request (hyper `IncompleteMessage`).
+            .pool_idle_timeout(Duration::from_secs(4))
             .build()
             .expect("HTTP client configuration is valid");
         Self { service, base_url: base_url.trim_end_matches('/').to_owned(), token, http }

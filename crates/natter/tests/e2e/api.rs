@@ -25,7 +25,13 @@ pub struct Api {
 
 impl Api {
     pub fn new(web_url: &str) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+        // Idle connections are dropped before the server's 5 s keep-alive closes them (a reused
+        // connection the server is closing fails with `IncompleteMessage`).
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
         Self { base: web_url.to_owned(), http }
     }
 

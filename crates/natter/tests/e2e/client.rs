@@ -23,7 +23,12 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(web_url: &str) -> Self {
-        let http = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap();
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
         Self { web_url: web_url.to_owned(), http }
     }
 
