@@ -14,6 +14,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::Instrument;
 
+use crate::kafka_lag::{LagReporter, STATISTICS_INTERVAL_MS};
 use crate::{BusError, BusRecord, BusStream, EventBus, Published, random_id};
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,7 +77,8 @@ impl KafkaBus {
             .set("group.id", group)
             .set("client.id", format!("natter-{}", random_id()))
             .set("enable.partition.eof", "false")
-            .set("session.timeout.ms", "10000");
+            .set("session.timeout.ms", "10000")
+            .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
         if let Some(wait) = self.settings.fetch_wait_max_ms {
             config.set("fetch.wait.max.ms", wait.to_string());
         }
@@ -129,10 +131,10 @@ impl EventBus for KafkaBus {
     async fn subscribe_all(&self, topics: &[String]) -> Result<Box<dyn BusStream>, BusError> {
         // No consumer group: this process assigns itself every partition, starting at the high
         // watermark read now, so it receives everything published after this call returns.
-        let consumer: StreamConsumer = self
+        let consumer: StreamConsumer<LagReporter> = self
             .consumer_config(&format!("natter-fanout-{}", random_id()))
             .set("enable.auto.commit", "false")
-            .create()?;
+            .create_with_context(LagReporter { consumer: "fanout".to_owned() })?;
         let consumer = Arc::new(consumer);
         let topics = topics.to_vec();
         let assigned = Arc::clone(&consumer);
@@ -164,13 +166,13 @@ impl EventBus for KafkaBus {
     async fn subscribe_shared(&self, topics: &[String], group: &str) -> Result<Box<dyn BusStream>, BusError> {
         // At-least-once: an offset is stored only after the caller commits the record, and stored
         // offsets are committed in the background.
-        let consumer: StreamConsumer = self
+        let consumer: StreamConsumer<LagReporter> = self
             .consumer_config(group)
             .set("enable.auto.commit", "true")
             .set("enable.auto.offset.store", "false")
             .set("auto.commit.interval.ms", "1000")
             .set("auto.offset.reset", "earliest")
-            .create()?;
+            .create_with_context(LagReporter { consumer: group.to_owned() })?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer.subscribe(&names)?;
         Ok(Box::new(KafkaStream { consumer: Arc::new(consumer), shared: true }))
@@ -188,7 +190,7 @@ impl EventBus for KafkaBus {
 }
 
 struct KafkaStream {
-    consumer: Arc<StreamConsumer>,
+    consumer: Arc<StreamConsumer<LagReporter>>,
     shared: bool,
 }
 

@@ -12,6 +12,7 @@
 
 mod error;
 mod kafka;
+mod kafka_lag;
 mod memory;
 
 use async_trait::async_trait;
@@ -54,8 +55,10 @@ impl BusRecord {
             consumer,
             messaging.destination.name = %self.topic,
             messaging.kafka.offset = self.offset,
+            trace_id = tracing::field::Empty,
         );
         self.follow(&span);
+        natter_runtime::trace_context::record_trace_id(&span);
         span
     }
 }

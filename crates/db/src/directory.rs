@@ -2,6 +2,7 @@ use async_trait::async_trait;
 
 use crate::audit::Audit;
 use crate::direct::DirectChats;
+use crate::files::Files;
 use crate::identities::Identities;
 use crate::invites::Invites;
 use crate::membership::Memberships;
@@ -12,7 +13,17 @@ use crate::{DbError, Member, NewMember};
 /// Members and rooms. Every method is one short transaction.
 #[async_trait]
 pub trait Directory:
-    RefreshTokens + Identities + Rooms + Memberships + Invites + DirectChats + Audit + Send + Sync + 'static
+    RefreshTokens
+    + Identities
+    + Rooms
+    + Memberships
+    + Invites
+    + DirectChats
+    + Audit
+    + Files
+    + Send
+    + Sync
+    + 'static
 {
     /// Stores a new member; [`DbError::Conflict`] if the username is taken in any letter case.
     async fn create_member(&self, new: NewMember<'_>) -> Result<Member, DbError>;

@@ -8,6 +8,7 @@ mod audit;
 mod direct;
 mod directory;
 mod error;
+mod files;
 mod identities;
 mod invites;
 mod membership;
@@ -23,12 +24,13 @@ pub use audit::Audit;
 pub use direct::DirectChats;
 pub use directory::Directory;
 pub use error::{DbError, Refusal};
+pub use files::{Attached, Files};
 pub use identities::Identities;
 pub use invites::Invites;
 pub use membership::Memberships;
 pub use models::{
     AuditRecord, InviteLinkRecord, JoinBy, Joined, Member, MemberSummary, Membership, NewMember,
-    NewRefreshToken, NewRoom, Role, Room, RoomChanges, RoomKind, Rotation, Visibility, direct_key,
+    NewRefreshToken, NewRoom, Role, Room, RoomChanges, RoomFile, RoomKind, Rotation, Visibility, direct_key,
     username_key,
 };
 pub use postgres::PgDirectory;

@@ -222,6 +222,28 @@ pub(crate) struct AuditRow<'a> {
     pub at: NaiveDateTime,
 }
 
+/// A file uploaded to a room (see [`crate::Files`]).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::room_files)]
+pub struct RoomFile {
+    /// A UUID, as text.
+    pub id: String,
+    pub room_id: i64,
+    pub uploader_id: i64,
+    /// As the uploader named it; for display only.
+    pub name: String,
+    /// Sniffed from the content.
+    pub content_type: String,
+    pub size: i64,
+    pub thumb_width: Option<i32>,
+    pub thumb_height: Option<i32>,
+    /// Where the content is in object storage (the thumbnail: this plus `.thumb`).
+    pub storage_key: String,
+    /// The message sharing it, once shared.
+    pub message_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
 /// Usernames are unique regardless of case; this is the key they are compared by.
 pub fn username_key(username: &str) -> String {
     username.to_lowercase()

@@ -33,6 +33,8 @@ impl PgDirectory {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Other(e.to_string()))?;
+        let watched = pool.clone();
+        natter_runtime::metrics::watch_pool("postgres", move || watched.status().into());
         Ok(Self { pool })
     }
 
@@ -87,3 +89,4 @@ crate::invites::impl_invites!(PgDirectory);
 crate::direct::impl_direct_chats!(PgDirectory);
 crate::audit::impl_audit!(PgDirectory);
 crate::identities::impl_identities!(PgDirectory);
+crate::files::impl_files!(PgDirectory);

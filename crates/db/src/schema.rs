@@ -93,6 +93,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    room_files (id) {
+        id -> Text,
+        room_id -> BigInt,
+        uploader_id -> BigInt,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        thumb_width -> Nullable<Integer>,
+        thumb_height -> Nullable<Integer>,
+        storage_key -> Text,
+        message_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(room_audit -> rooms (room_id));
 
 diesel::joinable!(room_members -> rooms (room_id));
@@ -107,7 +123,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_invitations,
     invite_links,
     room_audit,
-    member_blocks
+    member_blocks,
+    room_files
 );
 
 diesel::table! {

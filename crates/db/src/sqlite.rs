@@ -46,3 +46,4 @@ crate::invites::impl_invites!(SqliteDirectory);
 crate::direct::impl_direct_chats!(SqliteDirectory);
 crate::audit::impl_audit!(SqliteDirectory);
 crate::identities::impl_identities!(SqliteDirectory);
+crate::files::impl_files!(SqliteDirectory);

@@ -142,6 +142,7 @@ impl HistoryStore for MemoryHistory {
             return Ok(false);
         };
         message.posted.text.clear();
+        message.posted.file = None;
         message.deleted = true;
         Ok(true)
     }

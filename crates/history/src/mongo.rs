@@ -17,7 +17,7 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use natter_proto::RoomId;
-use natter_proto::events::{MessagePosted, ReplyTo, StoredMessage};
+use natter_proto::events::{FileRef, MessagePosted, ReplyTo, StoredMessage, Thumbnail};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -45,6 +45,43 @@ struct MessageDoc {
     deleted: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reply_to: Option<ReplyDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file: Option<FileDoc>,
+}
+
+/// `FileRef` with the file id as a string, for the same reason as [`ReplyDoc`].
+#[derive(Debug, Serialize, Deserialize)]
+struct FileDoc {
+    file_id: String,
+    name: String,
+    size: i64,
+    content_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thumbnail: Option<Thumbnail>,
+}
+
+impl From<&FileRef> for FileDoc {
+    fn from(f: &FileRef) -> Self {
+        Self {
+            file_id: f.file_id.to_string(),
+            name: f.name.clone(),
+            size: f.size,
+            content_type: f.content_type.clone(),
+            thumbnail: f.thumbnail,
+        }
+    }
+}
+
+impl FileDoc {
+    fn into_file(self) -> Option<FileRef> {
+        Some(FileRef {
+            file_id: self.file_id.parse().ok()?,
+            name: self.name,
+            size: self.size,
+            content_type: self.content_type,
+            thumbnail: self.thumbnail,
+        })
+    }
 }
 
 /// `ReplyTo` with the message id as a string, like `_id` (BSON encodes a `Uuid` as binary or as a
@@ -93,6 +130,7 @@ impl From<&StoredMessage> for MessageDoc {
             edited_at: m.edited_at_ms.map(DateTime::from_millis),
             deleted: m.deleted,
             reply_to: m.posted.reply_to.as_ref().map(ReplyDoc::from),
+            file: m.posted.file.as_ref().map(FileDoc::from),
         }
     }
 }
@@ -109,6 +147,7 @@ impl MessageDoc {
                 client_msg_id: self.client_msg_id,
                 sent_at_ms: self.sent_at.timestamp_millis(),
                 reply_to: self.reply_to.and_then(ReplyDoc::into_reply),
+                file: self.file.and_then(FileDoc::into_file),
             },
             position: self.position,
             edited_at_ms: self.edited_at.map(|at| at.timestamp_millis()),

@@ -29,6 +29,7 @@ fn message(room: i64, position: i64, text: &str) -> StoredMessage {
             client_msg_id: Some(format!("c-{position}")),
             sent_at_ms: 1_700_000_000_000 + position,
             reply_to: None,
+            file: None,
         },
         position,
     )

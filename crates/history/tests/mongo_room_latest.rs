@@ -18,6 +18,7 @@ fn message(room: i64, position: i64) -> StoredMessage {
             client_msg_id: None,
             sent_at_ms: 1_700_000_000_000 + position,
             reply_to: None,
+            file: None,
         },
         position,
     )

@@ -26,12 +26,14 @@ pub async fn trace_requests(
         http.request.method = %request.method(),
         http.route = route,
         http.response.status_code = Empty,
+        trace_id = Empty,
     );
     let headers = request.headers();
     let context = ["traceparent", "tracestate"]
         .into_iter()
         .filter_map(|name| Some((name, headers.get(name)?.to_str().ok()?)));
     natter_runtime::trace_context::follow(&span, context);
+    natter_runtime::trace_context::record_trace_id(&span);
     let method = request.method().to_string();
     let route = route.to_owned();
     let started = std::time::Instant::now();

@@ -38,12 +38,15 @@ pub fn redis_pool(url: &str) -> Result<Pool, String> {
         .set_response_timeout(Some(RESPONSE_TIMEOUT))
         .set_connection_timeout(Some(CONNECTION_TIMEOUT));
     let manager = deadpool_redis::Manager::new_with_config(url, config).map_err(|e| e.to_string())?;
-    Pool::builder(manager)
+    let pool = Pool::builder(manager)
         .runtime(deadpool_redis::Runtime::Tokio1)
         .wait_timeout(Some(CONNECTION_TIMEOUT))
         .create_timeout(Some(CONNECTION_TIMEOUT))
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    let watched = pool.clone();
+    natter_runtime::metrics::watch_pool("redis", move || watched.status().into());
+    Ok(pool)
 }
 
 pub struct RedisKeyValue {

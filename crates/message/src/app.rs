@@ -219,12 +219,14 @@ async fn shutdown_signal() {
     }
 }
 
-/// `GET /readyz`: the bus and the history store answer, and the pod is not draining.
+/// `GET /readyz`: the bus, the history store and the shared key-value store answer, and the pod is
+/// not draining.
 async fn readyz(shared: web::Data<Arc<Shared>>) -> Result<HttpResponse, ApiError> {
     if shared.draining.is_cancelled() {
         return Err(ApiError::unavailable("draining: shutting down"));
     }
     shared.bus.ping().await.map_err(ApiError::unavailable)?;
     shared.history.ping().await.map_err(ApiError::unavailable)?;
+    shared.kv.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }

@@ -93,6 +93,7 @@ mod tests {
                 client_msg_id: None,
                 sent_at_ms: 0,
                 reply_to: None,
+                file: None,
             },
             3,
         )

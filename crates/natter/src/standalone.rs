@@ -31,6 +31,9 @@ pub(crate) struct Options {
     /// SQLite file for members and rooms; by default everything lives in memory.
     #[arg(long, default_value = ":memory:")]
     database: String,
+    /// Directory for uploaded files; by default a fresh temporary one, removed at exit.
+    #[arg(long, env = "NATTER_FILES_DIR")]
+    files: Option<std::path::PathBuf>,
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -76,8 +79,19 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     );
     // Login providers (NATTER_OAUTH_*) and publish limits (NATTER_PUBLISH_RATE_*) are configured as in
     // production.
-    let passed_on = std::env::vars()
-        .filter(|(name, _)| name.starts_with("NATTER_OAUTH_") || name.starts_with("NATTER_PUBLISH_RATE_"));
+    // Uploads go to a directory: the one given, or a temporary one that goes with the process (as
+    // the in-memory database does).
+    let scratch = match &options.files {
+        Some(_) => None,
+        None => Some(TempFilesDir::new()?),
+    };
+    let files_dir =
+        options.files.clone().or_else(|| scratch.as_ref().map(|s| s.0.clone())).expect("one is set");
+    let passed_on = std::env::vars().filter(|(name, _)| {
+        name.starts_with("NATTER_OAUTH_")
+            || name.starts_with("NATTER_PUBLISH_RATE_")
+            || (name.starts_with("NATTER_FILES_") && name != "NATTER_FILES_STORE")
+    });
     let settings = [
         ("NATTER_INTERNAL_TOKEN", internal_token),
         ("NATTER_SESSION_KEY", base64::engine::general_purpose::STANDARD.encode(random_bytes::<64>())),
@@ -91,11 +105,15 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         ("NATTER_PRESENCE_URL", presence_url.clone()),
         ("NATTER_PRESENCE_BIND", format!("{host}:{presence_port}")),
         ("NATTER_ALLOWED_ORIGINS", web_url.clone()),
+        ("NATTER_FILES_STORE", "local".to_owned()),
+        ("NATTER_FILES_DIR", files_dir.display().to_string()),
     ];
     let env =
         Env::from_pairs(passed_on.chain(settings.into_iter().map(|(name, value)| (name.to_owned(), value))));
 
     let directory = SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
+    let web_settings = WebSettings::from_env(&env)?;
+    let files = web_settings.files.store.open().context("opening the files directory")?;
     let history = Arc::new(MemoryHistory::new());
     let bus = Arc::new(MemoryBus::new(BUS_RETENTION));
     // One store for web and message, as Redis is in production.
@@ -112,12 +130,13 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     .context("starting presence")?;
     let web = natter_web::Application::with_listener(
         web_listener,
-        WebSettings::from_env(&env)?,
+        web_settings,
         natter_web::Stores {
             directory: Arc::new(directory),
             history: history.clone(),
             kv: kv.clone(),
             bus: bus.clone(),
+            files,
         },
     )
     .context("starting web")?;
@@ -139,5 +158,27 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     for (name, result) in [("web", web), ("message", message), ("presence", presence)] {
         result.with_context(|| format!("{name} task"))?.with_context(|| format!("{name} server"))?;
     }
+    drop(scratch);
     Ok(())
+}
+
+/// A temporary directory for uploads, removed when dropped.
+struct TempFilesDir(std::path::PathBuf);
+
+impl TempFilesDir {
+    fn new() -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!(
+            "natter-files-{}-{:x}",
+            std::process::id(),
+            u64::from_le_bytes(random_bytes::<8>())
+        ));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for TempFilesDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

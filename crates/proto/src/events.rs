@@ -26,6 +26,62 @@ pub struct MessagePosted {
     /// The message of the same room this one answers, as it was when the reply was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyTo>,
+    /// A file shared with the message (`text` is then its optional caption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileRef>,
+}
+
+/// A file shared in a room, as a file message carries it. Clients fetch it from web with their session
+/// or access token: `GET /files/{file_id}` (the content) and, when `thumbnail` is set,
+/// `GET /files/{file_id}/thumbnail` (a PNG). Both check room membership on every request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub file_id: Uuid,
+    /// The name the uploader gave (shown to readers, never used as a storage path).
+    pub name: String,
+    /// Bytes.
+    pub size: i64,
+    /// The type sniffed from the content when it was uploaded (never the one the client claimed).
+    pub content_type: String,
+    /// Images: the size of the thumbnail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<Thumbnail>,
+}
+
+/// Pixel size of a file's thumbnail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thumbnail {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A change to a stored file (topic `natter.chat.files`, keyed by room id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FileEvent {
+    /// A member uploaded a file to the room (published by web once it is stored). It becomes a file
+    /// message when the uploader publishes it; an upload never published is removed after a while.
+    Uploaded(FileUploaded),
+    /// The file's message was deleted (published by the message pod that accepted the deletion,
+    /// after the `deleted` change): web's file janitors remove the content and thumbnail from storage.
+    Removed(FileRemoved),
+}
+
+/// See [`FileEvent::Uploaded`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileUploaded {
+    pub room_id: RoomId,
+    pub uploader_id: MemberId,
+    pub file: FileRef,
+}
+
+/// See [`FileEvent::Removed`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRemoved {
+    pub room_id: RoomId,
+    pub file_id: Uuid,
+    /// The deleted message that carried it.
+    pub message_id: Uuid,
 }
 
 /// What a reply names of the message it answers: enough to show "in reply to Ann" and jump to it,

@@ -33,6 +33,10 @@ pub enum ClientFrame {
         /// The id of the message of the same room this one answers.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<Uuid>,
+        /// Share a file uploaded to this room by the sender (`POST /api/v1/rooms/{room}/files`);
+        /// `text` is then its caption and may be empty. A file is shared by one message only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file: Option<Uuid>,
     },
     /// Liveness check; answered with `pong`.
     Ping { id: String },
@@ -56,6 +60,10 @@ pub const CLIENT_FRAME_TYPES: [&str; 8] =
     ["subscribe", "unsubscribe", "publish", "ping", "typing", "edit", "delete", "mark_read"];
 
 /// A frame from a message pod.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "frames are made to be serialised at once, never stored in bulk; `message` dominates"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {

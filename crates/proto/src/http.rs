@@ -4,6 +4,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::{MemberId, RoomId};
 
+/// A message pod asks web to attach an uploaded file to the message about to be published
+/// (`PUT /internal/files/{file}/attachment`). Web answers the file's [`crate::events::FileRef`] when the
+/// file was uploaded to `room_id` by `member_id` and is not shared by another message (again for the
+/// same `message_id`: a retry), 404 when not, 409 when another message shares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachFile {
+    pub room_id: RoomId,
+    pub member_id: MemberId,
+    pub message_id: uuid::Uuid,
+}
+
 /// Web's answer to "may this member use this room?" (`GET /internal/rooms/{room}/members/{member}`).
 ///
 /// A member may subscribe when `role` is set, and publish when also `read_only` is unset and

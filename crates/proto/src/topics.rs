@@ -20,17 +20,22 @@ pub enum Topic {
     /// Presence and read-position changes pushed to room co-members: [`crate::events::PresenceEvent`].
     /// Ephemeral like typing: read by every message pod's fan-out from the end, never stored.
     Presence,
+    /// Files uploaded and removed: [`crate::events::FileEvent`], produced by web (uploads) and message
+    /// pods (removals), read by web's shared file janitors. The file *message* itself travels on the
+    /// room's message topic like any message, so it shares the room's one order and positions.
+    Files,
 }
 
 impl Topic {
     /// Every topic, for creating them at start-up.
-    pub const ALL: [Topic; 6] = [
+    pub const ALL: [Topic; 7] = [
         Topic::CommunityMessages,
         Topic::DirectMessages,
         Topic::Membership,
         Topic::Typing,
         Topic::Edits,
         Topic::Presence,
+        Topic::Files,
     ];
     /// The topics carrying chat messages ([`crate::events::MessagePosted`]); not typing, which is never
     /// stored.
@@ -45,6 +50,7 @@ impl Topic {
             Topic::Typing => "natter.chat.typing",
             Topic::Edits => "natter.chat.edits",
             Topic::Presence => "natter.presence",
+            Topic::Files => "natter.chat.files",
         }
     }
 

@@ -4,11 +4,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use natter_proto::events::{MembershipChanged, MessageChanged, MessagePosted, PresenceEvent, TypingChanged};
+use natter_proto::events::{
+    FileEvent, FileRef, MembershipChanged, MessageChanged, MessagePosted, PresenceEvent, TypingChanged,
+};
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
 use natter_proto::http::{
-    ErrorBody, HeartbeatAnswer, LoginRequest, Me, MemberPresence, MemberRooms, PodHeartbeat, RefreshRequest,
-    RoomAccess, RoomPresent, TokenPair, WsToken,
+    AttachFile, ErrorBody, HeartbeatAnswer, LoginRequest, Me, MemberPresence, MemberRooms, PodHeartbeat,
+    RefreshRequest, RoomAccess, RoomPresent, TokenPair, WsToken,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -66,7 +68,8 @@ fn server_frames() {
 fn bus_events() {
     for (path, text) in examples("events") {
         match path.file_stem().unwrap().to_str().unwrap() {
-            "message_posted" => round_trips::<MessagePosted>(&path, &text),
+            "message_posted" | "message_posted_file" => round_trips::<MessagePosted>(&path, &text),
+            "file_uploaded" | "file_removed" => round_trips::<FileEvent>(&path, &text),
             "membership_changed" => round_trips::<MembershipChanged>(&path, &text),
             "typing_changed" => round_trips::<TypingChanged>(&path, &text),
             "message_edited" | "message_deleted" => round_trips::<MessageChanged>(&path, &text),
@@ -95,6 +98,8 @@ fn http_bodies() {
             "refresh_request" => round_trips::<RefreshRequest>(&path, &text),
             "me" => round_trips::<Me>(&path, &text),
             "ws_token" => round_trips::<WsToken>(&path, &text),
+            "file_ref" => round_trips::<FileRef>(&path, &text),
+            "attach_file" => round_trips::<AttachFile>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }
     }

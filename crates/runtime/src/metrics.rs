@@ -37,3 +37,49 @@ pub fn install() -> PrometheusHandle {
         })
         .clone()
 }
+
+/// What a connection pool is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// The most connections it may open.
+    pub max: usize,
+    /// Connections open now.
+    pub open: usize,
+    /// Open connections not lent out.
+    pub idle: usize,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
+impl From<deadpool::Status> for PoolUsage {
+    fn from(status: deadpool::Status) -> Self {
+        Self { max: status.max_size, open: status.size, idle: status.available, waiting: status.waiting }
+    }
+}
+
+/// How often pool gauges are refreshed.
+const POOL_WATCH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Keeps the gauges `natter_pool_connections{pool, state="in_use"|"idle"}`, `natter_pool_max{pool}`
+/// and `natter_pool_waiting{pool}` up to date from `usage`, every few seconds, for as long as the
+/// process runs. A pool saturating shows as `in_use` near `max` with `waiting` above zero.
+pub fn watch_pool(pool: &'static str, usage: impl Fn() -> PoolUsage + Send + 'static) {
+    let report = move || {
+        let now = usage();
+        metrics::gauge!("natter_pool_connections", "pool" => pool, "state" => "in_use")
+            .set(now.open.saturating_sub(now.idle) as f64);
+        metrics::gauge!("natter_pool_connections", "pool" => pool, "state" => "idle").set(now.idle as f64);
+        metrics::gauge!("natter_pool_max", "pool" => pool).set(now.max as f64);
+        metrics::gauge!("natter_pool_waiting", "pool" => pool).set(now.waiting as f64);
+    };
+    report();
+    let spawned = std::thread::Builder::new().name(format!("pool-watch-{pool}")).spawn(move || {
+        loop {
+            std::thread::sleep(POOL_WATCH_INTERVAL);
+            report();
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, pool, "pool usage will not be reported");
+    }
+}

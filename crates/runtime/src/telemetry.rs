@@ -61,7 +61,7 @@ pub fn init(service: &str, instance: Option<&str>, json: bool) -> Telemetry {
     let fmt = tracing_subscriber::fmt::layer().with_target(true);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let installed = if json {
-        registry.with(fmt.json().with_current_span(true).with_span_list(false)).try_init()
+        registry.with(fmt.json().with_current_span(true).with_span_list(true)).try_init()
     } else {
         registry.with(fmt).try_init()
     };

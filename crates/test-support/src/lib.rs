@@ -4,6 +4,8 @@
 //! exports these variables; the defaults match what it starts. Tests never skip when a service is
 //! missing: they fail and say which one.
 
+pub mod images;
+
 use std::net::ToSocketAddrs;
 use std::time::Duration;
 
@@ -84,4 +86,27 @@ pub fn host_port(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
     rest.split(['/', '?']).next().unwrap_or(rest).to_owned()
+}
+
+/// The S3-compatible object store's endpoint (moto's server, started by `scripts/services`).
+pub fn s3_endpoint() -> String {
+    env_or("NATTER_TEST_S3_URL", "http://127.0.0.1:9000")
+}
+
+/// Creates an empty bucket for one test and returns its name. The test store accepts any
+/// credentials, so the bucket is made with a plain (unsigned) `PUT /{bucket}`.
+pub async fn fresh_s3_bucket() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let endpoint = s3_endpoint();
+    let addr = host_port(&endpoint);
+    require_listening("The S3-compatible store", &addr, Duration::from_secs(5)).await;
+    let bucket = format!("natter-t-{}", unique_suffix());
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect to the S3 store");
+    let request =
+        format!("PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send the bucket request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read the bucket answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "creating bucket {bucket} failed: {answer}");
+    bucket
 }

@@ -29,6 +29,8 @@ pub struct Stores {
     pub kv: Arc<dyn KeyValue>,
     /// Membership changes go out on it to message pods.
     pub bus: Arc<dyn EventBus>,
+    /// File contents: a local directory or an S3-compatible store (see [`crate::files`]).
+    pub files: Arc<dyn object_store::ObjectStore>,
 }
 
 pub(crate) struct State {
@@ -50,6 +52,9 @@ pub(crate) struct State {
     pub(crate) read_pushes: Arc<crate::rooms::reads::ReadPushes>,
     /// Presence, asked for the dots and "last seen" of member lists.
     pub(crate) presence: crate::presence::PresenceClient,
+    /// File contents.
+    pub(crate) files: Arc<dyn object_store::ObjectStore>,
+    pub(crate) file_limits: crate::files::upload::Limits,
 }
 
 /// A bound, not yet running web server.
@@ -91,6 +96,7 @@ fn room_api(cfg: &mut web::ServiceConfig) {
         .route("/rooms/{room}/audit", web::get().to(r::audit))
         .route("/rooms/{room}/read", web::put().to(r::mark_read))
         .route("/rooms/{room}/messages", web::get().to(r::messages))
+        .route("/rooms/{room}/files", web::post().to(routes::api_upload))
         .route("/invites/accept", web::post().to(r::accept_invite))
         .route("/me/rooms", web::get().to(r::my_rooms))
         .route("/direct/{username}", web::put().to(r::start_direct))
@@ -136,6 +142,22 @@ impl Application {
             &settings.presence_url,
             settings.internal_token.clone(),
         ));
+        tokio::spawn(crate::files::janitor::consume(
+            Arc::clone(&stores.bus),
+            Arc::clone(&stores.directory),
+            Arc::clone(&stores.files),
+            settings.topic_prefix.clone(),
+        ));
+        tokio::spawn(crate::files::janitor::sweep(
+            Arc::clone(&stores.directory),
+            Arc::clone(&stores.files),
+            settings.files.unshared_ttl,
+        ));
+        let file_limits = crate::files::upload::Limits {
+            max_bytes: settings.files.max_bytes,
+            allowed_types: settings.files.allowed_types.clone(),
+            max_image_pixels: settings.files.max_image_pixels,
+        };
         let state = web::Data::new(State {
             directory: stores.directory,
             history: stores.history,
@@ -151,6 +173,8 @@ impl Application {
             public_url: settings.public_url,
             read_pushes,
             presence,
+            files: stores.files,
+            file_limits,
         });
         let kv = stores.kv;
         let session_ttl = actix_web::cookie::time::Duration::seconds(
@@ -190,6 +214,7 @@ impl Application {
                         .wrap(from_fn(require_internal_token))
                         .route("/rooms/{room}/members/{member}", web::get().to(routes::room_access))
                         .route("/members/{member}/rooms", web::get().to(routes::member_rooms))
+                        .route("/files/{file}/attachment", web::put().to(routes::internal_attach_file))
                         .route("/metrics", web::get().to(natter_http::metrics))
                         .route(
                             "/rooms/{room}/members/{member}/read",
@@ -217,6 +242,9 @@ impl Application {
                         .route("/rooms/{room}/join", web::post().to(routes::join_room))
                         .route("/rooms/{room}/leave", web::post().to(routes::leave_room))
                         .route("/rooms/{room}/read", web::post().to(routes::mark_read))
+                        .route("/rooms/{room}/files", web::post().to(routes::page_upload))
+                        .route("/files/{file}", web::get().to(routes::file_content))
+                        .route("/files/{file}/thumbnail", web::get().to(routes::file_thumbnail))
                         .route("/rooms/{room}/history", web::get().to(routes::history_page))
                         .route("/rooms/{room}/manage", web::get().to(routes::manage_page))
                         .route("/rooms/{room}/manage/{action}", web::post().to(routes::manage_action))

@@ -43,11 +43,14 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     let bus = KafkaBus::connect(KafkaSettings::from_env(env)?).context("NATTER_KAFKA_BROKERS")?;
     let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
     bus.ensure_topics(&topics).await.context("creating bus topics")?;
+    let files =
+        settings.files.store.open().context("opening the file store (NATTER_FILES_*, NATTER_S3_*)")?;
     let stores = Stores {
         directory: Arc::new(directory),
         history: Arc::new(history),
         kv: Arc::new(kv),
         bus: Arc::new(bus),
+        files,
     };
     let bind = settings.bind.clone();
     let app = Application::build(settings, stores).with_context(|| format!("binding {bind}"))?;

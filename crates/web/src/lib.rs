@@ -6,6 +6,7 @@
 mod app;
 mod auth;
 mod bootstrap;
+pub mod files;
 mod login;
 pub mod oauth;
 mod pages;
@@ -18,5 +19,6 @@ mod throttle;
 
 pub use app::{Application, Stores};
 pub use bootstrap::{migrate_from_env, serve_from_env};
+pub use files::{FileSettings, StoreSettings};
 pub use settings::WebSettings;
 pub use throttle::ThrottleSettings;

@@ -22,6 +22,8 @@ pub(crate) struct HistoryItem {
     pub deleted: bool,
     /// The message this one answers.
     pub reply_to: Option<natter_proto::events::ReplyTo>,
+    /// The file it shares.
+    pub file: Option<natter_proto::events::FileRef>,
 }
 
 #[derive(Template, WebTemplate)]

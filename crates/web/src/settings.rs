@@ -27,6 +27,7 @@
 //! | `NATTER_OAUTH_*` | none | login providers; see [`crate::oauth::providers`] |
 //! | `NATTER_PRESENCE_URL` | `http://127.0.0.1:8082` | presence, asked for the dots of member lists |
 //! | `NATTER_READ_PUSH_MS` | `500` | read-position moves are pushed to the room at most this often per member and room |
+//! | `NATTER_FILES_*`, `NATTER_S3_*` | | file uploads and storage; see [`crate::files::FileSettings`] |
 
 use std::time::Duration;
 
@@ -54,6 +55,7 @@ pub struct WebSettings {
     pub topic_prefix: String,
     pub presence_url: String,
     pub read_push_every: Duration,
+    pub files: crate::files::FileSettings,
 }
 
 /// The session cookie key. Its `Debug` does not print it.
@@ -112,6 +114,7 @@ impl WebSettings {
                 500u64,
                 50..=60_000,
             )?),
+            files: crate::files::FileSettings::from_env(env)?,
             throttle: ThrottleSettings {
                 max_failures_per_account: env.parse_or("NATTER_LOGIN_MAX_FAILURES", 5u64)?,
                 max_failures_per_address: env.parse_or("NATTER_LOGIN_MAX_FAILURES_PER_ADDRESS", 50u64)?,

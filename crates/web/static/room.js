@@ -13,6 +13,7 @@
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
   const replying = document.getElementById("replying");
+  const fileInput = document.getElementById("file");
   // The message the next publish answers: { id, sender }, or null.
   let replyTarget = null;
   let socket = null;
@@ -103,7 +104,9 @@
       replying.querySelector(".name").textContent = message.sender_name;
       input.focus();
     });
-    item.append(sender, text, answer);
+    item.append(sender, text);
+    if (message.file && message.deleted !== true) item.append(attachment(message.file));
+    item.append(answer);
     render(item, message.text, message.edited_at_ms !== undefined, message.deleted === true);
     list.append(item);
     list.scrollTop = list.scrollHeight;
@@ -111,11 +114,37 @@
     if (lastPosition === null || message.position > lastPosition) lastPosition = message.position;
   }
 
+  // A shared file: a download link (web checks membership on every download) and, for images, its
+  // thumbnail. Names and types are text, never markup.
+  function attachment(file) {
+    const box = document.createElement("span");
+    box.className = "file";
+    const url = "/files/" + encodeURIComponent(file.file_id);
+    if (file.thumbnail) {
+      const image = document.createElement("img");
+      image.src = url + "/thumbnail";
+      image.width = file.thumbnail.width;
+      image.height = file.thumbnail.height;
+      image.alt = file.name;
+      box.append(image);
+    }
+    const link = document.createElement("a");
+    link.href = url;
+    link.className = "file-link";
+    link.textContent = file.name;
+    const size = document.createElement("span");
+    size.className = "meta";
+    size.textContent = " (" + file.content_type + ", " + Math.max(1, Math.round(file.size / 1024)) + " KiB)";
+    box.append(link, size);
+    return box;
+  }
+
   // Shows a message's current state: its text, "(edited)", or a placeholder once deleted.
   function render(item, value, edited, deleted) {
     const text = item.querySelector(".text");
     text.textContent = deleted ? "message deleted" : value;
     text.classList.toggle("deleted", deleted);
+    if (deleted) item.querySelectorAll(".file").forEach(function (box) { box.remove(); });
     let mark = item.querySelector(".edited");
     if (edited && !deleted && !mark) {
       mark = document.createElement("span");
@@ -211,16 +240,45 @@
     retryDelay = Math.min(retryDelay * 2, 10000);
   }
 
-  form.addEventListener("submit", function (event) {
+  // A chosen file is uploaded to web first; the message then shares it, with the text as caption.
+  async function upload(file) {
+    const body = new FormData();
+    body.append("file", file, file.name);
+    const response = await fetch("/rooms/" + roomId + "/files", {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { "X-CSRF-Token": root.dataset.csrf },
+    });
+    const answer = await response.json().catch(function () { return null; });
+    if (!response.ok) {
+      const detail = answer && answer.errors && answer.errors[0] ? answer.errors[0].detail : response.statusText;
+      throw new Error(detail);
+    }
+    return answer;
+  }
+
+  form.addEventListener("submit", async function (event) {
     event.preventDefault();
     const text = input.value.trim();
-    if (stopped || !text || !socket || socket.readyState !== WebSocket.OPEN) return;
+    const chosen = fileInput && fileInput.files.length > 0 ? fileInput.files[0] : null;
+    if (stopped || (!text && !chosen) || !socket || socket.readyState !== WebSocket.OPEN) return;
     errors.textContent = "";
     const frame = {
       type: "publish", id: "p" + nextId++, room: roomId, text: text,
       client_msg_id: (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()),
     };
     if (replyTarget) frame.reply_to = replyTarget.id;
+    if (chosen) {
+      status.textContent = "uploading " + chosen.name + "…";
+      try {
+        frame.file = (await upload(chosen)).file_id;
+      } catch (error) {
+        errors.textContent = "Upload refused: " + error.message;
+        status.textContent = "live";
+        return;
+      }
+      status.textContent = "live";
+      fileInput.value = "";
+    }
     socket.send(JSON.stringify(frame));
     input.value = "";
     cancelReply();

@@ -36,7 +36,7 @@ pub(super) async fn delete(
     room: RoomId,
     message_id: Uuid,
 ) -> Result<bool, HistoryError> {
-    let update = doc! { "$set": { "text": "", "deleted": true } };
+    let update = doc! { "$set": { "text": "", "deleted": true }, "$unset": { "file": "" } };
     apply(history, room, message_id, by_id(room, message_id), update).await
 }
 

@@ -10,7 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytestring::ByteString;
 use natter_history::{HistoryError, HistoryStore};
-use natter_proto::events::{MessageChanged, MessageDeleted, MessageEdited, StoredMessage};
+use natter_proto::events::{
+    FileEvent, FileRemoved, MessageChanged, MessageDeleted, MessageEdited, StoredMessage,
+};
 use natter_proto::frames::{ErrorCode, ServerFrame};
 use natter_proto::http::{ReadOnlyReason, RoomAccess};
 use natter_proto::topics::{Topic, room_key};
@@ -73,6 +75,19 @@ async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusa
         .map_err(|e| unavailable("read history", &e))?
         .ok_or_else(|| missing(message_id, room))?;
     let event = decide(&access, &message, member, change, now_ms())?;
+    if let (MessageChanged::Deleted(_), Some(file)) = (&event, &message.posted.file) {
+        // Before the deletion itself: if that then fails, the client's retry finds the message
+        // still there and removes both again (removal is idempotent), so no file outlives its
+        // message. Meanwhile the file may be gone while the message still shows it.
+        let removed = FileEvent::Removed(FileRemoved { room_id: room, file_id: file.file_id, message_id });
+        let payload = serde_json::to_vec(&removed).expect("events serialise");
+        let topic = Topic::Files.name(&shared.settings.topic_prefix);
+        shared
+            .bus
+            .publish(&topic, &room_key(room), payload)
+            .await
+            .map_err(|e| unavailable("remove the file", &e))?;
+    }
     let payload = serde_json::to_vec(&event).expect("events serialise");
     let topic = Topic::Edits.name(&shared.settings.topic_prefix);
     shared
@@ -209,6 +224,7 @@ mod tests {
                 client_msg_id: None,
                 sent_at_ms: 0,
                 reply_to: None,
+                file: None,
             },
             12,
         )

@@ -208,8 +208,8 @@ impl Connection {
                 self.forget(room);
                 self.reply(&ServerFrame::Unsubscribed { id, room }).await
             }
-            ClientFrame::Publish { id, room, text, client_msg_id, reply_to } => {
-                self.publish(id, room, text, client_msg_id, reply_to).await
+            ClientFrame::Publish { id, room, text, client_msg_id, reply_to, file } => {
+                self.publish(id, room, text, client_msg_id, publish::Shares { reply_to, file }).await
             }
             ClientFrame::MarkRead { id, room, position } => {
                 if !self.subscriptions.contains(&room) {
@@ -353,7 +353,7 @@ impl Connection {
         room: RoomId,
         text: String,
         client_msg_id: Option<String>,
-        reply_to: Option<uuid::Uuid>,
+        shares: publish::Shares,
     ) -> Result<(), Gone> {
         if !self.subscriptions.contains(&room) {
             let frame = ServerFrame::error(
@@ -381,6 +381,7 @@ impl Connection {
             client_msg_id,
             sent_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64,
             reply_to: None,
+            file: None,
         };
         // Waiting here when too many publishes are in flight stops reading from this client.
         let permit = Arc::clone(&self.publishing).acquire_owned().await.expect("semaphore never closes");
@@ -395,10 +396,12 @@ impl Connection {
             room.id = room,
             member.id = self.member,
             message.id = %posted.message_id,
+            trace_id = tracing::field::Empty,
         );
+        natter_runtime::trace_context::record_trace_id(&span);
         tokio::spawn(
             async move {
-                publish::run(shared, id, posted, reply_to, frames).await;
+                publish::run(shared, id, posted, shares, frames).await;
                 drop(permit);
             }
             .instrument(span),

@@ -39,10 +39,18 @@ pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameErr
             detail: format!("id must be 1 to {MAX_ID_LEN} bytes"),
         });
     }
+    if let ClientFrame::Publish { id, text, file, .. } = &frame
+        && file.is_none()
+        && text.trim().is_empty()
+    {
+        return Err(invalid(id, "text is empty (only a message sharing a file may have no text)".to_owned()));
+    }
+    if let ClientFrame::Edit { id, text, .. } = &frame
+        && text.trim().is_empty()
+    {
+        return Err(invalid(id, "text is empty".to_owned()));
+    }
     if let ClientFrame::Publish { id, text, .. } | ClientFrame::Edit { id, text, .. } = &frame {
-        if text.trim().is_empty() {
-            return Err(invalid(id, "text is empty".to_owned()));
-        }
         let chars = text.chars().count();
         if chars > MAX_TEXT_CHARS {
             return Err(invalid(id, format!("text is {chars} characters; the limit is {MAX_TEXT_CHARS}")));

@@ -5,8 +5,10 @@
 use std::sync::Arc;
 
 use bytestring::ByteString;
-use natter_proto::events::{MessagePosted, ReplyTo};
+use natter_http::InternalCallError;
+use natter_proto::events::{FileRef, MessagePosted, ReplyTo};
 use natter_proto::frames::{ErrorCode, ServerFrame};
+use natter_proto::http::AttachFile;
 use natter_proto::topics::{Topic, room_key};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -16,17 +18,24 @@ use super::idempotency::{self, Claim};
 use crate::app::Shared;
 use crate::hub::Outgoing;
 
-/// Publishes `posted` (a reply to the message `reply_to`, if any) for request `id` and queues the
-/// answer on `frames`.
+/// What a published message refers to besides its text.
+pub(super) struct Shares {
+    /// The message of the same room it answers.
+    pub(super) reply_to: Option<Uuid>,
+    /// The uploaded file it shares.
+    pub(super) file: Option<Uuid>,
+}
+
+/// Publishes `posted` (with what it `shares`) for request `id` and queues the answer on `frames`.
 pub(super) async fn run(
     shared: Arc<Shared>,
     id: String,
     posted: MessagePosted,
-    reply_to: Option<Uuid>,
+    shares: Shares,
     frames: mpsc::Sender<Outgoing>,
 ) {
-    let answer = match replying(&shared, posted, reply_to).await {
-        Ok(posted) => answer(&shared, id, posted).await,
+    let answer = match replying(&shared, posted, shares.reply_to).await {
+        Ok(posted) => answer(&shared, id, posted, shares.file).await,
         Err(refusal) => refusal.answering(id),
     };
     let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
@@ -34,7 +43,7 @@ pub(super) async fn run(
     let _ = frames.send(Outgoing::Frame(answer)).await;
 }
 
-async fn answer(shared: &Shared, id: String, posted: MessagePosted) -> ServerFrame {
+async fn answer(shared: &Shared, id: String, posted: MessagePosted, file: Option<Uuid>) -> ServerFrame {
     let room = posted.room_id;
     let error = |code, detail: String| ServerFrame::error(Some(id.clone()), code, detail);
     let access = match shared.access.check(room, posted.sender_id).await {
@@ -50,10 +59,15 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted) -> ServerFra
     let topic = if access.direct { Topic::DirectMessages } else { Topic::CommunityMessages };
     let topic = topic.name(&shared.settings.topic_prefix);
     let Some(client_msg_id) = posted.client_msg_id.clone() else {
-        return match send(shared, &topic, &posted).await.inspect(|_| {
-            metrics::counter!("natter_messages_published_total").increment(1);
-        }) {
-            Ok(position) => ServerFrame::Ack { id, room, message_id: posted.message_id, position },
+        let sent = match sharing(shared, posted, file).await {
+            Ok(posted) => send(shared, &topic, &posted).await.map(|position| (posted.message_id, position)),
+            Err(refusal) => Err(refusal),
+        };
+        return match sent {
+            Ok((message_id, position)) => {
+                metrics::counter!("natter_messages_published_total").increment(1);
+                ServerFrame::Ack { id, room, message_id, position }
+            }
             Err(frame) => frame.answering(id),
         };
     };
@@ -75,8 +89,11 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted) -> ServerFra
             return error(ErrorCode::Unavailable, "cannot store messages right now; retry".to_owned());
         }
     };
-    let posted = MessagePosted { message_id, ..posted };
-    match send(shared, &topic, &posted).await {
+    let sent = match sharing(shared, MessagePosted { message_id, ..posted }, file).await {
+        Ok(posted) => send(shared, &topic, &posted).await,
+        Err(refusal) => Err(refusal),
+    };
+    match sent {
         Ok(position) => {
             metrics::counter!("natter_messages_published_total").increment(1);
             if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await {
@@ -127,6 +144,40 @@ async fn replying(
         sender_name: original.posted.sender_name,
     };
     Ok(MessagePosted { reply_to: Some(reply_to), ..posted })
+}
+
+/// `posted` carrying the uploaded `file`, attached to it by web (which checks that the sender
+/// uploaded it to this room and that no other message shares it; a retry of the same message may).
+async fn sharing(
+    shared: &Shared,
+    posted: MessagePosted,
+    file: Option<Uuid>,
+) -> Result<MessagePosted, Refusal> {
+    let Some(file_id) = file else {
+        return Ok(posted);
+    };
+    let request =
+        AttachFile { room_id: posted.room_id, member_id: posted.sender_id, message_id: posted.message_id };
+    let path = format!("/internal/files/{file_id}/attachment");
+    match shared.web.put_json_answer::<_, FileRef>(&path, &request).await {
+        Ok(file) => Ok(MessagePosted { file: Some(file), ..posted }),
+        Err(InternalCallError::Status { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => {
+            Err(Refusal(
+                ErrorCode::InvalidRequest,
+                format!("file: no file {file_id} uploaded by you to room {}", posted.room_id),
+            ))
+        }
+        Err(InternalCallError::Status { status, .. }) if status == reqwest::StatusCode::CONFLICT => {
+            Err(Refusal(
+                ErrorCode::InvalidRequest,
+                format!("file: {file_id} is already shared by another message"),
+            ))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, room.id = posted.room_id, "attaching a file failed");
+            Err(Refusal(ErrorCode::Unavailable, "cannot attach the file right now; retry".to_owned()))
+        }
+    }
 }
 
 /// A refusal not yet tied to a request id.

@@ -96,6 +96,7 @@ mod tests {
                 client_msg_id: None,
                 sent_at_ms: 0,
                 reply_to: None,
+                file: None,
             },
             position,
         )

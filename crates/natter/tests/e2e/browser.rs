@@ -158,13 +158,40 @@ pub async fn run(stack: Stack) {
     wait_for_text(&alice, "#messages li:last-child .reply-to", |t| t == quoted).await;
     wait_for_text(&alice, "#messages li:last-child .text", |t| t == "a reply from bob").await;
 
+    // Alice shares a picture with the page's file picker; Bob's page shows it with its thumbnail,
+    // fetched with his session cookie.
+    let picture = std::env::temp_dir().join(format!("natter-browser-{suffix}-cat.png"));
+    std::fs::write(&picture, natter_test_support::images::png(640, 480)).unwrap();
+    fill(&alice, "#file", picture.to_str().unwrap()).await;
+    say(&alice, "our cat").await;
+    wait_for_text(&bob, "#messages li:last-child .file-link", |t| {
+        t == picture.file_name().unwrap().to_str().unwrap()
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let shown = bob
+            .execute("const i = document.querySelector('#messages li:last-child .file img'); return i ? i.naturalWidth : 0", vec![])
+            .await
+            .unwrap();
+        if shown == serde_json::json!(320) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the thumbnail never loaded: {shown}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::fs::remove_file(&picture).unwrap();
+
     // The history page, rendered by web, has both.
     // History is written asynchronously: reload until both messages are there.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         alice.goto(&format!("{}{room_path}/history", stack.web_url)).await.unwrap();
         let history = wait_for_text(&alice, "body", |_| true).await;
-        if history.contains("hello from alice's browser") && history.contains(markup) {
+        if history.contains("hello from alice's browser")
+            && history.contains(markup)
+            && history.contains("-cat.png")
+        {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "history never showed both messages: {history}");

@@ -45,6 +45,15 @@ impl Browser {
         self.http.post(format!("{}{path}", self.web_url)).form(form).send().await.unwrap()
     }
 
+    /// Posts `body` with these headers (and the session cookie), as a page's script does.
+    pub async fn post_raw(&self, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.web_url)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
     /// The CSRF token in the forms of the page `/` leads to.
     pub async fn csrf(&self) -> String {
         let mut response = self.get("/").await;

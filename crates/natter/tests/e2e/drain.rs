@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use natter_proto::frames::ServerFrame;
 use serde_json::json;
 use uuid::Uuid;
@@ -157,4 +158,53 @@ pub async fn run_distributed() {
     );
     writer.close().await;
     reader.close().await;
+}
+
+/// SIGTERM on a web pod while a slow upload is in flight: the upload completes (201) and the pod
+/// exits cleanly; the other web pod serves on. SIGTERM on presence: it exits cleanly.
+pub async fn run_web_and_presence() {
+    let mut stack = Stack::distributed().await;
+    let api = Api::new(&stack.web_url);
+    let ann = api.member("ann").await;
+    let room = api.create_room(&ann, "drain", "public", None).await;
+
+    // 24 chunks of 16 KiB, one every 100 ms: about 2.4 s in flight, to web pod 1.
+    const BOUNDARY: &str = "natter-drain-boundary";
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\n"
+    );
+    let tail = format!("\r\n--{BOUNDARY}--\r\n");
+    let chunks = std::iter::once(head.into_bytes())
+        .chain((0..24).map(|_| vec![b'z'; 16 * 1024]))
+        .chain(std::iter::once(tail.into_bytes()));
+    let body = futures_util::stream::iter(chunks).then(|chunk| async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok::<_, std::io::Error>(chunk)
+    });
+    let upload = reqwest::Client::new()
+        .post(format!("{}/api/v1/rooms/{room}/files", stack.web_urls[1]))
+        .bearer_auth(&ann.token)
+        .header("Content-Type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(reqwest::Body::wrap_stream(body))
+        .send();
+    let upload = tokio::spawn(upload);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let exit = stack.terminate_web_or_presence(Some(1)).await;
+    let answer = upload.await.unwrap().expect("the in-flight upload is answered");
+    assert_eq!(answer.status(), reqwest::StatusCode::CREATED, "the upload in flight completed");
+    let file: natter_proto::events::FileRef = answer.json().await.unwrap();
+    assert_eq!(file.size, 24 * 16 * 1024);
+    assert!(exit.success(), "web exits cleanly after draining: {exit:?}");
+    // The other web pod serves the file that was stored meanwhile.
+    let got = reqwest::Client::new()
+        .get(format!("{}/files/{}", stack.web_urls[0], file.file_id))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), reqwest::StatusCode::OK);
+
+    let exit = stack.terminate_web_or_presence(None).await;
+    assert!(exit.success(), "presence exits cleanly: {exit:?}");
 }

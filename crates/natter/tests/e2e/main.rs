@@ -10,6 +10,7 @@ mod checker;
 mod client;
 mod drain;
 mod edits;
+mod files;
 mod idempotent_publish;
 mod metrics_scrape;
 mod oauth;
@@ -69,10 +70,27 @@ on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_
     checker with crate::stack::unlimited_publishing,
     typing_and_limits with crate::typing_and_limits::settings);
 
+/// Files need web settings (a small upload limit), so they have their own pair of cases.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_files() {
+    files::run(Stack::distributed_with_envs(files::settings(), Vec::new(), Vec::new()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_files() {
+    files::run(Stack::standalone_with(files::settings()).await).await;
+}
+
 /// SIGTERM stops one pod of the two.
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_drain() {
     drain::run_distributed().await;
+}
+
+/// SIGTERM on web and presence: in-flight requests finish.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_web_and_presence_drain() {
+    drain::run_web_and_presence().await;
 }
 
 /// Each process has its own metrics.

@@ -98,5 +98,46 @@ pub async fn run_distributed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(open_on_pod1, 0.0);
+
+    // Consumer lag per partition (librdkafka's statistics, every 5 s): the pod's fan-out consumer and
+    // the shared history writers, caught up by now.
+    let community = format!("{}natter.chat.community", stack.kafka.as_ref().unwrap().1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let lag = loop {
+        let (_, pod1) = scrape(&pods[1], token).await;
+        let lag: Vec<(String, f64)> = samples(&pod1, "natter_kafka_consumer_lag")
+            .into_iter()
+            .filter(|(labels, _)| labels.contains(&format!("topic=\"{community}\"")))
+            .collect();
+        let fanout = lag.iter().filter(|(labels, _)| labels.contains("consumer=\"fanout\"")).count();
+        if fanout == 3 || tokio::time::Instant::now() > deadline {
+            break lag;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let fanout: Vec<&(String, f64)> = lag.iter().filter(|(l, _)| l.contains("consumer=\"fanout\"")).collect();
+    assert_eq!(fanout.len(), 3, "one gauge per partition of the topic: {lag:?}");
+    assert!(fanout.iter().all(|(_, value)| *value == 0.0), "caught up: {lag:?}");
+    assert!(
+        fanout.iter().any(|(labels, _)| labels.contains("partition=\"2\"")),
+        "labelled by partition: {lag:?}"
+    );
+
+    // Pool usage: web's PostgreSQL pool (8 by default) has lent connections out; message pods' Redis pool.
+    let (_, web) = scrape(&stack.web_url, token).await;
+    let max = samples(&web, "natter_pool_max");
+    assert!(max.contains(&("pool=\"postgres\"".to_owned(), 8.0)), "{max:?}");
+    let open: f64 = samples(&web, "natter_pool_connections")
+        .iter()
+        .filter(|(labels, _)| labels.contains("pool=\"postgres\""))
+        .map(|(_, v)| v)
+        .sum();
+    assert!(open >= 1.0, "web has opened PostgreSQL connections: {web}");
+    let (_, pod0) = scrape(&pods[0], token).await;
+    let pools = samples(&pod0, "natter_pool_max");
+    assert!(
+        pools.iter().any(|(labels, _)| labels == "pool=\"redis\""),
+        "message pods report Redis: {pools:?}"
+    );
     drop(writer);
 }

@@ -34,7 +34,7 @@ impl Api {
 pub async fn run(stack: Stack) {
     let api = Api {
         base: stack.web_url.clone(),
-        http: reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap(),
+        http: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
     };
     let name = format!("gus_{}", natter_test_support::unique_suffix());
     Browser::new(&stack.web_url).sign_up(&name, "correct horse battery").await;

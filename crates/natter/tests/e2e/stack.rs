@@ -27,7 +27,53 @@ pub struct Stack {
     pub internal_token: String,
     /// The Kafka brokers and topic prefix of a distributed stack; `None` in standalone mode.
     pub kafka: Option<(String, String)>,
+    /// Where uploaded files are kept.
+    pub files: StoredFiles,
     children: Vec<Child>,
+}
+
+/// Where a stack keeps uploaded files: a bucket of the S3-compatible store (distributed: both web
+/// pods share it), or a directory (standalone).
+pub enum StoredFiles {
+    S3 { bucket: String },
+    Dir(std::path::PathBuf),
+}
+
+impl StoredFiles {
+    /// The keys of every stored object (file contents and thumbnails).
+    pub async fn keys(&self) -> Vec<String> {
+        match self {
+            StoredFiles::S3 { bucket } => {
+                // The test store answers unsigned requests.
+                let url = format!("{}/{bucket}?list-type=2", natter_test_support::s3_endpoint());
+                let listing = reqwest::get(&url).await.unwrap().text().await.unwrap();
+                let mut keys: Vec<String> = listing
+                    .split("<Key>")
+                    .skip(1)
+                    .map(|rest| rest.split("</Key>").next().unwrap().to_owned())
+                    .collect();
+                keys.sort();
+                keys
+            }
+            StoredFiles::Dir(dir) => {
+                let mut keys = Vec::new();
+                let mut pending = vec![dir.clone()];
+                while let Some(next) = pending.pop() {
+                    let Ok(entries) = std::fs::read_dir(&next) else { continue };
+                    for entry in entries.flatten() {
+                        let path = entry.path();
+                        if path.is_dir() {
+                            pending.push(path);
+                        } else {
+                            keys.push(path.strip_prefix(dir).unwrap().display().to_string());
+                        }
+                    }
+                }
+                keys.sort();
+                keys
+            }
+        }
+    }
 }
 
 /// A port for a child process to bind. Chosen at random below Linux's ephemeral range (32768+), so no
@@ -120,6 +166,14 @@ impl Stack {
         let web_url = format!("http://127.0.0.1:{web_port}");
         let presence_url = format!("http://127.0.0.1:{presence_port}");
         let internal_token = format!("internal-{suffix}-0123456789abcdef");
+        let bucket = natter_test_support::fresh_s3_bucket().await;
+        let files_env = [
+            ("NATTER_FILES_STORE", "s3".to_owned()),
+            ("NATTER_S3_BUCKET", bucket.clone()),
+            ("NATTER_S3_ENDPOINT", natter_test_support::s3_endpoint()),
+            ("NATTER_S3_ACCESS_KEY_ID", "natter-test".to_owned()),
+            ("NATTER_S3_SECRET_ACCESS_KEY", "natter-test-secret".to_owned()),
+        ];
         let common = vec![
             ("NATTER_INTERNAL_TOKEN".to_owned(), internal_token.clone()),
             ("NATTER_MONGODB_URL".to_owned(), mongo),
@@ -149,6 +203,7 @@ impl Stack {
                 .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED))
                 .env("NATTER_PRESENCE_URL", &presence_url)
                 .envs(kafka_env.clone())
+                .envs(files_env.clone())
                 .envs(web_env.clone());
             web.envs(every_env.clone());
             let child = web.spawn().expect("start web");
@@ -202,7 +257,18 @@ impl Stack {
             }
         }
         let kafka = Some((brokers, format!("t{suffix}.")));
-        Stack { web_url, web_urls, web_pods, message_urls, presence_url, internal_token, kafka, children }
+        let files = StoredFiles::S3 { bucket };
+        Stack {
+            web_url,
+            web_urls,
+            web_pods,
+            message_urls,
+            presence_url,
+            internal_token,
+            kafka,
+            files,
+            children,
+        }
     }
 
     /// `natter standalone` on free ports.
@@ -214,9 +280,12 @@ impl Stack {
     pub async fn standalone_with(env: Vec<(String, String)>) -> Stack {
         natter_runtime::install_tls_provider();
         let internal_token = format!("internal-{}-0123456789abcdef", natter_test_support::unique_suffix());
+        let files_dir =
+            std::env::temp_dir().join(format!("natter-test-files-{}", natter_test_support::unique_suffix()));
         let mut child = natter()
             .args(["standalone", "--port", "0"])
             .env("NATTER_INTERNAL_TOKEN", &internal_token)
+            .env("NATTER_FILES_DIR", &files_dir)
             .env("NATTER_TOKEN_SIGNING_KEY", STANDARD.encode(TEST_SIGNING_SEED))
             .envs(env)
             .stdout(Stdio::piped())
@@ -252,6 +321,7 @@ impl Stack {
             presence_url,
             internal_token,
             kafka: None,
+            files: StoredFiles::Dir(files_dir),
             children: vec![child],
         }
     }
@@ -300,6 +370,24 @@ impl Stack {
             .unwrap();
         assert!(response.status().is_success(), "presence answers: {}", response.status());
         response.json().await.unwrap()
+    }
+
+    /// Sends SIGTERM to web pod `index` (or presence, for `None`) of a distributed stack and waits
+    /// for it to exit; its exit status.
+    pub async fn terminate_web_or_presence(&mut self, web_index: Option<usize>) -> std::process::ExitStatus {
+        assert!(self.kafka.is_some(), "a distributed stack");
+        let child = match web_index {
+            Some(index) => &mut self.web_pods[index].1,
+            // Presence starts first among the other children.
+            None => &mut self.children[0],
+        };
+        let pid = child.id().expect("the process runs").to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        tokio::time::timeout(Duration::from_secs(40), child.wait())
+            .await
+            .expect("the process exits in time")
+            .unwrap()
     }
 
     pub async fn stop_web(&mut self, index: usize) {

@@ -4,6 +4,7 @@ mod accounts;
 mod api_auth;
 mod api_me;
 pub(crate) mod api_rooms;
+mod files;
 mod internal;
 mod keys;
 mod ready;
@@ -16,6 +17,9 @@ mod static_files;
 pub(crate) use accounts::{home, log_in, log_out, sign_up};
 pub(crate) use api_auth::{api_login, api_logout, api_refresh};
 pub(crate) use api_me::{api_me, api_ws_token};
+pub(crate) use files::{
+    api_upload, attach as internal_attach_file, file_content, file_thumbnail, page_upload,
+};
 pub(crate) use internal::{mark_read as internal_mark_read, member_rooms, room_access};
 pub(crate) use keys::{jwks, ws_token};
 pub(crate) use ready::readyz;

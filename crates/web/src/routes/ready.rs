@@ -3,10 +3,11 @@ use natter_http::ApiError;
 
 use crate::app::State;
 
-/// `GET /readyz`: the relational store and the history store answer.
+/// `GET /readyz`: the relational store, the history store, Redis and the broker answer.
 pub(crate) async fn readyz(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     state.directory.ping().await.map_err(ApiError::unavailable)?;
     state.history.ping().await.map_err(ApiError::unavailable)?;
     state.throttle.ping().await.map_err(ApiError::unavailable)?;
+    state.bus.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }

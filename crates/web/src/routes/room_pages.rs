@@ -126,6 +126,7 @@ pub(crate) async fn history_page(
             sender: m.posted.sender_name,
             sent_at: time_text(m.posted.sent_at_ms),
             reply_to: m.posted.reply_to,
+            file: m.posted.file,
             text: m.posted.text,
             edited: m.edited_at_ms.is_some(),
             deleted: m.deleted,
