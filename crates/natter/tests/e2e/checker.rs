@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
+use futures_util::future::{join_all, select_all};
 use futures_util::{SinkExt, StreamExt};
 use natter_proto::frames::{ErrorCode, ServerFrame};
 use reqwest::{Method, StatusCode};
@@ -317,6 +317,9 @@ async fn subscriber(
     while subscribed < rooms.len() {
         match tokio::time::timeout(SILENCE, conn.next()).await.expect("subscribed in time") {
             Some(ServerFrame::Subscribed { .. }) => subscribed += 1,
+            // Rooms subscribed first are live while the rest are answered: others coming online
+            // is news there already. No message can come yet (nobody publishes before `ready`).
+            Some(ServerFrame::Presence { .. }) => {}
             other => panic!("subscriber {index}: expected subscribed, got {other:?}"),
         }
     }
@@ -471,7 +474,7 @@ pub async fn run(stack: Stack) {
 
     let ready = Arc::new(Barrier::new(SUBSCRIBERS + 1));
     let (set_targets, targets) = watch::channel(None);
-    let subscribing: Vec<_> = subscribers
+    let mut subscribing: Vec<_> = subscribers
         .iter()
         .enumerate()
         .map(|(i, who)| {
@@ -487,7 +490,14 @@ pub async fn run(stack: Stack) {
             tokio::spawn(task)
         })
         .collect();
-    ready.wait().await;
+    // A subscriber that fails before the barrier would leave everyone waiting at it forever.
+    tokio::select! {
+        _ = ready.wait() => {}
+        (ended, index, _) = select_all(subscribing.iter_mut()) => match ended {
+            Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+            ended => panic!("subscriber {index} ended before subscribing: {ended:?}"),
+        },
+    }
     let publish_start = Instant::now();
     let publishing: Vec<_> = publishers
         .iter()
