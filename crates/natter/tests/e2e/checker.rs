@@ -495,7 +495,8 @@ pub async fn run(stack: Stack) {
         _ = ready.wait() => {}
         (ended, index, _) = select_all(subscribing.iter_mut()) => match ended {
             Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
-            ended => panic!("subscriber {index} ended before subscribing: {ended:?}"),
+            Err(failed) => panic!("subscriber {index} ended before subscribing: {failed}"),
+            Ok(_) => panic!("subscriber {index} ended before subscribing"),
         },
     }
     let publish_start = Instant::now();
