@@ -3,9 +3,13 @@
 //!
 //! Debounced per member: a change waits `debounce` before it is published, and a change back within
 //! that time cancels it, so a flapping connection (a phone switching networks, a page reload) tells
-//! nobody. What is published is the member's presence when the wait ends, read from the store, so a
-//! late or repeated event still says the truth. Changes come from the store's atomic updates, so each
-//! is seen by exactly one presence instance; several instances need no coordination.
+//! nobody. What is published is the direction of the settled change (online or offline), with the
+//! details (away, last seen) read from the store when the wait ends. The direction is not re-read:
+//! a change back that lands between the end of the wait and that read starts a wait of its own, and
+//! is published in turn, so co-members always end on the member's last state (re-reading it here
+//! would tell them "online" twice and then swallow the final "offline" as a flap). Changes come from
+//! the store's atomic updates, so each is seen by exactly one presence instance; several instances
+//! need no coordination.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +20,7 @@ use natter_bus::EventBus;
 use natter_http::InternalClient;
 use natter_proto::MemberId;
 use natter_proto::events::{MemberPresenceChanged, PresenceEvent};
-use natter_proto::http::MemberRooms;
+use natter_proto::http::{MemberPresence, MemberRooms, PresenceState};
 use natter_proto::topics::{Topic, member_key};
 use tokio::time::Instant;
 
@@ -58,8 +62,9 @@ impl PresencePushes {
         }
     }
 
-    /// Members whose wait has ended at `now` and whose state differs from before it; flaps are dropped.
-    fn due(&self, debounce: Duration, now: Instant) -> Vec<MemberId> {
+    /// Members whose wait has ended at `now` and whose state differs from before it, with whether they
+    /// are online now; flaps are dropped.
+    fn due(&self, debounce: Duration, now: Instant) -> Vec<(MemberId, bool)> {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let mut due = Vec::new();
         pending.retain(|member, p| {
@@ -67,7 +72,7 @@ impl PresencePushes {
                 return true;
             }
             if p.online != p.was_online {
-                due.push(*member);
+                due.push((*member, p.online));
             }
             false
         });
@@ -100,14 +105,21 @@ impl Publisher {
         }
     }
 
-    async fn publish(&self, members: &[MemberId]) {
-        let states = match self.store.presence(members, self.away_after_ms, crate::app::now_ms()).await {
+    async fn publish(&self, due: &[(MemberId, bool)]) {
+        let members: Vec<MemberId> = due.iter().map(|(member, _)| *member).collect();
+        let now_ms = crate::app::now_ms();
+        let states = match self.store.presence(&members, self.away_after_ms, now_ms).await {
             Ok(states) => states,
             Err(e) => {
                 tracing::warn!(error = %e, members = members.len(), "presence changes not pushed");
                 return;
             }
         };
+        let online: HashMap<MemberId, bool> = due.iter().copied().collect();
+        let states = states.into_iter().map(|state| {
+            let online = online[&state.member_id];
+            settled(state, online, now_ms)
+        });
         let topic = Topic::Presence.name(&self.topic_prefix);
         let mut lookups = stream::iter(states)
             .map(|state| async move {
@@ -140,6 +152,23 @@ impl Publisher {
     }
 }
 
+/// The change to publish: `online` as the settled change says, with the store's details when they
+/// agree (away, last seen); when the store has moved on, a newer change is waiting to be published.
+fn settled(mut state: MemberPresence, online: bool, now_ms: i64) -> MemberPresence {
+    match (online, state.state) {
+        (true, PresenceState::Offline) => {
+            state.state = PresenceState::Online;
+            state.last_seen_ms = None;
+        }
+        (false, PresenceState::Online | PresenceState::Away) => {
+            state.state = PresenceState::Offline;
+            state.last_seen_ms = Some(now_ms);
+        }
+        _ => {}
+    }
+    state
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,7 +181,7 @@ mod tests {
         let t = Instant::now();
         pushes.record_at(&[Change::online(1)], t);
         assert!(pushes.due(DEBOUNCE, t + Duration::from_millis(999)).is_empty(), "still waiting");
-        assert_eq!(pushes.due(DEBOUNCE, t + DEBOUNCE), [1]);
+        assert_eq!(pushes.due(DEBOUNCE, t + DEBOUNCE), [(1, true)]);
         assert!(pushes.due(DEBOUNCE, t + DEBOUNCE * 2).is_empty(), "published once");
     }
 
@@ -163,9 +192,37 @@ mod tests {
         pushes.record_at(&[Change::offline(1), Change::online(2)], t);
         pushes.record_at(&[Change::online(1)], t + Duration::from_millis(300));
         pushes.record_at(&[Change::offline(2), Change::online(2), Change::offline(2)], t);
-        assert_eq!(pushes.due(DEBOUNCE, t + DEBOUNCE), Vec::<MemberId>::new(), "1 came back, 2 never stayed");
+        assert_eq!(pushes.due(DEBOUNCE, t + DEBOUNCE), [], "1 came back, 2 never stayed");
         // Offline, online, offline: offline in the end.
         pushes.record_at(&[Change::offline(3), Change::online(3), Change::offline(3)], t);
-        assert_eq!(pushes.due(DEBOUNCE, t + DEBOUNCE), [3]);
+        assert_eq!(pushes.due(DEBOUNCE, t + DEBOUNCE), [(3, false)]);
+    }
+
+    #[test]
+    fn a_change_back_after_the_wait_is_published_after_it() {
+        let pushes = PresencePushes::default();
+        let t = Instant::now();
+        pushes.record_at(&[Change::offline(1)], t);
+        assert_eq!(pushes.due(DEBOUNCE, t + DEBOUNCE), [(1, false)]);
+        // Back online while the offline change is being published: that is a change of its own.
+        pushes.record_at(&[Change::online(1)], t + DEBOUNCE);
+        assert_eq!(pushes.due(DEBOUNCE, t + DEBOUNCE * 2), [(1, true)]);
+    }
+
+    fn presence(state: PresenceState, last_seen_ms: Option<i64>) -> MemberPresence {
+        MemberPresence { member_id: 1, state, connections: 0, rooms: Vec::new(), last_seen_ms }
+    }
+
+    #[test]
+    fn the_settled_change_decides_online_or_offline_and_the_store_the_details() {
+        let away = presence(PresenceState::Away, None);
+        assert_eq!(settled(away.clone(), true, 5).state, PresenceState::Away, "away is online");
+        let offline = presence(PresenceState::Offline, Some(3));
+        assert_eq!(settled(offline.clone(), false, 5), offline, "agreeing: as stored");
+        // The store has moved on (a newer change waits): this change still says what it was.
+        let went_offline = settled(away, false, 5);
+        assert_eq!((went_offline.state, went_offline.last_seen_ms), (PresenceState::Offline, Some(5)));
+        let came_online = settled(offline, true, 5);
+        assert_eq!((came_online.state, came_online.last_seen_ms), (PresenceState::Online, None));
     }
 }

@@ -219,6 +219,9 @@ impl Stack {
             .env("NATTER_REDIS_URL", &redis)
             .env("NATTER_REDIS_KEY_PREFIX", format!("natter-test:{suffix}:"))
             .env("NATTER_WEB_INTERNAL_URL", &web_url)
+            // A flap in a test (close on one pod, token, connect to the other) can take over the
+            // default second on a loaded 2-core machine.
+            .env("NATTER_PRESENCE_PUSH_MS", "3000")
             .envs(kafka_env.clone());
         presence.envs(every_env.clone());
         children.push(presence.spawn().expect("start presence"));
