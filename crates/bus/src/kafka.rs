@@ -1,6 +1,6 @@
 //! The production adapter: Apache Kafka (or any broker speaking its protocol) through rdkafka.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -33,24 +33,34 @@ pub struct KafkaSettings {
     /// answers as soon as data arrives; some compatible brokers only check on this timer, so it bounds
     /// delivery latency there. `None` keeps librdkafka's default.
     pub fetch_wait_max_ms: Option<u32>,
+    /// Producer `max.in.flight.requests.per.connection` (librdkafka's default, 5, when `None`). With
+    /// the idempotent producer a broker must handle a connection's requests in order; one that does
+    /// not answers `OutOfOrderSequenceNumber`, so against such a broker set 1.
+    pub max_in_flight: Option<u32>,
 }
 
 /// Kafka bus: one idempotent producer (acks=all) shared by all publishers of the process.
+///
+/// An idempotent producer that hits a fatal error (the broker saw a gap in its sequence numbers, or
+/// fenced it) fails every later send. The bus then replaces it with a new producer (a new producer
+/// id), so one broker hiccup costs the publishes in flight (answered `unavailable`; clients retry
+/// with the same `client_msg_id`) instead of the pod's ability to publish until it restarts.
 pub struct KafkaBus {
     settings: KafkaSettings,
-    producer: FutureProducer,
+    producer: RwLock<FutureProducer>,
     admin: Arc<AdminClient<DefaultClientContext>>,
 }
 
 impl KafkaSettings {
     /// `NATTER_KAFKA_BROKERS` (required), `NATTER_KAFKA_PARTITIONS` (6), `NATTER_KAFKA_REPLICATION` (1),
-    /// `NATTER_KAFKA_FETCH_WAIT_MS` (librdkafka's default).
+    /// `NATTER_KAFKA_FETCH_WAIT_MS` and `NATTER_KAFKA_MAX_IN_FLIGHT` (librdkafka's defaults).
     pub fn from_env(env: &natter_runtime::env::Env) -> Result<Self, natter_runtime::env::EnvError> {
         Ok(Self {
             brokers: env.required("NATTER_KAFKA_BROKERS", "e.g. kafka-0:9092,kafka-1:9092")?,
             partitions: env.parse_or("NATTER_KAFKA_PARTITIONS", 6)?,
             replication: env.parse_or("NATTER_KAFKA_REPLICATION", 1)?,
             fetch_wait_max_ms: env.parse_optional("NATTER_KAFKA_FETCH_WAIT_MS")?,
+            max_in_flight: env.parse_optional("NATTER_KAFKA_MAX_IN_FLIGHT")?,
         })
     }
 }
@@ -58,16 +68,29 @@ impl KafkaSettings {
 impl KafkaBus {
     /// Builds the clients; connects lazily.
     pub fn connect(settings: KafkaSettings) -> Result<Self, BusError> {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", &settings.brokers)
-            .set("client.id", format!("natter-{}", random_id()))
-            .set("acks", "all")
-            .set("enable.idempotence", "true")
-            .set("linger.ms", "1")
-            .set("message.timeout.ms", "10000")
-            .create()?;
+        let producer = RwLock::new(new_producer(&settings)?);
         let admin = ClientConfig::new().set("bootstrap.servers", &settings.brokers).create()?;
         Ok(Self { settings, producer, admin: Arc::new(admin) })
+    }
+
+    fn producer(&self) -> FutureProducer {
+        self.producer.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// After a failed send: replaces `failed` if it has a fatal error and is still the current one.
+    fn recover(&self, failed: &FutureProducer) {
+        let Some((code, reason)) = failed.client().fatal_error() else { return };
+        let mut current = self.producer.write().unwrap_or_else(|e| e.into_inner());
+        if !std::ptr::eq(current.client().native_ptr(), failed.client().native_ptr()) {
+            return; // Another publish replaced it already.
+        }
+        match new_producer(&self.settings) {
+            Ok(fresh) => {
+                tracing::error!(error.code = ?code, error = %reason, "Kafka producer failed fatally; replaced it");
+                *current = fresh;
+            }
+            Err(e) => tracing::error!(error = %e, "Kafka producer failed fatally and cannot be replaced"),
+        }
     }
 
     fn consumer_config(&self, group: &str) -> ClientConfig {
@@ -87,7 +110,7 @@ impl KafkaBus {
 
     /// Waits for outstanding records to be delivered (graceful shutdown).
     pub fn flush(&self, timeout: Duration) -> Result<(), BusError> {
-        Ok(self.producer.flush(timeout)?)
+        Ok(self.producer().flush(timeout)?)
     }
 }
 
@@ -122,9 +145,13 @@ impl EventBus for KafkaBus {
             all.insert(Header { key: k, value: Some(v.as_bytes()) })
         });
         let record = FutureRecord::to(topic).key(key).payload(&payload).headers(headers);
-        match self.producer.send(record, PUBLISH_QUEUE_TIMEOUT).instrument(span).await {
+        let producer = self.producer();
+        match producer.send(record, PUBLISH_QUEUE_TIMEOUT).instrument(span).await {
             Ok(delivery) => Ok(Published { partition: delivery.partition, offset: delivery.offset }),
-            Err((e, _)) => Err(BusError::Unavailable(e.to_string())),
+            Err((e, _)) => {
+                self.recover(&producer);
+                Err(BusError::Unavailable(e.to_string()))
+            }
         }
     }
 
@@ -221,4 +248,20 @@ impl BusStream for KafkaStream {
         }
         Ok(())
     }
+}
+
+/// The idempotent producer (acks=all) with the settings' in-flight limit.
+fn new_producer(settings: &KafkaSettings) -> Result<FutureProducer, BusError> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &settings.brokers)
+        .set("client.id", format!("natter-{}", random_id()))
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "1")
+        .set("message.timeout.ms", "10000");
+    if let Some(in_flight) = settings.max_in_flight {
+        config.set("max.in.flight.requests.per.connection", in_flight.to_string());
+    }
+    Ok(config.create()?)
 }

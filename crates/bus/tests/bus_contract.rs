@@ -19,6 +19,7 @@ async fn kafka() -> Arc<dyn EventBus> {
             partitions: 3,
             replication: 1,
             fetch_wait_max_ms: Some(10),
+            max_in_flight: Some(1),
         })
         .expect("kafka clients"),
     )

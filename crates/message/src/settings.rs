@@ -13,6 +13,7 @@
 //! | `NATTER_KAFKA_PARTITIONS` | `6` | partitions of topics Natter creates |
 //! | `NATTER_KAFKA_REPLICATION` | `1` | replication factor of topics Natter creates (3 in production) |
 //! | `NATTER_KAFKA_FETCH_WAIT_MS` | librdkafka default | consumer `fetch.wait.max.ms` |
+//! | `NATTER_KAFKA_MAX_IN_FLIGHT` | librdkafka default | producer `max.in.flight.requests.per.connection` |
 //! | `NATTER_MONGODB_URL`, `NATTER_MONGODB_DATABASE` | —, `natter` | history store |
 //! | `NATTER_MAX_FRAME_BYTES` | `16384` | largest client frame served; larger ones get an error frame |
 //! | `NATTER_OUTBOUND_QUEUE` | `256` | frames buffered per connection before it counts as too slow |

@@ -28,6 +28,7 @@ async fn replay_through_kafka(brokers: &str, prefix: &str, message: &natter_prot
         partitions: 3,
         replication: 1,
         fetch_wait_max_ms: Some(10),
+        max_in_flight: Some(1),
     })
     .unwrap();
     let topic = natter_proto::topics::Topic::CommunityMessages.name(prefix);

@@ -184,6 +184,8 @@ impl Stack {
             ("NATTER_KAFKA_TOPIC_PREFIX", format!("t{suffix}.")),
             ("NATTER_KAFKA_PARTITIONS", "3".to_owned()),
             ("NATTER_KAFKA_FETCH_WAIT_MS", "10".to_owned()),
+            // The test broker may handle pipelined produce requests out of order (see README).
+            ("NATTER_KAFKA_MAX_IN_FLIGHT", "1".to_owned()),
         ];
         let mut children = Vec::new();
 
