@@ -37,6 +37,10 @@ pub struct KafkaSettings {
     /// the idempotent producer a broker must handle a connection's requests in order; one that does
     /// not answers `OutOfOrderSequenceNumber`, so against such a broker set 1.
     pub max_in_flight: Option<u32>,
+    /// Consumer group `session.timeout.ms`: how long a crashed group member (a pod killed with -9)
+    /// keeps its partitions before the others take them over. Shorter means a faster takeover of the
+    /// sequencer's partitions after a crash; too short and a busy pod loses them needlessly.
+    pub session_timeout_ms: u32,
 }
 
 /// Kafka bus: one idempotent producer (acks=all) shared by all publishers of the process.
@@ -46,14 +50,15 @@ pub struct KafkaSettings {
 /// id), so one broker hiccup costs the publishes in flight (answered `unavailable`; clients retry
 /// with the same `client_msg_id`) instead of the pod's ability to publish until it restarts.
 pub struct KafkaBus {
-    settings: KafkaSettings,
-    producer: RwLock<FutureProducer>,
+    settings: Arc<KafkaSettings>,
+    producer: Arc<RwLock<FutureProducer>>,
     admin: Arc<AdminClient<DefaultClientContext>>,
 }
 
 impl KafkaSettings {
     /// `NATTER_KAFKA_BROKERS` (required), `NATTER_KAFKA_PARTITIONS` (6), `NATTER_KAFKA_REPLICATION` (1),
-    /// `NATTER_KAFKA_FETCH_WAIT_MS` and `NATTER_KAFKA_MAX_IN_FLIGHT` (librdkafka's defaults).
+    /// `NATTER_KAFKA_FETCH_WAIT_MS` and `NATTER_KAFKA_MAX_IN_FLIGHT` (librdkafka's defaults),
+    /// `NATTER_KAFKA_SESSION_TIMEOUT_MS` (10000).
     pub fn from_env(env: &natter_runtime::env::Env) -> Result<Self, natter_runtime::env::EnvError> {
         Ok(Self {
             brokers: env.required("NATTER_KAFKA_BROKERS", "e.g. kafka-0:9092,kafka-1:9092")?,
@@ -61,6 +66,7 @@ impl KafkaSettings {
             replication: env.parse_or("NATTER_KAFKA_REPLICATION", 1)?,
             fetch_wait_max_ms: env.parse_optional("NATTER_KAFKA_FETCH_WAIT_MS")?,
             max_in_flight: env.parse_optional("NATTER_KAFKA_MAX_IN_FLIGHT")?,
+            session_timeout_ms: env.parse_or("NATTER_KAFKA_SESSION_TIMEOUT_MS", 10_000)?,
         })
     }
 }
@@ -68,29 +74,17 @@ impl KafkaSettings {
 impl KafkaBus {
     /// Builds the clients; connects lazily.
     pub fn connect(settings: KafkaSettings) -> Result<Self, BusError> {
-        let producer = RwLock::new(new_producer(&settings)?);
+        let producer = Arc::new(RwLock::new(new_producer(&settings)?));
         let admin = ClientConfig::new().set("bootstrap.servers", &settings.brokers).create()?;
-        Ok(Self { settings, producer, admin: Arc::new(admin) })
+        Ok(Self { settings: Arc::new(settings), producer, admin: Arc::new(admin) })
     }
 
     fn producer(&self) -> FutureProducer {
         self.producer.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// After a failed send: replaces `failed` if it has a fatal error and is still the current one.
     fn recover(&self, failed: &FutureProducer) {
-        let Some((code, reason)) = failed.client().fatal_error() else { return };
-        let mut current = self.producer.write().unwrap_or_else(|e| e.into_inner());
-        if !std::ptr::eq(current.client().native_ptr(), failed.client().native_ptr()) {
-            return; // Another publish replaced it already.
-        }
-        match new_producer(&self.settings) {
-            Ok(fresh) => {
-                tracing::error!(error.code = ?code, error = %reason, "Kafka producer failed fatally; replaced it");
-                *current = fresh;
-            }
-            Err(e) => tracing::error!(error = %e, "Kafka producer failed fatally and cannot be replaced"),
-        }
+        recover(&self.producer, &self.settings, failed);
     }
 
     fn consumer_config(&self, group: &str) -> ClientConfig {
@@ -100,7 +94,9 @@ impl KafkaBus {
             .set("group.id", group)
             .set("client.id", format!("natter-{}", random_id()))
             .set("enable.partition.eof", "false")
-            .set("session.timeout.ms", "10000")
+            .set("session.timeout.ms", self.settings.session_timeout_ms.to_string())
+            // Notice a topic that was deleted and created again (see `TopicKeeper`) within seconds.
+            .set("topic.metadata.refresh.interval.ms", "5000")
             .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
         if let Some(wait) = self.settings.fetch_wait_max_ms {
             config.set("fetch.wait.max.ms", wait.to_string());
@@ -116,7 +112,7 @@ impl KafkaBus {
 
 #[async_trait]
 impl EventBus for KafkaBus {
-    async fn ensure_topics(&self, topics: &[String]) -> Result<(), BusError> {
+    async fn ensure_topics(&self, topics: &[String]) -> Result<Vec<String>, BusError> {
         let new: Vec<NewTopic<'_>> = topics
             .iter()
             .map(|t| {
@@ -127,15 +123,51 @@ impl EventBus for KafkaBus {
             .admin
             .create_topics(&new, &AdminOptions::new().operation_timeout(Some(METADATA_TIMEOUT)))
             .await?;
+        let mut created = Vec::new();
         for result in results {
             match result {
-                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Ok(topic) => created.push(topic),
+                Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                 Err((topic, code)) => {
                     return Err(BusError::Other(format!("creating topic {topic}: {code}")));
                 }
             }
         }
-        Ok(())
+        Ok(created)
+    }
+
+    fn enqueue(&self, topic: &str, key: &str, payload: Vec<u8>) -> crate::PendingPublish {
+        let span = crate::publish_span(topic);
+        let headers = span.in_scope(natter_runtime::trace_context::current_headers);
+        let headers = headers.iter().fold(OwnedHeaders::new_with_capacity(headers.len()), |all, (k, v)| {
+            all.insert(Header { key: k, value: Some(v.as_bytes()) })
+        });
+        let record = FutureRecord::to(topic).key(key).payload(&payload).headers(headers);
+        let producer = self.producer();
+        let delivery = match producer.send_result(record) {
+            Ok(delivery) => delivery,
+            Err((e, _)) => {
+                self.recover(&producer);
+                let failed = Err(BusError::Unavailable(format!("producer queue: {e}")));
+                return Box::pin(std::future::ready(failed));
+            }
+        };
+        let (current, settings) = (Arc::clone(&self.producer), Arc::clone(&self.settings));
+        Box::pin(
+            async move {
+                match delivery.await {
+                    Ok(Ok(delivery)) => {
+                        Ok(Published { partition: delivery.partition, offset: delivery.offset })
+                    }
+                    Ok(Err((e, _))) => {
+                        recover(&current, &settings, &producer);
+                        Err(BusError::Unavailable(e.to_string()))
+                    }
+                    Err(_) => Err(BusError::Unavailable("the producer was dropped".to_owned())),
+                }
+            }
+            .instrument(span),
+        )
     }
 
     async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
@@ -161,6 +193,8 @@ impl EventBus for KafkaBus {
         let consumer: StreamConsumer<LagReporter> = self
             .consumer_config(&format!("natter-fanout-{}", random_id()))
             .set("enable.auto.commit", "false")
+            // A topic deleted and created again starts over at offset 0: read it from there.
+            .set("auto.offset.reset", "earliest")
             .create_with_context(LagReporter { consumer: "fanout".to_owned() })?;
         let consumer = Arc::new(consumer);
         let topics = topics.to_vec();
@@ -250,6 +284,22 @@ impl BusStream for KafkaStream {
     }
 }
 
+/// After a failed send: replaces `failed` if it has a fatal error and is still the current producer.
+fn recover(current: &RwLock<FutureProducer>, settings: &KafkaSettings, failed: &FutureProducer) {
+    let Some((code, reason)) = failed.client().fatal_error() else { return };
+    let mut current = current.write().unwrap_or_else(|e| e.into_inner());
+    if !std::ptr::eq(current.client().native_ptr(), failed.client().native_ptr()) {
+        return; // Another publish replaced it already.
+    }
+    match new_producer(settings) {
+        Ok(fresh) => {
+            tracing::error!(error.code = ?code, error = %reason, "Kafka producer failed fatally; replaced it");
+            *current = fresh;
+        }
+        Err(e) => tracing::error!(error = %e, "Kafka producer failed fatally and cannot be replaced"),
+    }
+}
+
 /// The idempotent producer (acks=all) with the settings' in-flight limit.
 fn new_producer(settings: &KafkaSettings) -> Result<FutureProducer, BusError> {
     let mut config = ClientConfig::new();
@@ -259,6 +309,8 @@ fn new_producer(settings: &KafkaSettings) -> Result<FutureProducer, BusError> {
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("linger.ms", "1")
+        // Notice a topic that was deleted and created again (see `TopicKeeper`) within seconds.
+        .set("topic.metadata.refresh.interval.ms", "5000")
         .set("message.timeout.ms", "10000");
     if let Some(in_flight) = settings.max_in_flight {
         config.set("max.in.flight.requests.per.connection", in_flight.to_string());

@@ -14,12 +14,20 @@ mod error;
 mod kafka;
 mod kafka_lag;
 mod memory;
+mod topic_keeper;
+
+use std::future::Future;
+use std::pin::Pin;
 
 use async_trait::async_trait;
 
 pub use error::BusError;
 pub use kafka::{KafkaBus, KafkaSettings};
 pub use memory::MemoryBus;
+pub use topic_keeper::TopicKeeper;
+
+/// A publish that is queued and waits for the broker's acknowledgement.
+pub type PendingPublish = Pin<Box<dyn Future<Output = Result<Published, BusError>> + Send>>;
 
 /// A record as read from the bus.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,11 +92,15 @@ pub struct Published {
 /// The bus interface; see the crate docs for the two ways to read.
 #[async_trait]
 pub trait EventBus: Send + Sync + 'static {
-    /// Creates the topics that do not exist yet.
-    async fn ensure_topics(&self, topics: &[String]) -> Result<(), BusError>;
+    /// Creates the topics that do not exist yet; returns the ones it created.
+    async fn ensure_topics(&self, topics: &[String]) -> Result<Vec<String>, BusError>;
     /// Publishes a record and returns once the broker has stored it durably (acks from all in-sync
     /// replicas on Kafka).
     async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError>;
+    /// Publishes as [`Self::publish`] does, but the record is in the producer's queue when this
+    /// returns: records one caller enqueues one after another are stored in that order (per key),
+    /// while their acknowledgements are awaited together.
+    fn enqueue(&self, topic: &str, key: &str, payload: Vec<u8>) -> PendingPublish;
     /// Every record published to `topics` from now on (fan-out: every subscriber gets all).
     async fn subscribe_all(&self, topics: &[String]) -> Result<Box<dyn BusStream>, BusError>;
     /// Records of `topics` shared with the other subscribers of `group`, from the group's committed

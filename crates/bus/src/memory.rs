@@ -52,17 +52,9 @@ impl Inner {
     }
 }
 
-#[async_trait]
-impl EventBus for MemoryBus {
-    async fn ensure_topics(&self, topics: &[String]) -> Result<(), BusError> {
-        let mut logs = self.inner.lock();
-        for topic in topics {
-            logs.entry(topic.clone()).or_default();
-        }
-        Ok(())
-    }
-
-    async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
+impl MemoryBus {
+    /// Appends a record to `topic`'s log; its place.
+    fn append(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
         let span = crate::publish_span(topic);
         let headers = span.in_scope(natter_runtime::trace_context::current_headers);
         let offset = {
@@ -86,7 +78,31 @@ impl EventBus for MemoryBus {
         self.inner.appended.notify_waiters();
         Ok(Published { partition: 0, offset })
     }
+}
 
+#[async_trait]
+impl EventBus for MemoryBus {
+    async fn ensure_topics(&self, topics: &[String]) -> Result<Vec<String>, BusError> {
+        let mut logs = self.inner.lock();
+        let mut created = Vec::new();
+        for topic in topics {
+            if !logs.contains_key(topic) {
+                logs.insert(topic.clone(), TopicLog::default());
+                created.push(topic.clone());
+            }
+        }
+        Ok(created)
+    }
+
+    fn enqueue(&self, topic: &str, key: &str, payload: Vec<u8>) -> crate::PendingPublish {
+        // Appending never waits here, so the record is in the log once this returns.
+        let published = self.append(topic, key, payload);
+        Box::pin(std::future::ready(published))
+    }
+
+    async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
+        self.append(topic, key, payload)
+    }
     async fn subscribe_all(&self, topics: &[String]) -> Result<Box<dyn BusStream>, BusError> {
         let logs = self.inner.lock();
         let mut cursors = Vec::with_capacity(topics.len());

@@ -20,6 +20,7 @@ async fn kafka() -> Arc<dyn EventBus> {
             replication: 1,
             fetch_wait_max_ms: Some(10),
             max_in_flight: Some(1),
+            session_timeout_ms: 10_000,
         })
         .expect("kafka clients"),
     )
@@ -31,9 +32,11 @@ fn memory() -> Arc<dyn EventBus> {
 
 async fn topic(bus: &Arc<dyn EventBus>) -> String {
     let name = format!("test.bus.{}", natter_test_support::unique_suffix());
-    bus.ensure_topics(std::slice::from_ref(&name)).await.expect("create topic");
-    // Creating again is fine.
-    bus.ensure_topics(std::slice::from_ref(&name)).await.expect("create topic again");
+    let created = bus.ensure_topics(std::slice::from_ref(&name)).await.expect("create topic");
+    assert_eq!(created, [name.clone()], "reported as created");
+    // Creating again is fine, and creates nothing.
+    let again = bus.ensure_topics(std::slice::from_ref(&name)).await.expect("create topic again");
+    assert!(again.is_empty(), "an existing topic is not created again: {again:?}");
     name
 }
 
@@ -68,6 +71,21 @@ async fn fan_out_reaches_every_subscriber(bus: Arc<dyn EventBus>) {
             assert_eq!(have, want, "key {key}: order and offsets as published");
         }
     }
+}
+
+/// Records enqueued one after another are stored in that order, though their acknowledgements are
+/// awaited together (a connection's publishes keep their order without waiting for each other).
+async fn enqueued_records_keep_their_order(bus: Arc<dyn EventBus>) {
+    let topic = topic(&bus).await;
+    let mut stream = bus.subscribe_all(std::slice::from_ref(&topic)).await.unwrap();
+    let pending: Vec<_> =
+        (0..50).map(|i| bus.enqueue(&topic, "room-9", format!("e{i}").into_bytes())).collect();
+    let offsets: Vec<i64> =
+        futures_util::future::join_all(pending).await.into_iter().map(|p| p.unwrap().offset).collect();
+    assert!(offsets.windows(2).all(|w| w[0] < w[1]), "acked offsets in enqueue order: {offsets:?}");
+    let got: Vec<String> = read(&mut stream, 50).await.into_iter().map(|(_, payload, _)| payload).collect();
+    let want: Vec<String> = (0..50).map(|i| format!("e{i}")).collect();
+    assert_eq!(got, want, "read in the order enqueued");
 }
 
 /// Offsets of one key only grow: they serve as room positions.
@@ -176,6 +194,7 @@ macro_rules! contract {
 }
 
 contract!(
+    enqueued_records_keep_their_order,
     fan_out_reaches_every_subscriber,
     offsets_grow_per_key,
     shared_group_delivers_each_record_once,

@@ -6,8 +6,14 @@
 //! deletions, which change a stored message in place (it keeps its position).
 //!
 //! The room list reads [`HistoryStore::latest`] (preview and sort key per room) and
-//! [`HistoryStore::count_after`] (unread badge). Positions are bus offsets shared by the rooms of a
-//! partition, so they grow per room but have gaps: unread is a count of messages, never a difference.
+//! [`HistoryStore::count_after`] (unread badge).
+//!
+//! Positions are each room's sequence (1, 2, 3, ... with no holes), assigned by the sequencer (the
+//! message pods' history writers, see `natter-message`'s `sequencer.rs`), which stores every message
+//! here *before* anyone is told about it: so a room's history is always a whole prefix of its
+//! sequence, and anything a client has seen can be read again. [`HistoryStore::store_sequenced`]
+//! remembers the publish-log offset each message came from, which tells the sequencer a replay of
+//! the same record (publish it again) from a second record with the same id (a duplicate: drop it).
 
 mod memory;
 mod mongo;
@@ -29,6 +35,15 @@ pub enum HistoryError {
     Unavailable(String),
 }
 
+/// A message as the sequencer stored it: in its room's order, with the publish-log offset it was
+/// read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequenced {
+    pub message: StoredMessage,
+    /// Offset of the record in the publish log (the room's message topic) it was sequenced from.
+    pub log_offset: i64,
+}
+
 /// Stored messages per room, ordered by position.
 #[async_trait]
 pub trait HistoryStore: Send + Sync + 'static {
@@ -44,6 +59,16 @@ pub trait HistoryStore: Send + Sync + 'static {
             new += usize::from(self.store(message).await?);
         }
         Ok(new)
+    }
+    /// Stores what the sequencer ordered, in order, as [`Self::store_batch`] does, remembering each
+    /// message's log offset. A message whose id or whose room position is already taken is not
+    /// stored. Returns how many were new: fewer than given means another writer got there first.
+    async fn store_sequenced(&self, batch: &[Sequenced]) -> Result<usize, HistoryError>;
+    /// Which of `ids` are stored: each with its message (current state) and log offset.
+    async fn stored(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Sequenced>, HistoryError>;
+    /// The position of the room's newest message; 0 when it has none.
+    async fn last_position(&self, room: RoomId) -> Result<i64, HistoryError> {
+        Ok(self.recent(room, None, 1).await?.first().map_or(0, |m| m.position))
     }
     /// Up to `limit` of the room's newest messages with a position below `before` (all when `None`),
     /// oldest first.

@@ -9,12 +9,14 @@ use natter_proto::RoomId;
 use natter_proto::events::StoredMessage;
 use uuid::Uuid;
 
-use crate::{HistoryError, HistoryStore};
+use crate::{HistoryError, HistoryStore, Sequenced};
 
 #[derive(Default)]
 struct Rooms {
     by_room: HashMap<RoomId, BTreeMap<i64, StoredMessage>>,
     ids: HashMap<Uuid, (RoomId, i64)>,
+    /// Log offsets of sequenced messages.
+    log_offsets: HashMap<Uuid, i64>,
 }
 
 impl Rooms {
@@ -60,6 +62,33 @@ impl HistoryStore for MemoryHistory {
         rooms.ids.insert(message.posted.message_id, (room, message.position));
         rooms.by_room.entry(room).or_default().insert(message.position, message.clone());
         Ok(true)
+    }
+
+    async fn store_sequenced(&self, batch: &[Sequenced]) -> Result<usize, HistoryError> {
+        let mut new = 0;
+        for sequenced in batch {
+            // Stops at the first taken id or position, so what is stored stays a prefix.
+            if !self.store(&sequenced.message).await? {
+                break;
+            }
+            let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+            rooms.log_offsets.insert(sequenced.message.posted.message_id, sequenced.log_offset);
+            new += 1;
+        }
+        Ok(new)
+    }
+
+    async fn stored(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Sequenced>, HistoryError> {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(ids
+            .iter()
+            .filter_map(|id| {
+                let (room, _) = rooms.ids.get(id)?;
+                let message = rooms.find(*room, *id)?.clone();
+                let log_offset = rooms.log_offsets.get(id).copied().unwrap_or(-1);
+                Some((*id, Sequenced { message, log_offset }))
+            })
+            .collect())
     }
 
     async fn recent(

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use self::room_latest::LatestDoc;
-use crate::{HistoryError, HistoryStore};
+use crate::{HistoryError, HistoryStore, Sequenced};
 
 const DUPLICATE_KEY: i32 = 11000;
 
@@ -47,6 +47,9 @@ struct MessageDoc {
     reply_to: Option<ReplyDoc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     file: Option<FileDoc>,
+    /// The publish-log offset the sequencer read the message at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log_offset: Option<i64>,
 }
 
 /// `FileRef` with the file id as a string, for the same reason as [`ReplyDoc`].
@@ -131,6 +134,7 @@ impl From<&StoredMessage> for MessageDoc {
             deleted: m.deleted,
             reply_to: m.posted.reply_to.as_ref().map(ReplyDoc::from),
             file: m.posted.file.as_ref().map(FileDoc::from),
+            log_offset: None,
         }
     }
 }
@@ -206,6 +210,53 @@ impl MongoHistory {
     }
 }
 
+impl MongoHistory {
+    /// Inserts `docs` (made from `messages`) in order, skipping duplicates (or stopping at the first
+    /// one, with `stop_at_duplicate`); then moves the room summaries forward. Returns how many were new.
+    async fn insert_in_order(
+        &self,
+        docs: Vec<MessageDoc>,
+        messages: &[StoredMessage],
+        stop_at_duplicate: bool,
+    ) -> Result<usize, HistoryError> {
+        if docs.is_empty() {
+            return Ok(0);
+        }
+        let mut new = 0;
+        let mut rest = &docs[..];
+        while !rest.is_empty() {
+            match self.messages.insert_many(rest).ordered(true).await {
+                Ok(result) => {
+                    new += result.inserted_ids.len();
+                    break;
+                }
+                // An ordered insert stops at the first duplicate: the ones before it went in.
+                Err(e) => {
+                    let at = duplicate_at(&e).ok_or_else(|| unavailable(e))?;
+                    new += at;
+                    if stop_at_duplicate {
+                        break;
+                    }
+                    rest = &rest[at + 1..];
+                }
+            }
+        }
+        // Only what went in moves the summaries (with `stop_at_duplicate`, a prefix).
+        let messages = if stop_at_duplicate { &messages[..new] } else { messages };
+        let mut newest: HashMap<RoomId, &StoredMessage> = HashMap::new();
+        for message in messages {
+            let entry = newest.entry(message.posted.room_id).or_insert(message);
+            if message.position > entry.position {
+                *entry = message;
+            }
+        }
+        for message in newest.into_values() {
+            room_latest::advance(&self.latest, message).await?;
+        }
+        Ok(new)
+    }
+}
+
 #[async_trait]
 impl HistoryStore for MongoHistory {
     async fn store(&self, message: &StoredMessage) -> Result<bool, HistoryError> {
@@ -223,36 +274,41 @@ impl HistoryStore for MongoHistory {
     /// batch: resuming clients rely on it), continuing after a duplicate; then one summary update
     /// per room with the batch's newest message of that room.
     async fn store_batch(&self, messages: &[StoredMessage]) -> Result<usize, HistoryError> {
-        if messages.is_empty() {
-            return Ok(0);
+        self.insert_in_order(messages.iter().map(MessageDoc::from).collect(), messages, false).await
+    }
+
+    async fn store_sequenced(&self, batch: &[Sequenced]) -> Result<usize, HistoryError> {
+        let docs = batch
+            .iter()
+            .map(|s| MessageDoc { log_offset: Some(s.log_offset), ..MessageDoc::from(&s.message) })
+            .collect();
+        let messages: Vec<StoredMessage> = batch.iter().map(|s| s.message.clone()).collect();
+        // Stops at a taken id or position, so the room's stored messages stay a prefix of its
+        // sequence (the sequencer then places the rest again).
+        self.insert_in_order(docs, &messages, true).await
+    }
+
+    async fn stored(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Sequenced>, HistoryError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
         }
-        let mut new = 0;
-        let mut rest = messages;
-        while !rest.is_empty() {
-            match self.messages.insert_many(rest.iter().map(MessageDoc::from)).ordered(true).await {
-                Ok(result) => {
-                    new += result.inserted_ids.len();
-                    break;
-                }
-                // An ordered insert stops at the first duplicate: the ones before it went in.
-                Err(e) => {
-                    let at = duplicate_at(&e).ok_or_else(|| unavailable(e))?;
-                    new += at;
-                    rest = &rest[at + 1..];
-                }
-            }
-        }
-        let mut newest: HashMap<RoomId, &StoredMessage> = HashMap::new();
-        for message in messages {
-            let entry = newest.entry(message.posted.room_id).or_insert(message);
-            if message.position > entry.position {
-                *entry = message;
-            }
-        }
-        for message in newest.into_values() {
-            room_latest::advance(&self.latest, message).await?;
-        }
-        Ok(new)
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let docs: Vec<MessageDoc> = self
+            .messages
+            .find(doc! { "_id": { "$in": ids } })
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        Ok(docs
+            .into_iter()
+            .filter_map(|doc| {
+                let log_offset = doc.log_offset.unwrap_or(-1);
+                let message = doc.into_message()?;
+                Some((message.posted.message_id, Sequenced { message, log_offset }))
+            })
+            .collect())
     }
 
     async fn recent(

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use natter_history::{HistoryStore, MemoryHistory, MongoHistory};
+use natter_history::{HistoryStore, MemoryHistory, MongoHistory, Sequenced};
 use natter_proto::events::{MessagePosted, StoredMessage};
 
 async fn mongo() -> Arc<dyn HistoryStore> {
@@ -287,7 +287,29 @@ macro_rules! contract {
     };
 }
 
+/// What the sequencer relies on: a taken id or a taken room position is not stored again (a second
+/// writer loses), the count says so, and `stored` tells each id's position and log offset.
+async fn sequenced_messages_keep_their_place_and_log_offset(store: Arc<dyn HistoryStore>) {
+    let sequenced = |position, log_offset| Sequenced { message: message(7, position, "m"), log_offset };
+    assert_eq!(store.last_position(7).await.unwrap(), 0, "an empty room");
+    let batch = vec![sequenced(1, 40), sequenced(2, 41), sequenced(3, 45)];
+    assert_eq!(store.store_sequenced(&batch).await.unwrap(), 3);
+    assert_eq!(store.last_position(7).await.unwrap(), 3);
+    assert_eq!(store.store_sequenced(&batch).await.unwrap(), 0, "a replay stores nothing");
+    let rival = sequenced(3, 46);
+    assert_eq!(store.store_sequenced(&[rival.clone()]).await.unwrap(), 0, "position 3 is taken");
+    let ids: Vec<uuid::Uuid> = batch.iter().chain([&rival]).map(|s| s.message.posted.message_id).collect();
+    let found = store.stored(&ids).await.unwrap();
+    assert_eq!(found.len(), 3, "the rival is not stored");
+    for expected in &batch {
+        let got = &found[&expected.message.posted.message_id];
+        assert_eq!(got, expected, "message, position and log offset");
+    }
+    assert!(store.stored(&[]).await.unwrap().is_empty());
+}
+
 contract!(
+    sequenced_messages_keep_their_place_and_log_offset,
     storing_twice_keeps_one,
     a_batch_stores_each_message_once,
     batches_become_visible_in_order,

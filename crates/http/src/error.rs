@@ -10,11 +10,21 @@ use natter_proto::http::ErrorBody;
 pub struct ApiError {
     status: StatusCode,
     detail: String,
+    retry_after_ms: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self { status, detail: detail.into() }
+        Self { status, detail: detail.into(), retry_after_ms: None }
+    }
+    /// Not there yet but on its way: 503 saying when to ask again.
+    pub fn not_yet(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        let retry_after_ms = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX);
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            detail: detail.into(),
+            retry_after_ms: Some(retry_after_ms),
+        }
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
@@ -48,6 +58,10 @@ impl ResponseError for ApiError {
         self.status
     }
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(ErrorBody::new(&self.detail))
+        let mut response = HttpResponse::build(self.status);
+        if let Some(ms) = self.retry_after_ms {
+            response.insert_header(("Retry-After", ms.div_ceil(1000).to_string()));
+        }
+        response.json(ErrorBody { retry_after_ms: self.retry_after_ms, ..ErrorBody::new(&self.detail) })
     }
 }

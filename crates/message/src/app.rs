@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
-use natter_bus::EventBus;
+use natter_bus::{EventBus, TopicKeeper};
 use natter_history::HistoryStore;
 use natter_http::{ApiError, InternalClient, InternalToken, require_internal_token};
 use natter_kv::KeyValue;
@@ -19,12 +19,11 @@ use crate::access::RoomAccessClient;
 use crate::access_cache::AccessCache;
 use crate::hub::Hub;
 use crate::keys::Keys;
+use crate::pending_acks::PendingAcks;
 use crate::presence::PresenceReporter;
 use crate::rate_limit::MemberLimit;
 use crate::settings::MessageSettings;
-use crate::{
-    edits_fanout, fanout, history_edits, history_writer, membership, presence_fanout, typing_fanout, ws,
-};
+use crate::{edits_fanout, fanout, history_edits, membership, presence_fanout, sequencer, typing_fanout, ws};
 
 /// The outside systems a message pod uses.
 pub struct Backends {
@@ -52,6 +51,10 @@ pub(crate) struct Shared {
     pub(crate) draining: CancellationToken,
     /// Open WebSocket connections.
     pub(crate) connections: AtomicUsize,
+    /// Publishes waiting for their message's position.
+    pub(crate) acks: Arc<PendingAcks>,
+    /// Recreates bus topics that vanished (readiness).
+    pub(crate) topics: TopicKeeper,
 }
 
 /// A bound, not yet running message pod. Its bus consumers are already reading, so anything
@@ -78,15 +81,34 @@ impl Application {
         natter_runtime::metrics::install();
         let all: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
         backends.bus.ensure_topics(&all).await.context("creating bus topics")?;
-        let topics: Vec<String> = Topic::MESSAGES.iter().map(|t| t.name(&settings.topic_prefix)).collect();
+        let topics = TopicKeeper::start(Arc::clone(&backends.bus), all, settings.topic_check);
 
+        // Messages: published to the publish log (the room message topics), placed and stored by the
+        // sequencer (one shared group), announced on the sequenced topic, which every pod fans out.
         let hub = Arc::new(Hub::new());
-        let fan_out = backends.bus.subscribe_all(&topics).await.context("subscribing to room events")?;
-        tokio::spawn(fanout::run(fan_out, Arc::clone(&hub)));
+        let acks = Arc::new(PendingAcks::default());
+        let sequenced = Topic::Sequenced.name(&settings.topic_prefix);
+        let fan_out = backends
+            .bus
+            .subscribe_all(std::slice::from_ref(&sequenced))
+            .await
+            .context("subscribing to room events")?;
+        let delivery = fanout::FanOut {
+            hub: Arc::clone(&hub),
+            history: Arc::clone(&backends.history),
+            acks: Arc::clone(&acks),
+        };
+        tokio::spawn(fanout::run(fan_out, delivery));
+        let publish_log: Vec<String> =
+            Topic::MESSAGES.iter().map(|t| t.name(&settings.topic_prefix)).collect();
         let group = format!("{}natter-history-writer", settings.topic_prefix);
-        let writer =
-            backends.bus.subscribe_shared(&topics, &group).await.context("joining the history writers")?;
-        tokio::spawn(history_writer::run(writer, Arc::clone(&backends.history)));
+        let sequencer_stream = backends
+            .bus
+            .subscribe_shared(&publish_log, &group)
+            .await
+            .context("joining the sequencers (history writers)")?;
+        let announcer = sequencer::Announcer { bus: Arc::clone(&backends.bus), topic: sequenced };
+        tokio::spawn(sequencer::run(sequencer_stream, Arc::clone(&backends.history), announcer));
 
         let web = InternalClient::new("web", &settings.web_internal_url, settings.internal_token.clone());
         let access =
@@ -137,6 +159,8 @@ impl Application {
             access,
             draining: CancellationToken::new(),
             connections: AtomicUsize::new(0),
+            acks,
+            topics,
         });
         let data = web::Data::new(Arc::clone(&shared));
         let token = web::Data::new(InternalToken(shared.settings.internal_token.clone()));
@@ -219,13 +243,14 @@ async fn shutdown_signal() {
     }
 }
 
-/// `GET /readyz`: the bus, the history store and the shared key-value store answer, and the pod is
-/// not draining.
+/// `GET /readyz`: the bus answers and has every topic, the history store and the shared key-value
+/// store answer, and the pod is not draining.
 async fn readyz(shared: web::Data<Arc<Shared>>) -> Result<HttpResponse, ApiError> {
     if shared.draining.is_cancelled() {
         return Err(ApiError::unavailable("draining: shutting down"));
     }
     shared.bus.ping().await.map_err(ApiError::unavailable)?;
+    shared.topics.ready().map_err(ApiError::unavailable)?;
     shared.history.ping().await.map_err(ApiError::unavailable)?;
     shared.kv.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))

@@ -31,6 +31,9 @@ pub(crate) enum Outgoing {
     /// The hub has removed the connection from `room`; `frame` tells the client. The connection
     /// forgets the room before sending it.
     Removed { room: RoomId, frame: ByteString },
+    /// The replay of `room` after `since` for a resuming subscribe, read off the connection's task;
+    /// the connection sends it, then the room's live messages it held meanwhile.
+    Replayed { room: RoomId, since: i64, replay: crate::ws::resume::Replay },
 }
 
 /// The sending side of one connection's outbound queue.
@@ -148,6 +151,11 @@ impl Hub {
             .iter()
             .filter(|(connection, s)| s.outbox.offer(Outgoing::Frame(frame.clone()), **connection, room))
             .count()
+    }
+
+    /// The position of the last message of `room` this pod delivered, if it remembers one.
+    pub(crate) fn last_delivered(&self, room: RoomId) -> Option<i64> {
+        self.delivered.lock().unwrap_or_else(|e| e.into_inner()).get(&room).copied()
     }
 
     /// Queues the chat message at `position` for every subscriber of `room` on this pod and

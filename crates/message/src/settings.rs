@@ -54,6 +54,8 @@ pub struct MessageSettings {
     pub presence_heartbeat: Duration,
     /// How long a terminating pod waits for its connections' pending answers and for them to close.
     pub drain_timeout: Duration,
+    /// How often the pod checks that its bus topics exist (and creates lost ones again).
+    pub topic_check: Duration,
 }
 
 /// Longest `NATTER_ACCESS_CACHE_TTL_MS`: a mute or role change must not wait longer on a lost event.
@@ -106,7 +108,15 @@ impl MessageSettings {
                 reason: "must be between 100 and 60000".into(),
             });
         }
+        let topic_check_ms = env.parse_or("NATTER_KAFKA_TOPIC_CHECK_MS", 5000u64)?;
+        if !(100..=600_000).contains(&topic_check_ms) {
+            return Err(EnvError::Invalid {
+                name: "NATTER_KAFKA_TOPIC_CHECK_MS".into(),
+                reason: "must be between 100 and 600000".into(),
+            });
+        }
         Ok(Self {
+            topic_check: Duration::from_millis(topic_check_ms),
             presence_heartbeat: Duration::from_millis(heartbeat_ms),
             drain_timeout: Duration::from_secs(drain_secs),
             bind: env.or("NATTER_MESSAGE_BIND", "127.0.0.1:8081"),

@@ -100,7 +100,9 @@ pub struct ReplyTo {
 pub struct StoredMessage {
     #[serde(flatten)]
     pub posted: MessagePosted,
-    /// Grows with every message of the room; the same for every reader.
+    /// The message's place in its room: 1 for the first message, then 2, 3, ... with no holes, the
+    /// same for every reader (assigned by the sequencer, see `proto/README.md`). A client that sees a
+    /// position other than the next one knows it missed something.
     pub position: i64,
     /// When the text was last edited (milliseconds since the Unix epoch, UTC); absent if never.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -71,7 +71,8 @@ pub enum ServerFrame {
     Subscribed { id: String, room: RoomId },
     /// The subscription has ended.
     Unsubscribed { id: String, room: RoomId },
-    /// The published message is stored by the broker and will reach every subscriber. Also the answer
+    /// The published message is stored and ordered: `position` is its place in the room's sequence
+    /// (1, 2, 3, ... with no holes), and it reaches every subscriber. Also the answer
     /// to `edit` and `delete`: then `message_id` and `position` are those of the changed message (its
     /// original position; an edit or delete never moves a message).
     Ack { id: String, room: RoomId, message_id: Uuid, position: i64 },
@@ -101,9 +102,11 @@ pub enum ServerFrame {
     MemberRead { room: RoomId, member_id: crate::MemberId, position: i64 },
     /// Answer to `mark_read`: the member's read position in the room (it only grows).
     ReadPosition { id: String, room: RoomId, position: i64 },
-    /// A resume could not replay everything after `since` (too much was missed): fetch the history
-    /// (`GET /api/v1/rooms/{room}/messages`) instead. Live messages follow as usual.
-    ReloadHistory { room: RoomId, since: i64 },
+    /// A resume could not replay everything after `since` (too much was missed, or history could not
+    /// be read): fetch the messages with positions `after + 1 ..= up_to` from
+    /// `GET /api/v1/rooms/{room}/messages?after=..&up_to=..` instead (it serves that whole range, in
+    /// pages, or answers 503 with `retry_after_ms`). Live messages, after `up_to`, follow as usual.
+    ReloadHistory { room: RoomId, after: i64, up_to: i64 },
     /// The connection no longer receives the room: the member left, was kicked or banned, or the room
     /// was deleted. Not an answer to a request.
     Removed { room: RoomId, reason: String },

@@ -208,6 +208,10 @@ pub struct MemberRooms {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub errors: Vec<ErrorDetail>,
+    /// With a 503 for something that is on its way (a history range not stored yet): when to ask
+    /// again (also in the `Retry-After` header, in whole seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,7 +221,7 @@ pub struct ErrorDetail {
 
 impl ErrorBody {
     pub fn new(detail: impl Into<String>) -> Self {
-        Self { errors: vec![ErrorDetail { detail: detail.into() }] }
+        Self { errors: vec![ErrorDetail { detail: detail.into() }], retry_after_ms: None }
     }
 }
 

@@ -20,6 +20,10 @@ pub enum Topic {
     /// Presence and read-position changes pushed to room co-members: [`crate::events::PresenceEvent`].
     /// Ephemeral like typing: read by every message pod's fan-out from the end, never stored.
     Presence,
+    /// Messages of every room in their room's order, with their positions: [`crate::events::StoredMessage`].
+    /// Written by the sequencer (the history writers) after storing them; read by every message pod's
+    /// fan-out. The two message topics above are the publish log the sequencer reads.
+    Sequenced,
     /// Files uploaded and removed: [`crate::events::FileEvent`], produced by web (uploads) and message
     /// pods (removals), read by web's shared file janitors. The file *message* itself travels on the
     /// room's message topic like any message, so it shares the room's one order and positions.
@@ -28,9 +32,10 @@ pub enum Topic {
 
 impl Topic {
     /// Every topic, for creating them at start-up.
-    pub const ALL: [Topic; 7] = [
+    pub const ALL: [Topic; 8] = [
         Topic::CommunityMessages,
         Topic::DirectMessages,
+        Topic::Sequenced,
         Topic::Membership,
         Topic::Typing,
         Topic::Edits,
@@ -51,6 +56,7 @@ impl Topic {
             Topic::Edits => "natter.chat.edits",
             Topic::Presence => "natter.presence",
             Topic::Files => "natter.chat.files",
+            Topic::Sequenced => "natter.chat.sequenced",
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use bytestring::ByteString;
 use natter_proto::events::MessagePosted;
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
 use natter_proto::{MemberId, RoomId};
@@ -15,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::admission::{self, Applicant};
+use super::publish_order::PublishOrder;
 use super::resume::{self, Replay};
 use super::{HARD_FRAME_LIMIT, change, frames, publish};
 use crate::app::Shared;
@@ -28,6 +30,9 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
 const MAX_SUBSCRIPTIONS: usize = 200;
 /// Publishes of one connection waiting for the broker; more make the connection stop reading.
 const MAX_PUBLISHES_IN_FLIGHT: usize = 32;
+/// Live messages of rooms being replayed that a connection holds (outside its outbound queue) until
+/// the replays are sent; beyond this the client is closed as too slow.
+const MAX_HELD_WHILE_REPLAYING: usize = 10_000;
 
 struct Connection {
     shared: Arc<Shared>,
@@ -39,7 +44,13 @@ struct Connection {
     subscriptions: HashSet<RoomId>,
     /// The last replayed position per room, while live messages may still overlap the replay.
     replayed: HashMap<RoomId, i64>,
+    /// Rooms whose replay is being read, with their live messages held until it is sent.
+    replaying: HashMap<RoomId, Vec<(i64, ByteString)>>,
+    /// Live messages held in `replaying`, all rooms together.
+    held: usize,
     publishing: Arc<Semaphore>,
+    /// Keeps this connection's publishes in the order they were sent.
+    publish_order: Arc<PublishOrder>,
     limits: crate::rate_limit::ConnectionLimits,
     /// This connection's id in presence heartbeats.
     presence_key: String,
@@ -67,7 +78,10 @@ pub(crate) async fn run(
         outbox: Outbox { frames: frames_tx, overflowed: overflowed.clone() },
         subscriptions: HashSet::new(),
         replayed: HashMap::new(),
+        replaying: HashMap::new(),
+        held: 0,
         publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
+        publish_order: Arc::default(),
         limits: crate::rate_limit::ConnectionLimits::new(&shared.settings),
         presence_key: format!("c{id}"),
         shared,
@@ -148,7 +162,18 @@ impl Connection {
         let text = match outgoing {
             Outgoing::Frame(text) => Some(text),
             Outgoing::Removed { room, frame } => self.removed(room).then_some(frame),
-            Outgoing::Message { room, position, frame } => self.fresh(room, position).then_some(frame),
+            Outgoing::Message { room, position, frame } => {
+                if let Some(held) = self.replaying.get_mut(&room) {
+                    held.push((position, frame));
+                    self.held += 1;
+                    if self.held > MAX_HELD_WHILE_REPLAYING {
+                        self.outbox.overflowed.cancel();
+                    }
+                    return Ok(());
+                }
+                self.fresh(room, position).then_some(frame)
+            }
+            Outgoing::Replayed { room, since, replay } => return self.send_replay(room, since, replay).await,
         };
         match text {
             Some(text) => {
@@ -262,10 +287,10 @@ impl Connection {
                 self.shared.presence.looking_at(&self.presence_key, Some(room));
                 self.reply(&ServerFrame::Subscribed { id, room }).await?;
                 // Already subscribed: everything since then is in the queue; nothing to replay.
-                return match since {
-                    Some(since) if !already => self.replay(room, since, admitted.delivered_before).await,
-                    _ => Ok(()),
-                };
+                if let Some(since) = since.filter(|_| !already) {
+                    self.start_replay(room, since, admitted.delivered_before);
+                }
+                return Ok(());
             }
             Ok(None) => error(ErrorCode::Forbidden, format!("you are not a member of room {room}")),
             Err(e) => {
@@ -276,20 +301,45 @@ impl Connection {
         self.reply(&refusal).await
     }
 
-    /// Sends the messages of `room` after `since` that were delivered before this subscription, ahead
-    /// of the queued live ones (see `resume.rs`).
-    async fn replay(&mut self, room: RoomId, since: i64, delivered_before: Option<i64>) -> Result<(), Gone> {
-        match resume::replay(self.shared.history.as_ref(), room, since, delivered_before).await {
+    /// Reads the replay of `room` after `since` off this task (see `resume.rs`); the room's live
+    /// messages are held until it arrives as [`Outgoing::Replayed`].
+    fn start_replay(&mut self, room: RoomId, since: i64, delivered_before: Option<i64>) {
+        self.replaying.insert(room, Vec::new());
+        let history = Arc::clone(&self.shared.history);
+        let frames = self.outbox.frames.clone();
+        tokio::spawn(async move {
+            let replay = resume::replay(history.as_ref(), room, since, delivered_before).await;
+            // The connection may be gone by now.
+            let _ = frames.send(Outgoing::Replayed { room, since, replay }).await;
+        });
+    }
+
+    /// Sends the replay of `room`, then the live messages held meanwhile that it did not cover.
+    async fn send_replay(&mut self, room: RoomId, since: i64, replay: Replay) -> Result<(), Gone> {
+        // Unsubscribed (or removed) meanwhile: nothing to send.
+        let Some(held) = self.replaying.remove(&room) else { return Ok(()) };
+        self.held -= held.len();
+        let covered = match replay {
             Replay::Messages(messages) => {
-                let last = messages.last().map_or(since, |m| m.position);
+                let last = messages.last().map_or(since, |m| m.position.max(since));
                 for message in messages {
                     self.reply(&ServerFrame::Message { message }).await?;
                 }
-                self.replayed.insert(room, last);
-                Ok(())
+                last
             }
-            Replay::Reload => self.reply(&ServerFrame::ReloadHistory { room, since }).await,
+            Replay::Reload { after, up_to } => {
+                self.reply(&ServerFrame::ReloadHistory { room, after, up_to }).await?;
+                up_to
+            }
+        };
+        self.replayed.insert(room, covered);
+        for (position, frame) in held {
+            if self.fresh(room, position) {
+                metrics::counter!("natter_ws_frames_out_total").increment(1);
+                self.session.text(frame).await.map_err(|_| Gone)?;
+            }
         }
+        Ok(())
     }
 
     /// Whether a live message at `position` of `room` is new to the client (not already replayed).
@@ -308,6 +358,7 @@ impl Connection {
     fn forget(&mut self, room: RoomId) {
         self.subscriptions.remove(&room);
         self.replayed.remove(&room);
+        self.drop_held(room);
         self.shared.hub.leave(room, self.id);
         self.shared.presence.left(&self.presence_key, room);
     }
@@ -319,8 +370,16 @@ impl Connection {
             return false;
         }
         self.subscriptions.remove(&room);
+        self.drop_held(room);
         self.shared.presence.left(&self.presence_key, room);
         true
+    }
+
+    /// Forgets a replay in progress for `room` and the live messages held for it.
+    fn drop_held(&mut self, room: RoomId) {
+        if let Some(held) = self.replaying.remove(&room) {
+            self.held -= held.len();
+        }
     }
 
     /// Edits or deletes a message of a subscribed room, in a task of its own (see `change.rs`); shares
@@ -385,6 +444,7 @@ impl Connection {
         };
         // Waiting here when too many publishes are in flight stops reading from this client.
         let permit = Arc::clone(&self.publishing).acquire_owned().await.expect("semaphore never closes");
+        let turn = self.publish_order.take_turn();
         let shared = Arc::clone(&self.shared);
         let frames = self.outbox.frames.clone();
         // The root of the message's trace: the broker, every pod's fan-out and the history writer
@@ -401,7 +461,7 @@ impl Connection {
         natter_runtime::trace_context::record_trace_id(&span);
         tokio::spawn(
             async move {
-                publish::run(shared, id, posted, shares, frames).await;
+                publish::run(shared, id, posted, shares, turn, frames).await;
                 drop(permit);
             }
             .instrument(span),

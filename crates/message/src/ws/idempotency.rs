@@ -5,9 +5,14 @@
 //! `SET NX`) with a "pending" record holding the message id, publishes, then replaces the record with
 //! the ack (kept for [`REMEMBER_ACK`]). A retry finds the ack and answers it, or finds the attempt
 //! still pending and waits for it briefly. A failed publish deletes the claim so the retry can try
-//! again. If the pod dies between the publish and the ack record, the claim expires after
-//! [`PENDING_TTL`]; the retry then publishes again with the same message id, which history stores
-//! once (clients can drop a message id they have already shown).
+//! again.
+//!
+//! The message id is fixed by the first attempt: it is kept under `publish-id:{member}:{client_msg_id}`
+//! for [`REMEMBER_ACK`], longer than any retry. If the pod dies between the publish and the ack
+//! record, the claim expires after [`PENDING_TTL`]; the retry then sees that an earlier attempt chose
+//! the id ([`Claim::Publish`] `earlier_attempt`), answers the stored message if history has it, and
+//! otherwise publishes again under the same id. Should both copies reach the log, the sequencer
+//! places the first and drops the second, so one `client_msg_id` is one message, always.
 //!
 //! Without a `client_msg_id` there is nothing to match a retry by: such publishes are not deduped.
 //! When the store is down, a publish with a `client_msg_id` is refused (`unavailable`) rather than
@@ -37,8 +42,9 @@ pub(crate) enum Record {
 /// What the publisher should do.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Claim {
-    /// Publish the message with this id (the caller's own, or the one a dead attempt used).
-    Publish { message_id: Uuid },
+    /// Publish the message with this id: the caller's own, or (`earlier_attempt`) the one an earlier
+    /// attempt chose, which may be stored already.
+    Publish { message_id: Uuid, earlier_attempt: bool },
     /// Already published: answer this ack again.
     Acked { message_id: Uuid, position: i64 },
     /// Another attempt is still in progress.
@@ -49,6 +55,27 @@ fn key(member: MemberId, client_msg_id: &str) -> String {
     format!("publish:{member}:{client_msg_id}")
 }
 
+fn intent_key(member: MemberId, client_msg_id: &str) -> String {
+    format!("publish-id:{member}:{client_msg_id}")
+}
+
+/// The message id of this `client_msg_id`: `proposed` if no attempt chose one before, else theirs.
+async fn message_id_for(
+    kv: &dyn KeyValue,
+    member: MemberId,
+    client_msg_id: &str,
+    proposed: Uuid,
+) -> Result<(Uuid, bool), KvError> {
+    let intent = intent_key(member, client_msg_id);
+    if kv.set_if_absent(&intent, &proposed.to_string(), REMEMBER_ACK).await? {
+        return Ok((proposed, false));
+    }
+    Ok(match kv.get(&intent).await?.and_then(|chosen| chosen.parse().ok()) {
+        Some(chosen) => (chosen, true),
+        None => (proposed, false),
+    })
+}
+
 /// Claims the publish of `message_id`, or finds what an earlier attempt did.
 pub(crate) async fn claim(
     kv: &dyn KeyValue,
@@ -57,11 +84,12 @@ pub(crate) async fn claim(
     message_id: Uuid,
 ) -> Result<Claim, KvError> {
     let key = key(member, client_msg_id);
+    let (message_id, earlier_attempt) = message_id_for(kv, member, client_msg_id, message_id).await?;
     let pending = serde_json::to_string(&Record::Pending { message_id }).expect("records serialise");
     let deadline = Instant::now() + WAIT_FOR_PENDING;
     loop {
         if kv.set_if_absent(&key, &pending, PENDING_TTL).await? {
-            return Ok(Claim::Publish { message_id });
+            return Ok(Claim::Publish { message_id, earlier_attempt });
         }
         match kv.get(&key).await?.and_then(|raw| serde_json::from_str::<Record>(&raw).ok()) {
             Some(Record::Acked { message_id, position }) => return Ok(Claim::Acked { message_id, position }),
@@ -104,24 +132,22 @@ mod tests {
     async fn the_first_attempt_publishes_and_retries_get_its_ack() {
         let kv = MemoryKeyValue::new();
         let (first, retry) = (Uuid::now_v7(), Uuid::now_v7());
-        assert_eq!(claim(&kv, 7, "c1", first).await.unwrap(), Claim::Publish { message_id: first });
+        let fresh = |message_id| Claim::Publish { message_id, earlier_attempt: false };
+        assert_eq!(claim(&kv, 7, "c1", first).await.unwrap(), fresh(first));
         acked(&kv, 7, "c1", first, 42).await.unwrap();
         assert_eq!(
             claim(&kv, 7, "c1", retry).await.unwrap(),
             Claim::Acked { message_id: first, position: 42 }
         );
-        assert_eq!(
-            claim(&kv, 8, "c1", retry).await.unwrap(),
-            Claim::Publish { message_id: retry },
-            "per sender"
-        );
+        assert_eq!(claim(&kv, 8, "c1", retry).await.unwrap(), fresh(retry), "per sender");
     }
 
     #[tokio::test]
     async fn a_retry_waits_for_the_attempt_in_progress() {
         let kv = Arc::new(MemoryKeyValue::new());
         let first = Uuid::now_v7();
-        assert_eq!(claim(kv.as_ref(), 7, "c2", first).await.unwrap(), Claim::Publish { message_id: first });
+        let claimed = claim(kv.as_ref(), 7, "c2", first).await.unwrap();
+        assert_eq!(claimed, Claim::Publish { message_id: first, earlier_attempt: false });
         let finisher = Arc::clone(&kv);
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -132,13 +158,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_attempt_lets_the_retry_publish() {
+    async fn a_failed_attempt_lets_the_retry_publish_under_the_same_id() {
         let kv = MemoryKeyValue::new();
         let first = Uuid::now_v7();
         claim(&kv, 7, "c3", first).await.unwrap();
         failed(&kv, 7, "c3").await.unwrap();
         let second = Uuid::now_v7();
-        assert_eq!(claim(&kv, 7, "c3", second).await.unwrap(), Claim::Publish { message_id: second });
+        assert_eq!(
+            claim(&kv, 7, "c3", second).await.unwrap(),
+            Claim::Publish { message_id: first, earlier_attempt: true },
+            "the first attempt's id, which may be stored"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_expired_claim_keeps_the_first_attempts_message_id() {
+        let kv = MemoryKeyValue::new();
+        let first = Uuid::now_v7();
+        claim(&kv, 7, "c5", first).await.unwrap();
+        // The pod died holding the claim; it expired.
+        kv.delete(&key(7, "c5")).await.unwrap();
+        assert_eq!(
+            claim(&kv, 7, "c5", Uuid::now_v7()).await.unwrap(),
+            Claim::Publish { message_id: first, earlier_attempt: true }
+        );
     }
 
     #[tokio::test]
@@ -149,7 +192,7 @@ mod tests {
             tokio::spawn(async move {
                 let id = Uuid::now_v7();
                 let claim = claim(kv.as_ref(), 7, "c4", id).await.unwrap();
-                if let Claim::Publish { message_id } = claim {
+                if let Claim::Publish { message_id, .. } = claim {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     acked(kv.as_ref(), 7, "c4", message_id, 5).await.unwrap();
                 }

@@ -11,7 +11,8 @@ mod frames;
 mod idempotency;
 mod mark_read;
 mod publish;
-mod resume;
+mod publish_order;
+pub(crate) mod resume;
 mod typing;
 
 use std::sync::Arc;

@@ -1,8 +1,11 @@
 //! Publishing one message, off the connection's task. Access is checked again for every message (the
 //! cache makes that cheap), so a mute, a read-only room or a block applies to the next message; the
-//! message goes to the topic of its kind of room, and the answer is queued for the client.
+//! message goes to the topic of its kind of room (the publish log), in the connection's order (see
+//! `publish_order.rs`); once the broker stored it and the sequencer placed it, the `ack` with its
+//! position is queued for the client.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytestring::ByteString;
 use natter_http::InternalCallError;
@@ -15,6 +18,7 @@ use uuid::Uuid;
 
 use super::change;
 use super::idempotency::{self, Claim};
+use super::publish_order::Turn;
 use crate::app::Shared;
 use crate::hub::Outgoing;
 
@@ -26,16 +30,25 @@ pub(super) struct Shares {
     pub(super) file: Option<Uuid>,
 }
 
-/// Publishes `posted` (with what it `shares`) for request `id` and queues the answer on `frames`.
+/// How long a stored message may wait for its position before the publish is answered `unavailable`
+/// (the sequencer's partitions move to another pod within the group's session timeout).
+const POSITION_PATIENCE: Duration = Duration::from_secs(30);
+/// How often history is asked for a message's position while waiting (a second copy of a message
+/// is dropped by the sequencer, so only history knows the first one's place).
+const POSITION_POLL: Duration = Duration::from_secs(1);
+
+/// Publishes `posted` (with what it `shares`) for request `id`, in `turn`, and queues the answer on
+/// `frames`.
 pub(super) async fn run(
     shared: Arc<Shared>,
     id: String,
     posted: MessagePosted,
     shares: Shares,
+    turn: Turn,
     frames: mpsc::Sender<Outgoing>,
 ) {
     let answer = match replying(&shared, posted, shares.reply_to).await {
-        Ok(posted) => answer(&shared, id, posted, shares.file).await,
+        Ok(posted) => answer(&shared, id, posted, shares.file, turn).await,
         Err(refusal) => refusal.answering(id),
     };
     let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
@@ -43,7 +56,13 @@ pub(super) async fn run(
     let _ = frames.send(Outgoing::Frame(answer)).await;
 }
 
-async fn answer(shared: &Shared, id: String, posted: MessagePosted, file: Option<Uuid>) -> ServerFrame {
+async fn answer(
+    shared: &Shared,
+    id: String,
+    posted: MessagePosted,
+    file: Option<Uuid>,
+    turn: Turn,
+) -> ServerFrame {
     let room = posted.room_id;
     let error = |code, detail: String| ServerFrame::error(Some(id.clone()), code, detail);
     let access = match shared.access.check(room, posted.sender_id).await {
@@ -60,7 +79,9 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted, file: Option
     let topic = topic.name(&shared.settings.topic_prefix);
     let Some(client_msg_id) = posted.client_msg_id.clone() else {
         let sent = match sharing(shared, posted, file).await {
-            Ok(posted) => send(shared, &topic, &posted).await.map(|position| (posted.message_id, position)),
+            Ok(posted) => {
+                send(shared, &topic, &posted, turn).await.map(|position| (posted.message_id, position))
+            }
             Err(refusal) => Err(refusal),
         };
         return match sent {
@@ -74,7 +95,30 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted, file: Option
     let kv = shared.kv.as_ref();
     let member = posted.sender_id;
     let message_id = match idempotency::claim(kv, member, &client_msg_id, posted.message_id).await {
-        Ok(Claim::Publish { message_id }) => message_id,
+        Ok(Claim::Publish { message_id, earlier_attempt: false }) => message_id,
+        // An earlier attempt chose this id and may have been stored (its pod died before recording
+        // the ack): then that is the message. If not, it is published again under the same id; the
+        // sequencer drops a second copy should the first still arrive.
+        Ok(Claim::Publish { message_id, earlier_attempt: true }) => {
+            match shared.history.message(room, message_id).await {
+                Ok(Some(stored)) => {
+                    let position = stored.position;
+                    if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await
+                    {
+                        tracing::warn!(error = %e, "ack not recorded; a retry looks it up again");
+                    }
+                    return ServerFrame::Ack { id, room, message_id, position };
+                }
+                Ok(None) => message_id,
+                Err(e) => {
+                    tracing::warn!(error = %e, "history unavailable to check an earlier attempt");
+                    if let Err(e) = idempotency::failed(kv, member, &client_msg_id).await {
+                        tracing::warn!(error = %e, "claim not released; it expires");
+                    }
+                    return error(ErrorCode::Unavailable, "cannot check history right now; retry".to_owned());
+                }
+            }
+        }
         Ok(Claim::Acked { message_id, position }) => {
             return ServerFrame::Ack { id, room, message_id, position };
         }
@@ -90,7 +134,7 @@ async fn answer(shared: &Shared, id: String, posted: MessagePosted, file: Option
         }
     };
     let sent = match sharing(shared, MessagePosted { message_id, ..posted }, file).await {
-        Ok(posted) => send(shared, &topic, &posted).await,
+        Ok(posted) => send(shared, &topic, &posted, turn).await,
         Err(refusal) => Err(refusal),
     };
     match sent {
@@ -189,17 +233,53 @@ impl Refusal {
     }
 }
 
-/// Publishes to the broker; the message's position once it is stored durably.
-async fn send(shared: &Shared, topic: &str, posted: &MessagePosted) -> Result<i64, Refusal> {
+/// Publishes to the broker when it is `turn`; the message's position once it is stored durably and
+/// placed by the sequencer.
+async fn send(shared: &Shared, topic: &str, posted: &MessagePosted, turn: Turn) -> Result<i64, Refusal> {
     let payload = serde_json::to_vec(posted).expect("events serialise");
-    match shared.bus.publish(topic, &room_key(posted.room_id), payload).await {
-        Ok(stored) => Ok(stored.offset),
-        Err(e) => {
-            tracing::warn!(error = %e, room.id = posted.room_id, "publish failed");
-            Err(Refusal(
+    // Registered before publishing, so the placement cannot be missed.
+    let awaited = shared.acks.wait_for(posted.message_id);
+    turn.wait().await;
+    let stored = shared.bus.enqueue(topic, &room_key(posted.room_id), payload);
+    drop(turn);
+    if let Err(e) = stored.await {
+        tracing::warn!(error = %e, room.id = posted.room_id, "publish failed");
+        return Err(Refusal(
+            ErrorCode::Unavailable,
+            "the message could not be stored; retry with the same client_msg_id".to_owned(),
+        ));
+    }
+    position_of(shared, posted.room_id, posted.message_id, awaited).await
+}
+
+/// Waits for the sequencer to place a stored message: the pod's fan-out tells at once, history is
+/// asked now and then (see [`POSITION_POLL`]).
+async fn position_of(
+    shared: &Shared,
+    room: natter_proto::RoomId,
+    message_id: Uuid,
+    mut awaited: crate::pending_acks::AwaitedPosition,
+) -> Result<i64, Refusal> {
+    let deadline = tokio::time::Instant::now() + POSITION_PATIENCE;
+    let mut listening = true;
+    loop {
+        tokio::select! {
+            placed = &mut awaited.position, if listening => match placed {
+                Ok(position) => return Ok(position),
+                Err(_) => listening = false,
+            },
+            () = tokio::time::sleep(POSITION_POLL) => {
+                if let Ok(Some(stored)) = shared.history.message(room, message_id).await {
+                    return Ok(stored.position);
+                }
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(room.id = room, message.id = %message_id, "stored message not placed in time");
+            return Err(Refusal(
                 ErrorCode::Unavailable,
-                "the message could not be stored; retry with the same client_msg_id".to_owned(),
-            ))
+                "the message is stored but not yet ordered; retry with the same client_msg_id".to_owned(),
+            ));
         }
     }
 }

@@ -401,7 +401,7 @@ async fn subscriber(
                         }
                     }
                     Some(ServerFrame::Subscribed { .. }) => {}
-                    Some(ServerFrame::ReloadHistory { room, since }) => {
+                    Some(ServerFrame::ReloadHistory { room, after: since, .. }) => {
                         assert_eq!(Some(&since), last.get(&room), "subscriber {index}: reload_history since");
                         assert!(!reloading.contains_key(&room), "subscriber {index}: reload_history twice");
                         reloads += 1;
@@ -520,6 +520,10 @@ pub async fn run(stack: Stack) {
         assert!(earlier.is_none(), "two acks name position {position} of room {room}");
     }
     assert_eq!(acked.values().map(BTreeMap::len).sum::<usize>(), total, "one ack per message");
+    for (room, positions) in &acked {
+        let consecutive = positions.keys().copied().eq(1..=positions.len() as i64);
+        assert!(consecutive, "room {room}: acked positions are not 1..={}", positions.len());
+    }
     let goal: HashMap<i64, i64> =
         acked.iter().map(|(room, positions)| (*room, *positions.keys().last().unwrap())).collect();
     set_targets.send(Some((goal, tokio::time::Instant::now() + catch_up()))).unwrap();

@@ -46,8 +46,8 @@ async fn messages_until(ws: &mut Ws, room: i64, last: &str) -> Vec<(i64, String)
     let mut got = Vec::new();
     loop {
         let frame = ws.recv().await;
-        if let ServerFrame::ReloadHistory { room: r, since } = &frame {
-            assert_ne!(*r, room, "told to reload history from {since} instead of a replay");
+        if let ServerFrame::ReloadHistory { room: r, after, .. } = &frame {
+            assert_ne!(*r, room, "told to reload history after {after} instead of a replay");
         }
         if let ServerFrame::Message { message } = frame
             && message.posted.room_id == room

@@ -29,6 +29,7 @@ async fn replay_through_kafka(brokers: &str, prefix: &str, message: &natter_prot
         replication: 1,
         fetch_wait_max_ms: Some(10),
         max_in_flight: Some(1),
+        session_timeout_ms: 10_000,
     })
     .unwrap();
     let topic = natter_proto::topics::Topic::CommunityMessages.name(prefix);

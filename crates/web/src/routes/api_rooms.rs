@@ -275,15 +275,24 @@ pub(crate) async fn mark_read(
 #[derive(Deserialize)]
 pub(crate) struct MessagesQuery {
     before: Option<i64>,
+    after: Option<i64>,
+    up_to: Option<i64>,
     #[serde(default = "default_limit")]
     limit: u32,
 }
+
+/// When a client asked for a range history does not hold yet should ask again.
+const RANGE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn default_limit() -> u32 {
     50
 }
 
-/// `GET /api/v1/rooms/{room}/messages?before=&limit=`: history, oldest first.
+/// `GET /api/v1/rooms/{room}/messages?before=&limit=`: history, oldest first: the newest `limit`
+/// messages below `before`. Or `?after=&up_to=&limit=`: the messages with positions `after + 1`
+/// onwards (at most `limit`, never beyond `up_to`), with no position missing; when history does not
+/// hold them all yet, 503 with `retry_after_ms`, never a silently short page. A page shorter than the
+/// range asked for is a page: ask again after its last position.
 pub(crate) async fn messages(
     state: web::Data<State>,
     request: HttpRequest,
@@ -295,8 +304,40 @@ pub(crate) async fn messages(
     if !(1..=200).contains(&query.limit) {
         return Err(ApiError::bad_request("limit is between 1 and 200"));
     }
-    let messages =
-        state.history.recent(ctx.room.id, query.before, query.limit).await.map_err(ApiError::unavailable)?;
+    let Some(after) = query.after else {
+        if query.up_to.is_some() {
+            return Err(ApiError::bad_request("up_to goes with after"));
+        }
+        let messages = state
+            .history
+            .recent(ctx.room.id, query.before, query.limit)
+            .await
+            .map_err(ApiError::unavailable)?;
+        return Ok(HttpResponse::Ok().json(messages));
+    };
+    if query.before.is_some() {
+        return Err(ApiError::bad_request("before and after do not go together"));
+    }
+    if after < 0 || query.up_to.is_some_and(|up_to| up_to < after) {
+        return Err(ApiError::bad_request("after is 0 or more, and up_to is not below it"));
+    }
+    let mut messages =
+        state.history.after(ctx.room.id, after, query.limit).await.map_err(ApiError::unavailable)?;
+    if let Some(up_to) = query.up_to {
+        messages.retain(|m| m.position <= up_to);
+        let wanted = (up_to - after).min(i64::from(query.limit));
+        if (messages.len() as i64) < wanted {
+            return Err(ApiError::not_yet(
+                format!("messages {} to {up_to} are not all stored yet; retry", after + 1),
+                RANGE_RETRY_AFTER,
+            ));
+        }
+    }
+    // Positions have no holes: a page with one is not served (it would hide a message).
+    let whole = messages.iter().zip(after + 1..).all(|(m, expected)| m.position == expected);
+    if !whole {
+        return Err(ApiError::not_yet("history has a hole here; retry", RANGE_RETRY_AFTER));
+    }
     Ok(HttpResponse::Ok().json(messages))
 }
 
