@@ -23,7 +23,11 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     let bus = KafkaBus::connect(KafkaSettings::from_env(env)?).context("NATTER_KAFKA_BROKERS")?;
     let topic = [Topic::Presence.name(&settings.topic_prefix)];
     bus.ensure_topics(&topic).await.context("creating the presence topic")?;
-    let app = Application::build(&settings, Arc::new(store), Arc::new(bus))
+    let bus: Arc<dyn natter_bus::EventBus> = Arc::new(bus);
+    // A topic lost by the broker is created again (see `natter_bus::TopicKeeper`).
+    let topic_check = std::time::Duration::from_millis(env.parse_or("NATTER_KAFKA_TOPIC_CHECK_MS", 5000u64)?);
+    natter_bus::TopicKeeper::start(Arc::clone(&bus), topic.to_vec(), topic_check);
+    let app = Application::build(&settings, Arc::new(store), bus)
         .with_context(|| format!("binding {}", settings.bind))?;
     tracing::info!(port = app.port(), "presence listening");
     app.run_until_stopped().await?;

@@ -43,15 +43,14 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     let bus = KafkaBus::connect(KafkaSettings::from_env(env)?).context("NATTER_KAFKA_BROKERS")?;
     let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(&settings.topic_prefix)).collect();
     bus.ensure_topics(&topics).await.context("creating bus topics")?;
+    let bus: Arc<dyn natter_bus::EventBus> = Arc::new(bus);
+    // Topics lost by the broker are created again (see `natter_bus::TopicKeeper`).
+    let topic_check = std::time::Duration::from_millis(env.parse_or("NATTER_KAFKA_TOPIC_CHECK_MS", 5000u64)?);
+    natter_bus::TopicKeeper::start(Arc::clone(&bus), topics, topic_check);
     let files =
         settings.files.store.open().context("opening the file store (NATTER_FILES_*, NATTER_S3_*)")?;
-    let stores = Stores {
-        directory: Arc::new(directory),
-        history: Arc::new(history),
-        kv: Arc::new(kv),
-        bus: Arc::new(bus),
-        files,
-    };
+    let stores =
+        Stores { directory: Arc::new(directory), history: Arc::new(history), kv: Arc::new(kv), bus, files };
     let bind = settings.bind.clone();
     let app = Application::build(settings, stores).with_context(|| format!("binding {bind}"))?;
     tracing::info!(port = app.port(), "web listening");
