@@ -55,12 +55,18 @@ pub(crate) async fn run(
     let mut last_positions: HashMap<RoomId, i64> = HashMap::new();
     loop {
         let records = next_batch(stream.as_mut()).await;
-        let batch: Vec<(i64, MessagePosted)> =
-            records.iter().filter_map(|r| decode(r).map(|posted| (r.offset, posted))).collect();
-        // Each traced message's trace shows the batch that placed it (a span lasts until its drop).
-        let _spans: Vec<tracing::Span> = records.iter().map(|r| r.consumer_span("sequencer")).collect();
+        // Each traced message's trace shows the batch that placed it (a span lasts until its drop),
+        // and continues through its announcement to every pod's fan-out.
+        let mut batch: Vec<(i64, MessagePosted)> = Vec::with_capacity(records.len());
+        let mut spans: HashMap<uuid::Uuid, tracing::Span> = HashMap::new();
+        for record in &records {
+            if let Some(posted) = decode(record) {
+                spans.insert(posted.message_id, record.consumer_span("sequencer"));
+                batch.push((record.offset, posted));
+            }
+        }
         let placed = place_and_store(history.as_ref(), &mut last_positions, &batch).await;
-        announce(&announcer, &placed).await;
+        announce(&announcer, &placed, &spans).await;
         for record in &records {
             if let Err(e) = stream.commit(record) {
                 tracing::warn!(error = %e, "sequencer offset not committed; the record is placed again (harmless)");
@@ -134,13 +140,20 @@ async fn place(
 
 /// Publishes the placed messages to the sequenced topic, in order, retrying until the broker has
 /// them all (announcing one twice is harmless: fan-out drops a position it has delivered).
-async fn announce(announcer: &Announcer, placed: &[StoredMessage]) {
+async fn announce(
+    announcer: &Announcer,
+    placed: &[StoredMessage],
+    spans: &HashMap<uuid::Uuid, tracing::Span>,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let pending: Vec<_> = placed
             .iter()
             .map(|message| {
                 let payload = serde_json::to_vec(message).expect("messages serialise");
+                // The record carries the trace context of the span entered while enqueueing it.
+                let span = spans.get(&message.posted.message_id).cloned().unwrap_or_else(tracing::Span::none);
+                let _entered = span.enter();
                 announcer.bus.enqueue(&announcer.topic, &room_key(message.posted.room_id), payload)
             })
             .collect();

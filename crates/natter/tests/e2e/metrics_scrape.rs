@@ -99,15 +99,15 @@ pub async fn run_distributed() {
     }
     assert_eq!(open_on_pod1, 0.0);
 
-    // Consumer lag per partition (librdkafka's statistics, every 5 s): the pod's fan-out consumer and
-    // the shared history writers, caught up by now.
-    let community = format!("{}natter.chat.community", stack.kafka.as_ref().unwrap().1);
+    // Consumer lag per partition (librdkafka's statistics, every 5 s): the pod's fan-out consumer (of
+    // the sequenced topic) and the shared sequencers (of the publish log), caught up by now.
+    let sequenced = format!("{}natter.chat.sequenced", stack.kafka.as_ref().unwrap().1);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let lag = loop {
         let (_, pod1) = scrape(&pods[1], token).await;
         let lag: Vec<(String, f64)> = samples(&pod1, "natter_kafka_consumer_lag")
             .into_iter()
-            .filter(|(labels, _)| labels.contains(&format!("topic=\"{community}\"")))
+            .filter(|(labels, _)| labels.contains(&format!("topic=\"{sequenced}\"")))
             .collect();
         let fanout = lag.iter().filter(|(labels, _)| labels.contains("consumer=\"fanout\"")).count();
         if fanout == 3 || tokio::time::Instant::now() > deadline {

@@ -1,6 +1,6 @@
 //! One trace follows a message: the publish frame on one pod, the broker (context in the record's
-//! headers), the fan-out on both pods, the history writer, and the room-access call to web (its
-//! HTTP span continues the trace through `traceparent`). Spans go over OTLP/HTTP to a receiver in
+//! headers), the sequencer (history writer) that placed it, its announcement, the fan-out on both
+//! pods, and the room-access call to web (its HTTP span continues the trace through `traceparent`). Spans go over OTLP/HTTP to a receiver in
 //! the test, as they would to a collector.
 
 use std::time::Duration;
@@ -72,10 +72,13 @@ fn complete_trace(spans: &[ReceivedSpan]) -> Option<Vec<ReceivedSpan>> {
                     s.name.contains(name) && s.service == service && instance.is_none_or(|i| s.instance == i)
                 })
             };
+            // Published to the publish log, placed by the sequencer (on either pod), announced on
+            // the sequenced topic, fanned out on both pods.
             has("chat.community publish", "natter-message", Some("pod-0"))
-                && has("chat.community process", "natter-message", Some("pod-0"))
-                && has("chat.community process", "natter-message", Some("pod-1"))
-                && trace.iter().filter(|s| s.name.contains("chat.community process")).count() >= 3
+                && has("chat.community process", "natter-message", None)
+                && has("chat.sequenced publish", "natter-message", None)
+                && has("chat.sequenced process", "natter-message", Some("pod-0"))
+                && has("chat.sequenced process", "natter-message", Some("pod-1"))
                 && has("GET /internal/rooms/", "natter-web", None)
         },
     )
