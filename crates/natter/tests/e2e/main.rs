@@ -18,6 +18,7 @@ mod oauth_server;
 mod otlp_receiver;
 mod presence_live;
 mod presence_pushes;
+mod publish_order;
 mod rest_auth;
 mod resume;
 mod rooms_live;
@@ -66,6 +67,7 @@ on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_
     presence_pushes,
     resume with crate::stack::unlimited_publishing,
     idempotent_publish with crate::stack::unlimited_publishing,
+    publish_order with crate::stack::unlimited_publishing,
     edits with crate::stack::unlimited_publishing,
     checker with crate::stack::unlimited_publishing,
     typing_and_limits with crate::typing_and_limits::settings);
