@@ -1,5 +1,6 @@
 //! The production adapter: Apache Kafka (or any broker speaking its protocol) through rdkafka.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -190,13 +191,11 @@ impl EventBus for KafkaBus {
     async fn subscribe_all(&self, topics: &[String]) -> Result<Box<dyn BusStream>, BusError> {
         // No consumer group: this process assigns itself every partition, starting at the high
         // watermark read now, so it receives everything published after this call returns.
-        let consumer: StreamConsumer<LagReporter> = self
-            .consumer_config(&format!("natter-fanout-{}", random_id()))
-            .set("enable.auto.commit", "false")
-            // A topic deleted and created again starts over at offset 0: read it from there.
-            .set("auto.offset.reset", "earliest")
-            .create_with_context(LagReporter { consumer: "fanout".to_owned() })?;
-        let consumer = Arc::new(consumer);
+        let mut config = self.consumer_config(&format!("natter-fanout-{}", random_id()));
+        config.set("enable.auto.commit", "false").set("auto.offset.reset", "earliest");
+        let fresh: Fresh =
+            Arc::new(move || config.create_with_context(LagReporter { consumer: "fanout".to_owned() }));
+        let consumer = Arc::new(fresh()?);
         let topics = topics.to_vec();
         let assigned = Arc::clone(&consumer);
         tokio::task::spawn_blocking(move || -> Result<(), BusError> {
@@ -221,7 +220,9 @@ impl EventBus for KafkaBus {
         })
         .await
         .map_err(|e| BusError::Other(e.to_string()))??;
-        Ok(Box::new(KafkaStream { consumer, shared: false }))
+        let slot = Arc::new(RwLock::new(consumer));
+        watch_for_lost_topics(Arc::downgrade(&slot), Watch::FanOut(fresh));
+        Ok(Box::new(KafkaStream { slot, lost_topic: Arc::default(), shared: false }))
     }
 
     async fn subscribe_shared(&self, topics: &[String], group: &str) -> Result<Box<dyn BusStream>, BusError> {
@@ -236,7 +237,10 @@ impl EventBus for KafkaBus {
             .create_with_context(LagReporter { consumer: group.to_owned() })?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer.subscribe(&names)?;
-        Ok(Box::new(KafkaStream { consumer: Arc::new(consumer), shared: true }))
+        let slot = Arc::new(RwLock::new(Arc::new(consumer)));
+        let lost_topic = Arc::new(AtomicBool::new(false));
+        watch_for_lost_topics(Arc::downgrade(&slot), Watch::Group(topics.to_vec(), Arc::clone(&lost_topic)));
+        Ok(Box::new(KafkaStream { slot, lost_topic, shared: true }))
     }
 
     async fn ping(&self) -> Result<(), BusError> {
@@ -250,38 +254,231 @@ impl EventBus for KafkaBus {
     }
 }
 
+/// A consumer that can be replaced while it is read (see [`watch_for_lost_topics`]).
+type Slot = RwLock<Arc<StreamConsumer<LagReporter>>>;
+/// Makes a new consumer like the first one.
+type Fresh = Arc<dyn Fn() -> Result<StreamConsumer<LagReporter>, rdkafka::error::KafkaError> + Send + Sync>;
+
+fn current(slot: &Slot) -> Arc<StreamConsumer<LagReporter>> {
+    Arc::clone(&slot.read().unwrap_or_else(|e| e.into_inner()))
+}
+
 struct KafkaStream {
-    consumer: Arc<StreamConsumer<LagReporter>>,
+    slot: Arc<Slot>,
     shared: bool,
+    /// A subscribed topic was reported unknown (deleted): the group is joined again once it exists.
+    lost_topic: Arc<AtomicBool>,
 }
 
 #[async_trait]
 impl BusStream for KafkaStream {
     async fn next(&mut self) -> Result<BusRecord, BusError> {
-        let message = self.consumer.recv().await?;
-        Ok(BusRecord {
-            topic: message.topic().to_owned(),
-            key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-            payload: message.payload().unwrap_or_default().to_vec(),
-            partition: message.partition(),
-            offset: message.offset(),
-            headers: message.headers().map_or_else(Vec::new, |headers| {
-                headers
-                    .iter()
-                    .map(|h| {
-                        (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())
-                    })
-                    .collect()
-            }),
-        })
+        loop {
+            // Looked up again every second, in case the consumer was replaced.
+            let consumer = current(&self.slot);
+            let Ok(received) = tokio::time::timeout(Duration::from_secs(1), consumer.recv()).await else {
+                continue;
+            };
+            let message = match received {
+                Ok(message) => message,
+                Err(e) => {
+                    if e.rdkafka_error_code() == Some(RDKafkaErrorCode::UnknownTopicOrPartition) {
+                        self.lost_topic.store(true, Ordering::Relaxed);
+                    }
+                    return Err(e.into());
+                }
+            };
+            return Ok(BusRecord {
+                topic: message.topic().to_owned(),
+                key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                payload: message.payload().unwrap_or_default().to_vec(),
+                partition: message.partition(),
+                offset: message.offset(),
+                headers: message.headers().map_or_else(Vec::new, |headers| {
+                    headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.key.to_owned(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                            )
+                        })
+                        .collect()
+                }),
+            });
+        }
     }
 
     fn commit(&mut self, record: &BusRecord) -> Result<(), BusError> {
         if self.shared {
-            self.consumer.store_offset(&record.topic, record.partition, record.offset)?;
+            current(&self.slot).store_offset(&record.topic, record.partition, record.offset)?;
         }
         Ok(())
     }
+}
+
+/// How often a consumer checks whether a topic it reads was lost and created again.
+const START_OVER_CHECK: Duration = Duration::from_secs(5);
+
+/// A topic deleted and created again (see `TopicKeeper`) starts its partitions at offset 0 again,
+/// while its readers wait at their old offsets, past the end; a broker may answer such a fetch
+/// with "no data yet" rather than "out of range", and the reader would then skip the new
+/// partition's first records. Every few seconds (while the consumer lives) a partition whose end is
+/// below the reader's position is read again from its start. A group member whose subscribed topic
+/// was reported unknown joins the group again once every topic exists (`shared`: the topics and the
+/// flag its stream raises), so the group is assigned the new partitions.
+fn watch_for_lost_topics(slot: std::sync::Weak<Slot>, watch: Watch) {
+    tokio::spawn(async move {
+        let rewound = Arc::new(std::sync::Mutex::new(Rewound::new()));
+        loop {
+            tokio::time::sleep(START_OVER_CHECK).await;
+            let Some(slot) = slot.upgrade() else { return };
+            let (watch, rewound) = (watch.clone(), Arc::clone(&rewound));
+            let _ = tokio::task::spawn_blocking(move || {
+                let mut rewound = rewound.lock().unwrap_or_else(|e| e.into_inner());
+                let consumer = current(&slot);
+                match watch {
+                    Watch::Group(topics, lost) => {
+                        if rewind_started_over(&consumer, true, &mut rewound).is_some() {
+                            lost.store(true, Ordering::Relaxed);
+                        }
+                        rejoin_when_topics_are_back(&consumer, &topics, &lost);
+                    }
+                    Watch::FanOut(fresh) => {
+                        if let Some(assignment) = rewind_started_over(&consumer, false, &mut rewound) {
+                            replace_consumer(&slot, &fresh, &assignment);
+                        }
+                    }
+                }
+            })
+            .await;
+        }
+    });
+}
+
+/// What a consumer's watch does about a topic that was lost (see [`watch_for_lost_topics`]).
+#[derive(Clone)]
+enum Watch {
+    /// A group member of these topics: joins again once they are back (the flag says one was lost).
+    Group(Vec<String>, Arc<AtomicBool>),
+    /// A fan-out reader: a new consumer replaces it (the old one's client keeps stale metadata).
+    FanOut(Fresh),
+}
+
+/// Puts a new consumer, reading `assignment`, in place of the current one.
+fn replace_consumer(slot: &Slot, fresh: &Fresh, assignment: &TopicPartitionList) {
+    let replaced = fresh().and_then(|consumer| consumer.assign(assignment).map(|()| consumer));
+    match replaced {
+        Ok(consumer) => *slot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(consumer),
+        Err(e) => tracing::warn!(error = %e, "cannot make a new consumer for partitions that started over"),
+    }
+}
+
+fn rejoin_when_topics_are_back(consumer: &StreamConsumer<LagReporter>, topics: &[String], lost: &AtomicBool) {
+    if !lost.load(Ordering::Relaxed) {
+        return;
+    }
+    let all_back = topics.iter().all(|topic| {
+        consumer.fetch_metadata(Some(topic), Duration::from_secs(3)).is_ok_and(|metadata| {
+            metadata
+                .topics()
+                .iter()
+                .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty())
+        })
+    });
+    if !all_back {
+        return;
+    }
+    tracing::warn!(?topics, "subscribed topics are back after being lost; joining the group again");
+    consumer.unsubscribe();
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    match consumer.subscribe(&names) {
+        Ok(()) => lost.store(false, Ordering::Relaxed),
+        Err(e) => tracing::warn!(error = %e, "cannot subscribe again; trying again"),
+    }
+}
+
+/// Partitions already rewound, with the stale position they were rewound from (the consumer reports
+/// that position until it reads again; it must not be rewound twice for it).
+type Rewound = std::collections::HashMap<(String, i32), i64>;
+
+/// Finds partitions that started over; when some did, the assignment to read from now on: those
+/// from their start, the others where the consumer was (or from now if it has not read from them
+/// yet). A group member commits the new starts (it then joins the group again, so it fetches from
+/// there: a seek does not revive a partition whose topic vanished under it); a fan-out reader
+/// (`grouped` false) is replaced by a consumer with that assignment.
+fn rewind_started_over(
+    consumer: &StreamConsumer<LagReporter>,
+    grouped: bool,
+    rewound: &mut Rewound,
+) -> Option<TopicPartitionList> {
+    let Ok(assignment) = consumer.assignment() else { return None };
+    if assignment.count() == 0 {
+        return None;
+    }
+    // Where the consumer reads: its position once it consumed from a partition; before that (a
+    // partition just assigned to a group member) the group's committed offset.
+    let positions = consumer.position().ok();
+    let committed = consumer.committed_offsets(assignment.clone(), Duration::from_secs(3)).ok();
+    let offset_in = |list: &Option<TopicPartitionList>, topic: &str, partition: i32| match list
+        .as_ref()?
+        .find_partition(topic, partition)?
+        .offset()
+    {
+        Offset::Offset(offset) => Some(offset),
+        _ => None,
+    };
+    let mut reassigned = TopicPartitionList::new();
+    let mut restarts = TopicPartitionList::new();
+    for element in assignment.elements() {
+        let (topic, partition) = (element.topic(), element.partition());
+        let position =
+            offset_in(&positions, topic, partition).or_else(|| offset_in(&committed, topic, partition));
+        let Ok((low, high)) = consumer.fetch_watermarks(topic, partition, Duration::from_secs(3)) else {
+            return None; // Try again at the next check, with every partition known.
+        };
+        let key = (topic.to_owned(), partition);
+        let from: Offset = match position {
+            Some(position) if position > high && rewound.get(&key) != Some(&position) => {
+                tracing::warn!(
+                    topic,
+                    partition,
+                    position,
+                    start = low,
+                    end = high,
+                    "partition starts over (its topic was created again); reading it from the start"
+                );
+                rewound.insert(key, position);
+                let _ = restarts.add_partition_offset(topic, partition, Offset::Offset(low));
+                Offset::Beginning
+            }
+            Some(position) if rewound.get(&key) == Some(&position) => Offset::Beginning,
+            Some(position) => Offset::Offset(position),
+            None => Offset::Offset(high),
+        };
+        let _ = reassigned.add_partition_offset(topic, partition, from);
+    }
+    if restarts.count() == 0 {
+        return None;
+    }
+    if !grouped {
+        return Some(reassigned);
+    }
+    // Stored too, or the next automatic commit would write the old offset back. (`store_offset`
+    // stores the offset after the one it is given.)
+    let done = restarts
+        .elements()
+        .iter()
+        .try_for_each(|e| match e.offset() {
+            Offset::Offset(low) => consumer.store_offset(e.topic(), e.partition(), low - 1),
+            _ => Ok(()),
+        })
+        .and_then(|()| consumer.commit(&restarts, rdkafka::consumer::CommitMode::Sync));
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "cannot read the partitions that started over from their start; trying again");
+        rewound.clear();
+    }
+    Some(reassigned)
 }
 
 /// After a failed send: replaces `failed` if it has a fatal error and is still the current producer.

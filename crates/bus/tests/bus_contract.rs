@@ -33,7 +33,7 @@ fn memory() -> Arc<dyn EventBus> {
 async fn topic(bus: &Arc<dyn EventBus>) -> String {
     let name = format!("test.bus.{}", natter_test_support::unique_suffix());
     let created = bus.ensure_topics(std::slice::from_ref(&name)).await.expect("create topic");
-    assert_eq!(created, [name.clone()], "reported as created");
+    assert_eq!(created, std::slice::from_ref(&name), "reported as created");
     // Creating again is fine, and creates nothing.
     let again = bus.ensure_topics(std::slice::from_ref(&name)).await.expect("create topic again");
     assert!(again.is_empty(), "an existing topic is not created again: {again:?}");

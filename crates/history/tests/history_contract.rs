@@ -297,7 +297,7 @@ async fn sequenced_messages_keep_their_place_and_log_offset(store: Arc<dyn Histo
     assert_eq!(store.last_position(7).await.unwrap(), 3);
     assert_eq!(store.store_sequenced(&batch).await.unwrap(), 0, "a replay stores nothing");
     let rival = sequenced(3, 46);
-    assert_eq!(store.store_sequenced(&[rival.clone()]).await.unwrap(), 0, "position 3 is taken");
+    assert_eq!(store.store_sequenced(std::slice::from_ref(&rival)).await.unwrap(), 0, "position 3 is taken");
     let ids: Vec<uuid::Uuid> = batch.iter().chain([&rival]).map(|s| s.message.posted.message_id).collect();
     let found = store.stored(&ids).await.unwrap();
     assert_eq!(found.len(), 3, "the rival is not stored");

@@ -110,3 +110,129 @@ pub async fn fresh_s3_bucket() -> String {
     assert!(answer.starts_with("HTTP/1.1 200"), "creating bucket {bucket} failed: {answer}");
     bucket
 }
+
+/// Where `scripts/services` installs the nisshi Kafka-protocol broker: `$NATTER_TOOLS_DIR` (default
+/// `~/.cache/natter-tools`), then `nisshi-0.8.1/bin/nisshi`.
+pub fn nisshi_binary() -> std::path::PathBuf {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".to_owned());
+    let tools = env_or("NATTER_TOOLS_DIR", &format!("{home}/.cache/natter-tools"));
+    std::path::Path::new(&tools).join("nisshi-0.8.1/bin/nisshi")
+}
+
+/// A Kafka-protocol broker (nisshi, in memory) for one test alone, on a free port, for tests that do
+/// to the broker what other tests must not see (pausing it). Killed when dropped.
+pub struct PrivateBroker {
+    process: std::process::Child,
+    address: String,
+    log: std::path::PathBuf,
+    paused: bool,
+}
+
+impl PrivateBroker {
+    /// Starts a broker on a free port and waits until it listens. Fails the test with a clear message
+    /// when the broker is not installed (`scripts/services` installs it) or does not start.
+    pub async fn start() -> PrivateBroker {
+        let binary = nisshi_binary();
+        assert!(
+            binary.exists(),
+            "the nisshi broker is not installed at {} (scripts/services installs it)",
+            binary.display()
+        );
+        let mut last_failure = String::new();
+        // A port found free can be taken before the broker binds it: try a few.
+        for _ in 0..3 {
+            match Self::start_on(&binary, free_port_for_a_child()).await {
+                Ok(broker) => return broker,
+                Err(failure) => last_failure = failure,
+            }
+        }
+        panic!("a private nisshi broker did not start: {last_failure}");
+    }
+
+    async fn start_on(binary: &std::path::Path, port: u16) -> Result<PrivateBroker, String> {
+        let address = format!("127.0.0.1:{port}");
+        let url = format!("tcp://{address}");
+        let log = std::env::temp_dir().join(format!("natter-private-nisshi-{}.log", unique_suffix()));
+        let log_file = std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+        let stderr = log_file.try_clone().map_err(|e| e.to_string())?;
+        let process = std::process::Command::new(binary)
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://nisshi/", "--group-initial-rebalance-delay", "100ms"])
+            .stdin(std::process::Stdio::null())
+            .stdout(log_file)
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+        let mut broker = PrivateBroker { process, address, log, paused: false };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = broker.process.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("it exited with {status}; see {}", broker.log.display()));
+            }
+            if tokio::net::TcpStream::connect(&broker.address).await.is_ok() {
+                return Ok(broker);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!(
+                    "not listening at {} after 30 s; see {}",
+                    broker.address,
+                    broker.log.display()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `host:port`, for `NATTER_KAFKA_BROKERS`.
+    pub fn address(&self) -> String {
+        self.address.clone()
+    }
+
+    /// The broker's output.
+    pub fn log_path(&self) -> &std::path::Path {
+        &self.log
+    }
+
+    /// Freezes the broker (SIGSTOP): connections stay open, nothing is answered.
+    pub fn pause(&mut self) {
+        self.signal("-STOP");
+        self.paused = true;
+    }
+
+    /// Lets a paused broker go on (SIGCONT).
+    pub fn resume(&mut self) {
+        self.signal("-CONT");
+        self.paused = false;
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.process.id().to_string();
+        let sent = std::process::Command::new("kill").args([signal, &pid]).status().expect("kill runs");
+        assert!(sent.success(), "kill {signal} {pid} (the private broker)");
+    }
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        // SIGKILL ends a stopped process too.
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// A port for a child process to bind: random, below Linux's ephemeral range (32768+) so no outgoing
+/// connection takes it meanwhile, and bindable right now.
+fn free_port_for_a_child() -> u16 {
+    loop {
+        let mut bytes = [0u8; 2];
+        getrandom::fill(&mut bytes).expect("OS randomness");
+        let port = 10_000 + u16::from_le_bytes(bytes) % 20_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}

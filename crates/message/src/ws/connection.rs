@@ -11,7 +11,7 @@ use bytestring::ByteString;
 use natter_proto::events::MessagePosted;
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
 use natter_proto::{MemberId, RoomId};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -49,6 +49,8 @@ struct Connection {
     /// Live messages held in `replaying`, all rooms together.
     held: usize,
     publishing: Arc<Semaphore>,
+    /// A publishing slot taken before reading the next client frame (see the read loop).
+    slot: Option<OwnedSemaphorePermit>,
     /// Keeps this connection's publishes in the order they were sent.
     publish_order: Arc<PublishOrder>,
     limits: crate::rate_limit::ConnectionLimits,
@@ -81,6 +83,7 @@ pub(crate) async fn run(
         replaying: HashMap::new(),
         held: 0,
         publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
+        slot: None,
         publish_order: Arc::default(),
         limits: crate::rate_limit::ConnectionLimits::new(&shared.settings),
         presence_key: format!("c{id}"),
@@ -92,6 +95,7 @@ pub(crate) async fn run(
     conn.shared.presence.opened(&conn.presence_key, member);
     tracing::debug!(member.id = member, connection.id = id, "connection open");
 
+    let publishing = Arc::clone(&conn.publishing);
     let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
     let mut last_heard = Instant::now();
     let close: Option<CloseReason> = loop {
@@ -105,7 +109,13 @@ pub(crate) async fn run(
             Some(outgoing) = frames_rx.recv() => {
                 if conn.forward(outgoing).await.is_err() { break None; }
             }
-            incoming = stream.recv() => match incoming {
+            // The next frame is read only with a publishing slot in hand: with every slot taken the
+            // connection stops reading from the client, but keeps sending (answers of the publishes
+            // in flight wait in the same queue, so it must keep moving).
+            slot = Arc::clone(&publishing).acquire_owned(), if conn.slot.is_none() => {
+                conn.slot = Some(slot.expect("the semaphore is never closed"));
+            }
+            incoming = stream.recv(), if conn.slot.is_some() => match incoming {
                 None => break None,
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, connection.id = id, "protocol error");
@@ -188,6 +198,7 @@ impl Connection {
     /// whatever else is queued), then a `reconnect` frame; the close reason to end with.
     async fn drain(&mut self, queued: &mut mpsc::Receiver<Outgoing>) -> Option<CloseReason> {
         let all = u32::try_from(MAX_PUBLISHES_IN_FLIGHT).expect("a small number");
+        self.slot = None;
         let answered = Arc::clone(&self.publishing).acquire_many_owned(all);
         let deadline = tokio::time::sleep(self.shared.settings.drain_timeout);
         tokio::pin!(answered, deadline);
@@ -396,7 +407,7 @@ impl Connection {
             return self.reply(&ServerFrame::error(Some(id), ErrorCode::NotSubscribed, detail)).await;
         }
         let request = change::Request { id, room, member: self.member, message_id, change };
-        let permit = Arc::clone(&self.publishing).acquire_owned().await.expect("semaphore never closes");
+        let permit = self.slot.take().expect("a frame is read only with a slot in hand");
         let shared = Arc::clone(&self.shared);
         let frames = self.outbox.frames.clone();
         tokio::spawn(async move {
@@ -443,7 +454,7 @@ impl Connection {
             file: None,
         };
         // Waiting here when too many publishes are in flight stops reading from this client.
-        let permit = Arc::clone(&self.publishing).acquire_owned().await.expect("semaphore never closes");
+        let permit = self.slot.take().expect("a frame is read only with a slot in hand");
         let turn = self.publish_order.take_turn();
         let shared = Arc::clone(&self.shared);
         let frames = self.outbox.frames.clone();

@@ -1,42 +1,36 @@
 //! Idempotent publish: a retry of a message (same sender, same `client_msg_id`) never creates a
 //! second message and gets the same ack, on whichever pod it lands.
 //!
-//! The first attempt claims `publish:{member}:{client_msg_id}` in the shared key-value store (Redis,
-//! `SET NX`) with a "pending" record holding the message id, publishes, then replaces the record with
-//! the ack (kept for [`REMEMBER_ACK`]). A retry finds the ack and answers it, or finds the attempt
-//! still pending and waits for it briefly. A failed publish deletes the claim so the retry can try
-//! again.
+//! The first attempt fixes the message id: it is kept under `publish-id:{member}:{client_msg_id}` in
+//! the shared key-value store (Redis, `SET NX`) for [`REMEMBER_ACK`], longer than any retry. Every
+//! later attempt publishes under that same id, whether the first one is still in flight, failed, or
+//! died with its pod; should several copies reach the publish log, the sequencer places the first
+//! and drops the others, so one `client_msg_id` is one message, always. An attempt that learns the
+//! message's position records the ack under `publish:{member}:{client_msg_id}`, and a later retry
+//! answers it without publishing. A retry of an attempt that may have been stored
+//! ([`Claim::Publish`] `earlier_attempt`) first looks the message up in history.
 //!
-//! The message id is fixed by the first attempt: it is kept under `publish-id:{member}:{client_msg_id}`
-//! for [`REMEMBER_ACK`], longer than any retry. If the pod dies between the publish and the ack
-//! record, the claim expires after [`PENDING_TTL`]; the retry then sees that an earlier attempt chose
-//! the id ([`Claim::Publish`] `earlier_attempt`), answers the stored message if history has it, and
-//! otherwise publishes again under the same id. Should both copies reach the log, the sequencer
-//! places the first and drops the second, so one `client_msg_id` is one message, always.
+//! There is no lock between attempts on purpose: a lock held by a pod that died would stall every
+//! retry until it expired, while a second copy costs one record that the sequencer drops.
 //!
 //! Without a `client_msg_id` there is nothing to match a retry by: such publishes are not deduped.
 //! When the store is down, a publish with a `client_msg_id` is refused (`unavailable`) rather than
-//! risk a duplicate.
+//! risk a second message.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use natter_kv::{KeyValue, KvError};
 use natter_proto::MemberId;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// How long an ack is remembered for retries.
+/// How long a message id and its ack are remembered for retries.
 pub(crate) const REMEMBER_ACK: Duration = Duration::from_secs(24 * 3600);
-/// How long a claim without an ack holds (longer than any publish takes).
-pub(crate) const PENDING_TTL: Duration = Duration::from_secs(60);
-/// How long a retry waits for the attempt in progress.
-const WAIT_FOR_PENDING: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub(crate) enum Record {
-    Pending { message_id: Uuid },
-    Acked { message_id: Uuid, position: i64 },
+struct AckRecord {
+    message_id: Uuid,
+    position: i64,
 }
 
 /// What the publisher should do.
@@ -45,65 +39,42 @@ pub(crate) enum Claim {
     /// Publish the message with this id: the caller's own, or (`earlier_attempt`) the one an earlier
     /// attempt chose, which may be stored already.
     Publish { message_id: Uuid, earlier_attempt: bool },
-    /// Already published: answer this ack again.
+    /// Already published and placed: answer this ack again.
     Acked { message_id: Uuid, position: i64 },
-    /// Another attempt is still in progress.
-    InProgress,
 }
 
-fn key(member: MemberId, client_msg_id: &str) -> String {
+fn ack_key(member: MemberId, client_msg_id: &str) -> String {
     format!("publish:{member}:{client_msg_id}")
 }
 
-fn intent_key(member: MemberId, client_msg_id: &str) -> String {
+fn id_key(member: MemberId, client_msg_id: &str) -> String {
     format!("publish-id:{member}:{client_msg_id}")
 }
 
-/// The message id of this `client_msg_id`: `proposed` if no attempt chose one before, else theirs.
-async fn message_id_for(
-    kv: &dyn KeyValue,
-    member: MemberId,
-    client_msg_id: &str,
-    proposed: Uuid,
-) -> Result<(Uuid, bool), KvError> {
-    let intent = intent_key(member, client_msg_id);
-    if kv.set_if_absent(&intent, &proposed.to_string(), REMEMBER_ACK).await? {
-        return Ok((proposed, false));
-    }
-    Ok(match kv.get(&intent).await?.and_then(|chosen| chosen.parse().ok()) {
-        Some(chosen) => (chosen, true),
-        None => (proposed, false),
-    })
-}
-
-/// Claims the publish of `message_id`, or finds what an earlier attempt did.
+/// Finds what earlier attempts of this message did, or fixes `proposed` as its id.
 pub(crate) async fn claim(
     kv: &dyn KeyValue,
     member: MemberId,
     client_msg_id: &str,
-    message_id: Uuid,
+    proposed: Uuid,
 ) -> Result<Claim, KvError> {
-    let key = key(member, client_msg_id);
-    let (message_id, earlier_attempt) = message_id_for(kv, member, client_msg_id, message_id).await?;
-    let pending = serde_json::to_string(&Record::Pending { message_id }).expect("records serialise");
-    let deadline = Instant::now() + WAIT_FOR_PENDING;
-    loop {
-        if kv.set_if_absent(&key, &pending, PENDING_TTL).await? {
-            return Ok(Claim::Publish { message_id, earlier_attempt });
-        }
-        match kv.get(&key).await?.and_then(|raw| serde_json::from_str::<Record>(&raw).ok()) {
-            Some(Record::Acked { message_id, position }) => return Ok(Claim::Acked { message_id, position }),
-            Some(Record::Pending { .. }) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            Some(Record::Pending { .. }) => return Ok(Claim::InProgress),
-            // Expired between the two calls (or unreadable): claim again.
-            None => {}
-        }
+    if let Some(ack) = kv.get(&ack_key(member, client_msg_id)).await?
+        && let Ok(AckRecord { message_id, position }) = serde_json::from_str(&ack)
+    {
+        return Ok(Claim::Acked { message_id, position });
     }
+    let id_key = id_key(member, client_msg_id);
+    if kv.set_if_absent(&id_key, &proposed.to_string(), REMEMBER_ACK).await? {
+        return Ok(Claim::Publish { message_id: proposed, earlier_attempt: false });
+    }
+    Ok(match kv.get(&id_key).await?.and_then(|chosen| chosen.parse().ok()) {
+        Some(chosen) => Claim::Publish { message_id: chosen, earlier_attempt: true },
+        // Expired between the two calls: nothing is remembered any more.
+        None => Claim::Publish { message_id: proposed, earlier_attempt: false },
+    })
 }
 
-/// Records the ack of a claimed publish.
+/// Records the ack, so later retries answer it at once.
 pub(crate) async fn acked(
     kv: &dyn KeyValue,
     member: MemberId,
@@ -111,13 +82,8 @@ pub(crate) async fn acked(
     message_id: Uuid,
     position: i64,
 ) -> Result<(), KvError> {
-    let record = serde_json::to_string(&Record::Acked { message_id, position }).expect("records serialise");
-    kv.set(&key(member, client_msg_id), &record, REMEMBER_ACK).await
-}
-
-/// Releases a claim whose publish failed, so a retry publishes.
-pub(crate) async fn failed(kv: &dyn KeyValue, member: MemberId, client_msg_id: &str) -> Result<(), KvError> {
-    kv.delete(&key(member, client_msg_id)).await
+    let record = serde_json::to_string(&AckRecord { message_id, position }).expect("records serialise");
+    kv.set(&ack_key(member, client_msg_id), &record, REMEMBER_ACK).await
 }
 
 #[cfg(test)]
@@ -128,11 +94,14 @@ mod tests {
 
     use super::*;
 
+    fn fresh(message_id: Uuid) -> Claim {
+        Claim::Publish { message_id, earlier_attempt: false }
+    }
+
     #[tokio::test]
-    async fn the_first_attempt_publishes_and_retries_get_its_ack() {
+    async fn the_first_attempt_fixes_the_id_and_retries_get_its_ack() {
         let kv = MemoryKeyValue::new();
         let (first, retry) = (Uuid::now_v7(), Uuid::now_v7());
-        let fresh = |message_id| Claim::Publish { message_id, earlier_attempt: false };
         assert_eq!(claim(&kv, 7, "c1", first).await.unwrap(), fresh(first));
         acked(&kv, 7, "c1", first, 42).await.unwrap();
         assert_eq!(
@@ -143,70 +112,38 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_retry_waits_for_the_attempt_in_progress() {
-        let kv = Arc::new(MemoryKeyValue::new());
-        let first = Uuid::now_v7();
-        let claimed = claim(kv.as_ref(), 7, "c2", first).await.unwrap();
-        assert_eq!(claimed, Claim::Publish { message_id: first, earlier_attempt: false });
-        let finisher = Arc::clone(&kv);
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            acked(finisher.as_ref(), 7, "c2", first, 9).await.unwrap();
-        });
-        let retry = claim(kv.as_ref(), 7, "c2", Uuid::now_v7()).await.unwrap();
-        assert_eq!(retry, Claim::Acked { message_id: first, position: 9 });
-    }
-
-    #[tokio::test]
-    async fn a_failed_attempt_lets_the_retry_publish_under_the_same_id() {
+    async fn a_retry_before_the_ack_publishes_under_the_first_attempts_id() {
         let kv = MemoryKeyValue::new();
         let first = Uuid::now_v7();
         claim(&kv, 7, "c3", first).await.unwrap();
-        failed(&kv, 7, "c3").await.unwrap();
-        let second = Uuid::now_v7();
+        // The first attempt is still in flight, failed, or died with its pod: no ack recorded.
         assert_eq!(
-            claim(&kv, 7, "c3", second).await.unwrap(),
+            claim(&kv, 7, "c3", Uuid::now_v7()).await.unwrap(),
             Claim::Publish { message_id: first, earlier_attempt: true },
             "the first attempt's id, which may be stored"
         );
     }
 
     #[tokio::test]
-    async fn an_expired_claim_keeps_the_first_attempts_message_id() {
-        let kv = MemoryKeyValue::new();
-        let first = Uuid::now_v7();
-        claim(&kv, 7, "c5", first).await.unwrap();
-        // The pod died holding the claim; it expired.
-        kv.delete(&key(7, "c5")).await.unwrap();
-        assert_eq!(
-            claim(&kv, 7, "c5", Uuid::now_v7()).await.unwrap(),
-            Claim::Publish { message_id: first, earlier_attempt: true }
-        );
-    }
-
-    #[tokio::test]
-    async fn concurrent_attempts_publish_once() {
+    async fn concurrent_attempts_agree_on_one_message_id() {
         let kv = Arc::new(MemoryKeyValue::new());
         let attempts = (0..6).map(|_| {
             let kv = Arc::clone(&kv);
-            tokio::spawn(async move {
-                let id = Uuid::now_v7();
-                let claim = claim(kv.as_ref(), 7, "c4", id).await.unwrap();
-                if let Claim::Publish { message_id, .. } = claim {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    acked(kv.as_ref(), 7, "c4", message_id, 5).await.unwrap();
-                }
-                claim
-            })
+            tokio::spawn(async move { claim(kv.as_ref(), 7, "c4", Uuid::now_v7()).await.unwrap() })
         });
-        let mut published = 0;
+        let mut ids = Vec::new();
+        let mut first = 0;
         for attempt in attempts {
             match attempt.await.unwrap() {
-                Claim::Publish { .. } => published += 1,
-                Claim::Acked { position: 5, .. } => {}
+                Claim::Publish { message_id, earlier_attempt } => {
+                    ids.push(message_id);
+                    first += usize::from(!earlier_attempt);
+                }
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(published, 1);
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "one message id for every attempt");
+        assert_eq!(first, 1, "exactly one attempt chose it");
     }
 }

@@ -112,21 +112,12 @@ async fn answer(
                 Ok(None) => message_id,
                 Err(e) => {
                     tracing::warn!(error = %e, "history unavailable to check an earlier attempt");
-                    if let Err(e) = idempotency::failed(kv, member, &client_msg_id).await {
-                        tracing::warn!(error = %e, "claim not released; it expires");
-                    }
                     return error(ErrorCode::Unavailable, "cannot check history right now; retry".to_owned());
                 }
             }
         }
         Ok(Claim::Acked { message_id, position }) => {
             return ServerFrame::Ack { id, room, message_id, position };
-        }
-        Ok(Claim::InProgress) => {
-            return error(
-                ErrorCode::Unavailable,
-                "this message is still being stored by an earlier attempt; retry".to_owned(),
-            );
         }
         Err(e) => {
             tracing::warn!(error = %e, "idempotency store unavailable");
@@ -141,16 +132,12 @@ async fn answer(
         Ok(position) => {
             metrics::counter!("natter_messages_published_total").increment(1);
             if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await {
-                tracing::warn!(error = %e, "ack not recorded; a retry waits for the claim to expire");
+                tracing::warn!(error = %e, "ack not recorded; a retry looks the message up again");
             }
             ServerFrame::Ack { id, room, message_id, position }
         }
-        Err(frame) => {
-            if let Err(e) = idempotency::failed(kv, member, &client_msg_id).await {
-                tracing::warn!(error = %e, "failed claim not released; it expires");
-            }
-            frame.answering(id)
-        }
+        // A retry publishes again under the same message id (see `idempotency.rs`).
+        Err(frame) => frame.answering(id),
     }
 }
 

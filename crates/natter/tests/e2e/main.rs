@@ -10,6 +10,7 @@ mod checker;
 mod client;
 mod drain;
 mod edits;
+mod faults;
 mod files;
 mod idempotent_publish;
 mod metrics_scrape;

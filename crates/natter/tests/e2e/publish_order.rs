@@ -38,7 +38,9 @@ pub async fn run(stack: Stack) {
             ServerFrame::Ack { id, position, .. } => {
                 acked.insert(id, position);
             }
-            ServerFrame::Error { id, code, detail, .. } => panic!("publish {id:?} refused: {code:?} {detail}"),
+            ServerFrame::Error { id, code, detail, .. } => {
+                panic!("publish {id:?} refused: {code:?} {detail}")
+            }
             _ => {}
         }
     }

@@ -23,6 +23,9 @@ pub struct Stack {
     web_pods: Vec<(Command, Child)>,
     /// Two message pods (the same one twice in standalone mode).
     pub message_urls: [String; 2],
+    /// How each message pod of a distributed stack was started, to restart it (empty in standalone
+    /// mode).
+    message_commands: Vec<Command>,
     pub presence_url: String,
     pub internal_token: String,
     /// The Kafka brokers and topic prefix of a distributed stack; `None` in standalone mode.
@@ -148,8 +151,19 @@ impl Stack {
         message_env: Vec<(String, String)>,
         every_env: Vec<(String, String)>,
     ) -> Stack {
+        Self::distributed_on_brokers(natter_test_support::kafka_brokers(), web_env, message_env, every_env)
+            .await
+    }
+
+    /// [`Stack::distributed_with_envs`] on the Kafka-protocol broker(s) at `brokers` instead of the
+    /// shared test broker, e.g. a [`natter_test_support::PrivateBroker`] a test may pause.
+    pub async fn distributed_on_brokers(
+        brokers: String,
+        web_env: Vec<(String, String)>,
+        message_env: Vec<(String, String)>,
+        every_env: Vec<(String, String)>,
+    ) -> Stack {
         natter_runtime::install_tls_provider();
-        let brokers = natter_test_support::kafka_brokers();
         let mongo = natter_test_support::mongodb_url();
         let redis = natter_test_support::redis_url();
         for (what, addr) in [
@@ -233,6 +247,7 @@ impl Stack {
         wait_ready(&presence_url, "presence").await;
 
         let mut message_urls = Vec::new();
+        let mut message_commands = Vec::new();
         for (index, port) in message_ports.iter().enumerate() {
             let mut message = natter();
             message
@@ -249,6 +264,7 @@ impl Stack {
                 .envs(message_env.clone());
             message.envs(every_env.clone());
             children.push(message.spawn().expect("start message pod"));
+            message_commands.push(message);
             message_urls.push(format!("ws://127.0.0.1:{port}"));
         }
         for url in &message_urls {
@@ -268,6 +284,7 @@ impl Stack {
             web_urls,
             web_pods,
             message_urls,
+            message_commands,
             presence_url,
             internal_token,
             kafka,
@@ -323,6 +340,7 @@ impl Stack {
             web_pods: Vec::new(),
             web_url,
             message_urls: [message_url.clone(), message_url],
+            message_commands: Vec::new(),
             presence_url,
             internal_token,
             kafka: None,
@@ -362,6 +380,59 @@ impl Stack {
     pub async fn kill_message_pod(&mut self, index: usize) {
         assert!(self.kafka.is_some(), "a distributed stack");
         self.children[1 + index].kill().await.expect("kill the pod");
+    }
+
+    /// Starts message pod `index` of a distributed stack again with the same settings (port, pod id),
+    /// killing it first (SIGKILL) if it still runs; returns once it is ready.
+    pub async fn restart_message_pod(&mut self, index: usize) {
+        assert!(self.kafka.is_some(), "a distributed stack");
+        // Presence starts first, then the two message pods.
+        let pod = &mut self.children[1 + index];
+        if pod.try_wait().expect("pod status").is_none() {
+            pod.kill().await.expect("kill the pod");
+        }
+        *pod = self.message_commands[index].spawn().expect("restart message pod");
+        wait_ready(&self.message_urls[index].replace("ws://", "http://"), "restarted message pod").await;
+        // Readiness alone could be answered by another process on the port.
+        if let Some(status) = self.children[1 + index].try_wait().expect("pod status") {
+            panic!("restarted message pod {index} exited during start-up: {status}");
+        }
+    }
+
+    /// Deletes every Kafka topic of a distributed stack (those with its topic prefix) under the
+    /// running processes; returns their names.
+    pub async fn delete_kafka_topics(&self) -> Vec<String> {
+        use rdkafka::admin::{AdminClient, AdminOptions};
+        use rdkafka::client::DefaultClientContext;
+        use rdkafka::config::ClientConfig;
+
+        let (brokers, prefix) = self.kafka.clone().expect("a distributed stack");
+        let admin: AdminClient<DefaultClientContext> =
+            ClientConfig::new().set("bootstrap.servers", &brokers).create().expect("a Kafka admin client");
+        let admin = std::sync::Arc::new(admin);
+        let metadata = {
+            let admin = admin.clone();
+            tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, Duration::from_secs(10)))
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("topic list from {brokers}: {e}"))
+        };
+        let topics: Vec<String> = metadata
+            .topics()
+            .iter()
+            .map(|topic| topic.name().to_owned())
+            .filter(|name| name.starts_with(&prefix))
+            .collect();
+        assert!(!topics.is_empty(), "no topic with prefix {prefix} on {brokers}");
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        let results = admin.delete_topics(&names, &options).await.expect("delete_topics answered");
+        for result in results {
+            if let Err((topic, code)) = result {
+                panic!("deleting topic {topic}: {code}");
+            }
+        }
+        topics
     }
 
     /// Presence of `members`, as web and message pods ask for it.
