@@ -180,13 +180,16 @@ async fn read_only_roles_and_rooms(stack: &Stack, api: &Api) {
 /// Publishes probes for up to a second until one is acked (`want_ack`) or refused (the change has
 /// reached the pods through the membership event).
 async fn settles(ws: &mut Ws, room: i64, want_ack: bool) -> bool {
+    // Access is checked when a publish arrives; its answer may take longer (the ack waits for the
+    // message's position), so what counts is when each probe was sent.
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
+        let sent_at = Instant::now();
         let acked = matches!(ws.publish(room, "probe").await, ServerFrame::Ack { .. });
         if acked == want_ack {
             return true;
         }
-        if Instant::now() > deadline {
+        if sent_at > deadline {
             return false;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
