@@ -139,7 +139,11 @@ impl EventBus for KafkaBus {
 
     fn enqueue(&self, topic: &str, key: &str, payload: Vec<u8>) -> crate::PendingPublish {
         let span = crate::publish_span(topic);
-        let record = FutureRecord::to(topic).key(key).payload(&payload).headers(trace_headers(&span));
+        let headers = span.in_scope(natter_runtime::trace_context::current_headers);
+        let headers = headers.iter().fold(OwnedHeaders::new_with_capacity(headers.len()), |all, (k, v)| {
+            all.insert(Header { key: k, value: Some(v.as_bytes()) })
+        });
+        let record = FutureRecord::to(topic).key(key).payload(&payload).headers(headers);
         let producer = self.producer();
         let delivery = match producer.send_result(record) {
             Ok(delivery) => delivery,
@@ -169,7 +173,11 @@ impl EventBus for KafkaBus {
 
     async fn publish(&self, topic: &str, key: &str, payload: Vec<u8>) -> Result<Published, BusError> {
         let span = crate::publish_span(topic);
-        let record = FutureRecord::to(topic).key(key).payload(&payload).headers(trace_headers(&span));
+        let headers = span.in_scope(natter_runtime::trace_context::current_headers);
+        let headers = headers.iter().fold(OwnedHeaders::new_with_capacity(headers.len()), |all, (k, v)| {
+            all.insert(Header { key: k, value: Some(v.as_bytes()) })
+        });
+        let record = FutureRecord::to(topic).key(key).payload(&payload).headers(headers);
         let producer = self.producer();
         match producer.send(record, PUBLISH_QUEUE_TIMEOUT).instrument(span).await {
             Ok(delivery) => Ok(Published { partition: delivery.partition, offset: delivery.offset }),
@@ -307,14 +315,6 @@ impl BusStream for KafkaStream {
         }
         Ok(())
     }
-}
-
-/// The trace context of `span` as record headers, so consumers continue the publisher's trace.
-fn trace_headers(span: &tracing::Span) -> OwnedHeaders {
-    let headers = span.in_scope(natter_runtime::trace_context::current_headers);
-    headers.iter().fold(OwnedHeaders::new_with_capacity(headers.len()), |all, (k, v)| {
-        all.insert(Header { key: k, value: Some(v.as_bytes()) })
-    })
 }
 
 /// How often a consumer checks whether a topic it reads was lost and created again.
