@@ -198,6 +198,8 @@ impl EventBus for KafkaBus {
         let consumer = Arc::new(fresh()?);
         let topics = topics.to_vec();
         let assigned = Arc::clone(&consumer);
+        let reading = ReadPositions::default();
+        let starts = Arc::clone(&reading);
         tokio::task::spawn_blocking(move || -> Result<(), BusError> {
             let mut assignment = TopicPartitionList::new();
             for topic in &topics {
@@ -214,6 +216,7 @@ impl EventBus for KafkaBus {
                 for partition in partitions {
                     let (_, high) = assigned.fetch_watermarks(topic, partition, METADATA_TIMEOUT)?;
                     assignment.add_partition_offset(topic, partition, Offset::Offset(high))?;
+                    lock(&starts).insert((topic.clone(), partition), high);
                 }
             }
             Ok(assigned.assign(&assignment)?)
@@ -221,8 +224,8 @@ impl EventBus for KafkaBus {
         .await
         .map_err(|e| BusError::Other(e.to_string()))??;
         let slot = Arc::new(RwLock::new(consumer));
-        watch_for_lost_topics(Arc::downgrade(&slot), Watch::FanOut(fresh));
-        Ok(Box::new(KafkaStream { slot, lost_topic: Arc::default(), shared: false }))
+        watch_for_lost_topics(Arc::downgrade(&slot), Watch::FanOut(fresh, Arc::clone(&reading)));
+        Ok(Box::new(KafkaStream { slot, lost_topic: Arc::default(), shared: false, reading: Some(reading) }))
     }
 
     async fn subscribe_shared(&self, topics: &[String], group: &str) -> Result<Box<dyn BusStream>, BusError> {
@@ -240,7 +243,7 @@ impl EventBus for KafkaBus {
         let slot = Arc::new(RwLock::new(Arc::new(consumer)));
         let lost_topic = Arc::new(AtomicBool::new(false));
         watch_for_lost_topics(Arc::downgrade(&slot), Watch::Group(topics.to_vec(), Arc::clone(&lost_topic)));
-        Ok(Box::new(KafkaStream { slot, lost_topic, shared: true }))
+        Ok(Box::new(KafkaStream { slot, lost_topic, shared: true, reading: None }))
     }
 
     async fn ping(&self) -> Result<(), BusError> {
@@ -259,6 +262,15 @@ type Slot = RwLock<Arc<StreamConsumer<LagReporter>>>;
 /// Makes a new consumer like the first one.
 type Fresh = Arc<dyn Fn() -> Result<StreamConsumer<LagReporter>, rdkafka::error::KafkaError> + Send + Sync>;
 
+/// Where a fan-out reader reads each partition next: the offset after the last record it returned, or
+/// where it was assigned. Kept by the stream itself, because the consumer's own `position()` knows
+/// nothing of a partition it has not yet read from.
+type ReadPositions = Arc<std::sync::Mutex<std::collections::HashMap<(String, i32), i64>>>;
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn current(slot: &Slot) -> Arc<StreamConsumer<LagReporter>> {
     Arc::clone(&slot.read().unwrap_or_else(|e| e.into_inner()))
 }
@@ -268,6 +280,8 @@ struct KafkaStream {
     shared: bool,
     /// A subscribed topic was reported unknown (deleted): the group is joined again once it exists.
     lost_topic: Arc<AtomicBool>,
+    /// A fan-out reader's positions (see [`ReadPositions`]).
+    reading: Option<ReadPositions>,
 }
 
 #[async_trait]
@@ -288,6 +302,9 @@ impl BusStream for KafkaStream {
                     return Err(e.into());
                 }
             };
+            if let Some(reading) = &self.reading {
+                lock(reading).insert((message.topic().to_owned(), message.partition()), message.offset() + 1);
+            }
             return Ok(BusRecord {
                 topic: message.topic().to_owned(),
                 key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
@@ -339,13 +356,13 @@ fn watch_for_lost_topics(slot: std::sync::Weak<Slot>, watch: Watch) {
                 let consumer = current(&slot);
                 match watch {
                     Watch::Group(topics, lost) => {
-                        if rewind_started_over(&consumer, true, &mut rewound).is_some() {
+                        if rewind_started_over(&consumer, &mut rewound).is_some() {
                             lost.store(true, Ordering::Relaxed);
                         }
                         rejoin_when_topics_are_back(&consumer, &topics, &lost);
                     }
-                    Watch::FanOut(fresh) => {
-                        if let Some(assignment) = rewind_started_over(&consumer, false, &mut rewound) {
+                    Watch::FanOut(fresh, reading) => {
+                        if let Some(assignment) = restart_fan_out(&consumer, &reading) {
                             replace_consumer(&slot, &fresh, &assignment);
                         }
                     }
@@ -362,7 +379,7 @@ enum Watch {
     /// A group member of these topics: joins again once they are back (the flag says one was lost).
     Group(Vec<String>, Arc<AtomicBool>),
     /// A fan-out reader: a new consumer replaces it (the old one's client keeps stale metadata).
-    FanOut(Fresh),
+    FanOut(Fresh, ReadPositions),
 }
 
 /// Puts a new consumer, reading `assignment`, in place of the current one.
@@ -398,6 +415,39 @@ fn rejoin_when_topics_are_back(consumer: &StreamConsumer<LagReporter>, topics: &
     }
 }
 
+/// A fan-out reader's partitions that started over (the reader's next offset is past their end): when
+/// some did, the assignment to read from now on: those from their start, every other partition from
+/// exactly where the reader is (never "from now", which would skip what arrived since).
+fn restart_fan_out(
+    consumer: &StreamConsumer<LagReporter>,
+    reading: &ReadPositions,
+) -> Option<TopicPartitionList> {
+    let positions: Vec<((String, i32), i64)> = lock(reading).iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let mut assignment = TopicPartitionList::new();
+    let mut restarted = false;
+    for ((topic, partition), next) in positions {
+        // Try again at the next check, with every partition known.
+        let (low, high) = consumer.fetch_watermarks(&topic, partition, Duration::from_secs(3)).ok()?;
+        let from = if next > high {
+            tracing::warn!(
+                topic,
+                partition,
+                position = next,
+                start = low,
+                end = high,
+                "partition starts over (its topic was created again); reading it from the start"
+            );
+            restarted = true;
+            lock(reading).insert((topic.clone(), partition), low);
+            Offset::Offset(low)
+        } else {
+            Offset::Offset(next)
+        };
+        let _ = assignment.add_partition_offset(&topic, partition, from);
+    }
+    restarted.then_some(assignment)
+}
+
 /// Partitions already rewound, with the stale position they were rewound from (the consumer reports
 /// that position until it reads again; it must not be rewound twice for it).
 type Rewound = std::collections::HashMap<(String, i32), i64>;
@@ -405,11 +455,9 @@ type Rewound = std::collections::HashMap<(String, i32), i64>;
 /// Finds partitions that started over; when some did, the assignment to read from now on: those
 /// from their start, the others where the consumer was (or from now if it has not read from them
 /// yet). A group member commits the new starts (it then joins the group again, so it fetches from
-/// there: a seek does not revive a partition whose topic vanished under it); a fan-out reader
-/// (`grouped` false) is replaced by a consumer with that assignment.
+/// there: a seek does not revive a partition whose topic vanished under it).
 fn rewind_started_over(
     consumer: &StreamConsumer<LagReporter>,
-    grouped: bool,
     rewound: &mut Rewound,
 ) -> Option<TopicPartitionList> {
     let Ok(assignment) = consumer.assignment() else { return None };
@@ -460,9 +508,6 @@ fn rewind_started_over(
     }
     if restarts.count() == 0 {
         return None;
-    }
-    if !grouped {
-        return Some(reassigned);
     }
     // Stored too, or the next automatic commit would write the old offset back. (`store_offset`
     // stores the offset after the one it is given.)

@@ -259,7 +259,8 @@ pub struct Me {
     pub display_name: String,
 }
 
-/// A message-host token (`GET /ws-token` with a session, `GET /api/v1/ws-token` with an access token).
+/// A short-lived token: for the message host (`GET /ws-token` with a session, `GET /api/v1/ws-token` with an
+/// access token), or a REST access token for the page of a logged-in member (`GET /api-token`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WsToken {
     pub token: String,

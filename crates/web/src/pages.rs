@@ -175,6 +175,12 @@ pub(crate) struct RoomPage {
     pub people: Vec<PersonItem>,
     /// Members not listed.
     pub more_people: usize,
+    /// For the page's script: who the member is, where they stopped reading (0: nothing read), and
+    /// whether they may post and delete others' messages.
+    pub me_id: i64,
+    pub read_position: i64,
+    pub can_post: bool,
+    pub can_moderate: bool,
 }
 
 /// A member in the room page's list.

@@ -13,12 +13,12 @@ use tokio::process::{Child, Command};
 use crate::client::WAIT;
 use crate::stack::Stack;
 
-struct Chromedriver {
+pub(crate) struct Chromedriver {
     url: String,
     _child: Child,
 }
 
-async fn chromedriver() -> Chromedriver {
+pub(crate) async fn chromedriver() -> Chromedriver {
     let port = crate::stack::free_port();
     let child =
         Command::new(std::env::var("NATTER_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
@@ -37,7 +37,7 @@ async fn chromedriver() -> Chromedriver {
     Chromedriver { url: format!("http://127.0.0.1:{port}"), _child: child }
 }
 
-async fn browser(driver: &Chromedriver) -> Client {
+pub(crate) async fn browser(driver: &Chromedriver) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), "chrome".into());
     capabilities.insert(
@@ -46,7 +46,7 @@ async fn browser(driver: &Chromedriver) -> Client {
             "binary": std::env::var("NATTER_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--disable-quic"],
+                     "--no-first-run", "--disable-quic", "--window-size=1280,800"],
         }),
     );
     ClientBuilder::new(HttpConnector::new())
@@ -56,7 +56,7 @@ async fn browser(driver: &Chromedriver) -> Client {
         .expect("a Chromium session")
 }
 
-async fn fill(client: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(client: &Client, css: &str, text: &str) {
     client
         .find(Locator::Css(css))
         .await
@@ -66,11 +66,11 @@ async fn fill(client: &Client, css: &str, text: &str) {
         .unwrap();
 }
 
-async fn click(client: &Client, css: &str) {
+pub(crate) async fn click(client: &Client, css: &str) {
     client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
 }
 
-async fn sign_up(client: &Client, web_url: &str, name: &str) {
+pub(crate) async fn sign_up(client: &Client, web_url: &str, name: &str) {
     client.goto(web_url).await.unwrap();
     fill(client, "form[action='/signup'] input[name=username]", name).await;
     fill(client, "form[action='/signup'] input[name=password]", "correct horse battery").await;
@@ -78,7 +78,7 @@ async fn sign_up(client: &Client, web_url: &str, name: &str) {
     wait_for_path(client, "/rooms").await;
 }
 
-async fn wait_for_path(client: &Client, path: &str) {
+pub(crate) async fn wait_for_path(client: &Client, path: &str) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let url = client.current_url().await.unwrap();
@@ -91,7 +91,7 @@ async fn wait_for_path(client: &Client, path: &str) {
 }
 
 /// Waits until the text of the element at `css` satisfies `want`; returns it.
-async fn wait_for_text(client: &Client, css: &str, want: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn wait_for_text(client: &Client, css: &str, want: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         if let Ok(element) = client.find(Locator::Css(css)).await
@@ -108,7 +108,7 @@ async fn wait_for_text(client: &Client, css: &str, want: impl Fn(&str) -> bool) 
     }
 }
 
-async fn say(client: &Client, text: &str) {
+pub(crate) async fn say(client: &Client, text: &str) {
     fill(client, "#text", text).await;
     click(client, "#composer button[type=submit]").await;
 }
@@ -151,11 +151,15 @@ pub async fn run(stack: Stack) {
     assert_eq!(injected, serde_json::json!([true, 0]), "message markup must stay text");
 
     // Bob answers Alice's message with its Reply button; both pages show whom it answers.
-    click(&bob, "#messages li:first-child button.reply").await;
+    bob.execute("document.querySelector('#messages li:first-child .action-reply').click()", vec![])
+        .await
+        .unwrap();
     wait_for_text(&bob, "#replying", |t| t.contains(&format!("alice_{suffix}"))).await;
     say(&bob, "a reply from bob").await;
-    let quoted = format!("↪ alice_{suffix}");
-    wait_for_text(&alice, "#messages li:last-child .reply-to", |t| t == quoted).await;
+    let quoted = format!("alice_{suffix}");
+    wait_for_text(&alice, "#messages li:last-child .quote .quote-name", |t| t == quoted).await;
+    wait_for_text(&alice, "#messages li:last-child .quote .snippet", |t| t == "hello from alice's browser")
+        .await;
     wait_for_text(&alice, "#messages li:last-child .text", |t| t == "a reply from bob").await;
 
     // Alice shares a picture with the page's file picker; Bob's page shows it with its thumbnail,
@@ -163,11 +167,18 @@ pub async fn run(stack: Stack) {
     let picture = std::env::temp_dir().join(format!("natter-browser-{suffix}-cat.png"));
     std::fs::write(&picture, natter_test_support::images::png(640, 480)).unwrap();
     fill(&alice, "#file", picture.to_str().unwrap()).await;
+    alice.wait().for_element(Locator::Css("#attachment.ready")).await.expect("the upload finishes");
     say(&alice, "our cat").await;
-    wait_for_text(&bob, "#messages li:last-child .file-link", |t| {
-        t == picture.file_name().unwrap().to_str().unwrap()
-    })
-    .await;
+    let name = picture.file_name().unwrap().to_str().unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bob
+        .find(Locator::Css(&format!("#messages li:last-child a.file.image img[alt='{name}']")))
+        .await
+        .is_err()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "bob never saw the picture");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let shown = bob

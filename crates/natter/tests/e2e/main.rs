@@ -6,8 +6,10 @@ mod api;
 mod bad_config;
 mod bad_input;
 mod browser;
+mod chat_client;
 mod checker;
 mod client;
+mod client_library;
 mod drain;
 mod edits;
 mod faults;
@@ -64,12 +66,13 @@ macro_rules! stack {
     };
 }
 
-on_both_stacks!(slice, bad_input, web_auth, browser, sessions, rest_auth, rooms_matrix, rooms_live,
+on_both_stacks!(slice, bad_input, web_auth, browser, client_library, sessions, rest_auth, rooms_matrix, rooms_live,
     presence_pushes,
     resume with crate::stack::unlimited_publishing,
     idempotent_publish with crate::stack::unlimited_publishing,
     publish_order with crate::stack::unlimited_publishing,
     edits with crate::stack::unlimited_publishing,
+    chat_client with crate::stack::unlimited_publishing,
     checker with crate::stack::unlimited_publishing,
     typing_and_limits with crate::typing_and_limits::settings);
 

@@ -66,7 +66,7 @@ pub async fn run(stack: Stack) {
     // 3. The room page loads the script that connects to the message host.
     let (status, page) = alice.page(&format!("/rooms/{room}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(r#"<script src="/static/room.js"></script>"#));
+    assert!(page.contains(r#"<script src="/static/room.js" defer></script>"#));
     assert!(page.contains(&format!(r#"data-ws-url="{}""#, stack.message_urls[0])));
     let (status, script) = alice.page("/static/room.js").await;
     assert_eq!(status, StatusCode::OK);

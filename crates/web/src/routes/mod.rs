@@ -21,10 +21,10 @@ pub(crate) use files::{
     api_upload, attach as internal_attach_file, file_content, file_thumbnail, page_upload,
 };
 pub(crate) use internal::{mark_read as internal_mark_read, member_rooms, room_access};
-pub(crate) use keys::{jwks, ws_token};
+pub(crate) use keys::{api_token, jwks, ws_token};
 pub(crate) use ready::readyz;
 pub(crate) use room_manage::{manage_action, manage_page};
 pub(crate) use room_pages::{history_page, leave_room, mark_read, room_page};
 pub(crate) use rooms::{accept_invite, create_room, join_room, rooms_page, set_block, start_direct};
 pub(crate) use settings::{settings_page, update_profile};
-pub(crate) use static_files::room_js;
+pub(crate) use static_files::static_file;

@@ -86,7 +86,12 @@ pub(crate) async fn room_page(
     let direct = ctx.room.kind() == RoomKind::Direct;
     let access = room_access(&state, ctx.room.id, member_id).await?;
     let (people, more_people) = people(&state, &ctx).await?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
     Ok(RoomPage {
+        me_id: member_id,
+        read_position: ctx.membership.as_ref().and_then(|m| m.read_position).unwrap_or(0),
+        can_post: access.may_post(now_ms).is_ok(),
+        can_moderate: role >= Role::Admin,
         people,
         more_people,
         csrf: auth::csrf_token(&session)?,

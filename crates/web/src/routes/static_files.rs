@@ -1,11 +1,22 @@
-use actix_web::HttpResponse;
+//! The browser client's files, compiled into the binary (`crates/web/client` builds the scripts).
 
-const ROOM_JS: &str = include_str!("../../static/room.js");
+use actix_web::{HttpResponse, web};
 
-/// `GET /static/room.js`: the room page's script.
-pub(crate) async fn room_js() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/javascript; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=300"))
-        .body(ROOM_JS)
+/// Name, content type and content of every static file.
+const FILES: &[(&str, &str, &str)] = &[
+    ("room.js", "application/javascript; charset=utf-8", include_str!("../../static/room.js")),
+    ("history.js", "application/javascript; charset=utf-8", include_str!("../../static/history.js")),
+    ("natter.css", "text/css; charset=utf-8", include_str!("../../static/natter.css")),
+];
+
+/// `GET /static/{file}`.
+pub(crate) async fn static_file(name: web::Path<String>) -> HttpResponse {
+    match FILES.iter().find(|(file, _, _)| *file == name.as_str()) {
+        Some((_, content_type, body)) => HttpResponse::Ok()
+            .content_type(*content_type)
+            .insert_header(("Cache-Control", "public, max-age=300"))
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .body(*body),
+        None => HttpResponse::NotFound().finish(),
+    }
 }

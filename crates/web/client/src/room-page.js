@@ -1,0 +1,287 @@
+// The room page: wires the client library to the conversation, the composer and the dialogs. The page's
+// data (room, member, read position, rights) comes from the server-rendered `#room` element.
+
+import { NatterClient } from "./lib/client.js";
+import { sessionTokens } from "./lib/tokens.js";
+import { Composer } from "./ui/composer.js";
+import { Conversation } from "./ui/conversation.js";
+import { el } from "./ui/message-view.js";
+import { connectionBanner, typingLine } from "./ui/status-line.js";
+
+/**
+ * @typedef {import("./lib/history.js").Message} Message
+ * @typedef {import("./lib/events.js").Outgoing} Outgoing
+ */
+
+/** @template {HTMLElement} T @param {string} id @returns {T} */
+const byId = (id) => /** @type {T} */ (document.getElementById(id));
+
+const root = byId("room");
+const data = root.dataset;
+const room = Number(data.room);
+const me = Number(data.me);
+const canPost = data.canPost === "true";
+const status = byId("status");
+const errors = byId("errors");
+
+const client = new NatterClient({ webUrl: "", wsUrl: data.wsUrl ?? "", tokens: sessionTokens("") });
+connectionBanner(byId("banner"), status, client);
+typingLine(byId("typing"), client, room);
+
+const conversation = new Conversation({
+  scroller: byId("scroller"),
+  list: byId("messages"),
+  jump: byId("jump"),
+  client,
+  room,
+  me,
+  canPost,
+  canModerate: data.canModerate === "true",
+  readPosition: Number(data.readPosition ?? 0),
+  onReply: (message) => composer?.reply(message),
+  onEdit: (row, message) => startEdit(row, message),
+  onDelete: (message) => confirmDelete(message),
+  onLink: (row, message) => copyLink(row, message),
+  onImage: (link) => showImage(link),
+});
+
+/** @type {Composer | null} */
+const composer = canPost
+  ? new Composer({
+      form: byId("composer"),
+      input: byId("text"),
+      counter: byId("counter"),
+      replying: byId("replying"),
+      attachment: byId("attachment"),
+      picker: byId("file"),
+      dropZone: byId("conversation"),
+      client,
+      room,
+      onSent: () => {
+        errors.textContent = "";
+        if (!conversation.atEnd) void conversation.jumpToLatest();
+        else conversation.scrollToBottom();
+      },
+      onEditLast: () => {
+        const last = conversation.lastOwn();
+        const row = last && conversation.row(last.position);
+        if (last && row) startEdit(row, last);
+      },
+      onProblem: (text) => (errors.textContent = text),
+    })
+  : null;
+
+// ---- messages being sent ------------------------------------------------------------------------
+
+const outbox = byId("outbox");
+
+/** @param {Outgoing} entry */
+function outgoingRow(entry) {
+  let row = /** @type {HTMLElement | null} */ (outbox.querySelector(`li[data-client-msg-id="${entry.clientMsgId}"]`));
+  if (!row) {
+    row = el("li", "row mine pending");
+    row.dataset.clientMsgId = entry.clientMsgId;
+    const text = el("div", "text");
+    text.textContent = entry.text || "(file)";
+    row.append(text, el("div", "state"));
+    outbox.append(row);
+    conversation.scrollToBottom();
+  }
+  return row;
+}
+
+client.on("outgoing", (entry) => {
+  if (entry.room !== room) return;
+  const row = outgoingRow(entry);
+  row.classList.toggle("failed", entry.state === "failed");
+  const state = /** @type {HTMLElement} */ (row.querySelector(".state"));
+  state.replaceChildren();
+  if (entry.state === "sending") state.textContent = "sending…";
+  else if (entry.state === "failed") {
+    state.append(`not sent: ${entry.error ?? "refused"} — `);
+    const retry = el("button", "retry", "retry");
+    retry.type = "button";
+    retry.addEventListener("click", () => client.retry(entry.clientMsgId));
+    const discard = el("button", "discard", "discard");
+    discard.type = "button";
+    discard.addEventListener("click", () => {
+      client.discard(entry.clientMsgId);
+      row.remove();
+    });
+    state.append(retry, " ", discard);
+  } else {
+    // Placed: the message itself shows in the list (now, or once the view reaches the newest).
+    if (conversation.row(entry.position ?? -1) || !conversation.atEnd) row.remove();
+    else row.dataset.position = String(entry.position);
+  }
+});
+
+// ---- the live stream ----------------------------------------------------------------------------
+
+client.on("message", ({ room: r, message }) => {
+  if (r !== room) return;
+  conversation.live(message);
+  outbox.querySelector(`li[data-position="${message.position}"]`)?.remove();
+  markRead();
+});
+client.on("edited", (change) => change.room === room && conversation.edited(change));
+client.on("deleted", (change) => change.room === room && conversation.deleted(change));
+client.on("removed", (event) => {
+  if (event.room !== room) return;
+  status.textContent = "removed";
+  errors.textContent = `You can no longer use this room: ${event.reason}`;
+  byId("composer").querySelectorAll("textarea, button, input").forEach((c) => ((/** @type {HTMLInputElement} */ (c)).disabled = true));
+});
+client.on("problem", (p) => {
+  if (p.room === undefined || p.room === room) errors.textContent = p.detail;
+});
+client.on("presence", (frame) => {
+  const item = document.querySelector(`#people li[data-member-id="${Number(frame.member_id)}"]`);
+  if (!(item instanceof HTMLElement)) return;
+  item.dataset.state = frame.state;
+  item.querySelector(".dot")?.setAttribute("class", `dot ${frame.state}`);
+  const label = item.querySelector(".presence");
+  if (label) label.textContent = frame.state === "offline" && frame.last_seen_ms ? `last seen ${new Date(frame.last_seen_ms).toLocaleString()}` : frame.state;
+});
+
+// ---- reading --------------------------------------------------------------------------------------
+
+/** Marks the room read up to the newest message on screen, only while the page is seen. */
+function markRead() {
+  if (document.visibilityState !== "visible" || !document.hasFocus()) return;
+  const position = conversation.newestVisible();
+  if (position > 0) client.markRead(room, position);
+}
+document.addEventListener("visibilitychange", markRead);
+window.addEventListener("focus", markRead);
+
+const placeKey = `natter.place.${room}`;
+let placeTimer = 0;
+byId("scroller").addEventListener("scroll", () => {
+  clearTimeout(placeTimer);
+  placeTimer = window.setTimeout(() => {
+    markRead();
+    const top = conversation.nearBottom() && conversation.atEnd ? null : conversation.topVisible();
+    if (top === null) sessionStorage.removeItem(placeKey);
+    else sessionStorage.setItem(placeKey, String(top));
+  }, 200);
+}, { passive: true });
+
+// ---- editing, deleting, links, images ---------------------------------------------------------------
+
+/** @param {HTMLElement} row @param {Message} message */
+function startEdit(row, message) {
+  if (row.classList.contains("editing") || message.deleted) return;
+  row.classList.add("editing");
+  const text = /** @type {HTMLElement} */ (row.querySelector(".text"));
+  const box = el("textarea", "edit-box");
+  box.value = message.text;
+  box.setAttribute("aria-label", "Edit message");
+  const hint = el("div", "edit-hint", "Enter to save · Esc to cancel");
+  text.hidden = true;
+  text.after(box, hint);
+  box.focus();
+  box.setSelectionRange(box.value.length, box.value.length);
+  const finish = () => {
+    box.remove();
+    hint.remove();
+    text.hidden = false;
+    row.classList.remove("editing");
+  };
+  box.addEventListener("keydown", async (event) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      finish();
+      byId("text")?.focus();
+    } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      const value = box.value.trim();
+      if (!value || value === message.text) return finish();
+      box.disabled = true;
+      try {
+        await client.edit(room, message.message_id, value);
+        finish();
+        conversation.problem(message.position, "");
+      } catch (error) {
+        box.disabled = false;
+        conversation.problem(message.position, `Not saved: ${/** @type {Error} */ (error).message}`);
+      }
+    }
+  });
+}
+
+const deleteDialog = /** @type {HTMLDialogElement} */ (byId("delete-dialog"));
+/** @type {Message | null} */
+let deleting = null;
+/** @param {Message} message */
+function confirmDelete(message) {
+  deleting = message;
+  deleteDialog.showModal();
+}
+deleteDialog.addEventListener("close", async () => {
+  const message = deleting;
+  deleting = null;
+  if (!message || deleteDialog.returnValue !== "delete") return;
+  try {
+    await client.delete(room, message.message_id);
+  } catch (error) {
+    conversation.problem(message.position, `Not deleted: ${/** @type {Error} */ (error).message}`);
+  }
+});
+
+/** @param {HTMLElement} row @param {Message} message */
+async function copyLink(row, message) {
+  const url = `${location.origin}/rooms/${room}#m${message.position}`;
+  try {
+    await navigator.clipboard.writeText(url);
+    conversation.problem(message.position, "Link copied.");
+  } catch {
+    conversation.problem(message.position, `Link: ${url}`);
+  }
+  setTimeout(() => conversation.problem(message.position, ""), 4000);
+  row.dataset.link = url;
+}
+
+const lightbox = /** @type {HTMLDialogElement} */ (byId("lightbox"));
+/** @param {HTMLAnchorElement} link */
+function showImage(link) {
+  const image = /** @type {HTMLImageElement} */ (lightbox.querySelector("img"));
+  image.src = link.dataset.full ?? link.href;
+  image.alt = link.querySelector("img")?.alt ?? "";
+  /** @type {HTMLAnchorElement} */ (lightbox.querySelector("a")).href = link.href;
+  lightbox.showModal();
+}
+lightbox.addEventListener("click", (event) => {
+  if (event.target === lightbox || (/** @type {HTMLElement} */ (event.target)).closest("button")) lightbox.close();
+});
+
+// ---- start ------------------------------------------------------------------------------------------
+
+async function start() {
+  const fromLink = /^#m(\d+)$/.exec(location.hash);
+  const saved = sessionStorage.getItem(placeKey);
+  const read = Number(data.readPosition ?? 0);
+  const focus = fromLink ? Number(fromLink[1]) : saved ? Number(saved) : read > 0 ? read + 1 : null;
+  let newest = 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      newest = await conversation.open(focus);
+      break;
+    } catch (error) {
+      errors.textContent = `Could not load the conversation: ${/** @type {Error} */ (error).message}. Retrying…`;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10000, 500 * 2 ** attempt)));
+    }
+  }
+  errors.textContent = "";
+  if (fromLink) conversation.reveal(Number(fromLink[1]), true);
+  client.join(room, newest);
+  client.start();
+  markRead();
+  window.addEventListener("hashchange", () => {
+    const m = /^#m(\d+)$/.exec(location.hash);
+    if (m) void conversation.jumpTo(Number(m[1]));
+  });
+  window.addEventListener("online", () => client.retryNow());
+}
+
+void start();
