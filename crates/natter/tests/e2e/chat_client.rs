@@ -152,6 +152,10 @@ pub async fn run(stack: Stack) {
     wait_for_text(&bob, "#status", |t| t == "live").await;
     wait_js(&bob, &visible(451), "message 451 on screen").await;
     wait_js(&bob, "return document.querySelector('#m451 .divider')?.textContent", "the divider").await;
+    // A figure, not a check (speed targets live in benchmarks): navigation start to the conversation
+    // shown, 500 messages of history behind it.
+    let shown = js(&bob, "return performance.getEntriesByName('natter:conversation-shown')[0]?.startTime").await;
+    println!("chat client: room with {EARLIER} messages shown {shown} ms after navigation start");
     assert_eq!(js(&bob, "return document.querySelectorAll('.divider').length").await, json!(1));
     // Scrolling up reaches the first message; the DOM never holds the whole room.
     scroll_up_to(&bob, 1).await;

@@ -273,6 +273,8 @@ async function start() {
     }
   }
   errors.textContent = "";
+  // How long the page took to show the conversation (read by the browser tests, which print it).
+  performance.mark("natter:conversation-shown");
   if (fromLink) conversation.reveal(Number(fromLink[1]), true);
   client.join(room, newest);
   client.start();
