@@ -154,7 +154,8 @@ pub async fn run(stack: Stack) {
     wait_js(&bob, "return document.querySelector('#m451 .divider')?.textContent", "the divider").await;
     // A figure, not a check (speed targets live in benchmarks): navigation start to the conversation
     // shown, 500 messages of history behind it.
-    let shown = js(&bob, "return performance.getEntriesByName('natter:conversation-shown')[0]?.startTime").await;
+    let shown =
+        js(&bob, "return performance.getEntriesByName('natter:conversation-shown')[0]?.startTime").await;
     println!("chat client: room with {EARLIER} messages shown {shown} ms after navigation start");
     assert_eq!(js(&bob, "return document.querySelectorAll('.divider').length").await, json!(1));
     // Scrolling up reaches the first message; the DOM never holds the whole room.

@@ -144,6 +144,15 @@ client.on("presence", (frame) => {
   if (label) label.textContent = frame.state === "offline" && frame.last_seen_ms ? `last seen ${new Date(frame.last_seen_ms).toLocaleString()}` : frame.state;
 });
 
+// Read receipts in the people list.
+client.on("member_read", (frame) => {
+  const item = document.querySelector(`#people li[data-member-id="${Number(frame.member_id)}"]`);
+  if (!(item instanceof HTMLElement) || Number(item.dataset.read ?? 0) >= frame.position) return;
+  item.dataset.read = String(frame.position);
+  const label = item.querySelector(".read");
+  if (label) label.textContent = `read to #${frame.position}`;
+});
+
 // ---- reading --------------------------------------------------------------------------------------
 
 /** Marks the room read up to the newest message on screen, only while the page is seen. */
