@@ -415,9 +415,10 @@ fn rejoin_when_topics_are_back(consumer: &StreamConsumer<LagReporter>, topics: &
     }
 }
 
-/// A fan-out reader's partitions that started over (the reader's next offset is past their end): when
-/// some did, the assignment to read from now on: those from their start, every other partition from
-/// exactly where the reader is (never "from now", which would skip what arrived since).
+/// A fan-out reader's partitions that started over (the reader's next offset is past their end) or
+/// that its topics gained: when there are some, the assignment to read from now on: those from their
+/// start, every other partition from exactly where the reader is (never "from now", which would skip
+/// what arrived since).
 fn restart_fan_out(
     consumer: &StreamConsumer<LagReporter>,
     reading: &ReadPositions,
@@ -444,6 +445,30 @@ fn restart_fan_out(
             Offset::Offset(next)
         };
         let _ = assignment.add_partition_offset(&topic, partition, from);
+    }
+    // Partitions the topic gained (a broker that auto-created a lost topic with its own partition
+    // count, or an operator who added some): read from their start, as they may already hold records.
+    let topics: std::collections::BTreeSet<String> = lock(reading).keys().map(|(t, _)| t.clone()).collect();
+    for topic in topics {
+        let metadata = consumer.fetch_metadata(Some(&topic), Duration::from_secs(3)).ok()?;
+        let Some(found) = metadata.topics().iter().find(|t| t.name() == topic && t.error().is_none()) else {
+            continue;
+        };
+        for partition in found.partitions().iter().map(|p| p.id()) {
+            if lock(reading).contains_key(&(topic.clone(), partition)) {
+                continue;
+            }
+            let (low, _) = consumer.fetch_watermarks(&topic, partition, Duration::from_secs(3)).ok()?;
+            tracing::warn!(
+                topic,
+                partition,
+                start = low,
+                "the topic has a new partition; reading it from the start"
+            );
+            lock(reading).insert((topic.clone(), partition), low);
+            let _ = assignment.add_partition_offset(&topic, partition, Offset::Offset(low));
+            restarted = true;
+        }
     }
     restarted.then_some(assignment)
 }

@@ -167,6 +167,7 @@ pub struct MemberSummary {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    pub avatar_url: Option<String>,
 }
 
 /// How a member asks to join a room.

@@ -75,6 +75,9 @@ struct Subscriber {
 #[derive(Default)]
 pub(crate) struct Hub {
     rooms: RwLock<HashMap<RoomId, HashMap<ConnectionId, Subscriber>>>,
+    /// Every open connection of each member, subscribed or not: for news about the member's own
+    /// room list (a room they joined elsewhere has no subscription here yet).
+    members: RwLock<HashMap<MemberId, HashMap<ConnectionId, Outbox>>>,
     /// The position of the last message of each room this pod has delivered (to anyone or no one),
     /// read when a connection joins: everything up to it must come from history, everything after
     /// it arrives live. Written under the `rooms` read lock and read under its write lock, so a join
@@ -94,6 +97,36 @@ impl Hub {
 
     pub(crate) fn next_connection_id(&self) -> ConnectionId {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers an open connection of `member` (see [`Hub::deliver_to_member`]).
+    pub(crate) fn connected(&self, member: MemberId, connection: ConnectionId, outbox: Outbox) {
+        let mut members = self.members.write().unwrap_or_else(|e| e.into_inner());
+        members.entry(member).or_default().insert(connection, outbox);
+    }
+
+    /// Forgets a closed connection of `member`.
+    pub(crate) fn disconnected(&self, member: MemberId, connection: ConnectionId) {
+        let mut members = self.members.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(connections) = members.get_mut(&member) {
+            connections.remove(&connection);
+            if connections.is_empty() {
+                members.remove(&member);
+            }
+        }
+    }
+
+    /// Queues `frame` for every open connection of `member` on this pod; returns how many got it.
+    pub(crate) fn deliver_to_member(&self, member: MemberId, room: RoomId, frame: &ByteString) -> usize {
+        let members = self.members.read().unwrap_or_else(|e| e.into_inner());
+        members.get(&member).map_or(0, |connections| {
+            connections
+                .iter()
+                .filter(|(connection, outbox)| {
+                    outbox.offer(Outgoing::Frame(frame.clone()), **connection, room)
+                })
+                .count()
+        })
     }
 
     /// Adds the subscription; returns the position of the room's last message delivered before it

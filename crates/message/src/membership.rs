@@ -33,12 +33,27 @@ fn apply<S: AccessSource>(event: &MembershipChanged, access: &AccessCache<S>, hu
         None => access.invalidate_room(room),
     }
     if !event.change.removes_access() {
+        tell_room_list(event, hub);
         return;
     }
     let frame = ServerFrame::Removed { room, reason: reason(event.change).to_owned() };
     let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
     let removed = hub.remove(room, event.member_id, &frame);
     tracing::debug!(room.id = room, member.id = event.member_id, change = ?event.change, removed, "access removed");
+}
+
+/// A change the member's room list shows (a room joined, a role, a rename): the member's own
+/// connections hear about their own changes, even without a subscription to the room (a direct chat
+/// someone else just started); room-wide changes go to the room's subscribers.
+fn tell_room_list(event: &MembershipChanged, hub: &Hub) {
+    let room = event.room_id;
+    let frame = ServerFrame::RoomChanged { room, change: event.change };
+    let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
+    let told = match event.member_id {
+        Some(member) => hub.deliver_to_member(member, room, &frame),
+        None => hub.deliver(room, &frame),
+    };
+    tracing::debug!(room.id = room, member.id = event.member_id, change = ?event.change, told, "room list changed");
 }
 
 /// What the client is told.
@@ -107,6 +122,41 @@ mod tests {
         assert!(hub.is_subscribed(5, 2), "other members are untouched");
         assert!(stays.try_recv().is_err());
         consumer.abort();
+    }
+
+    #[tokio::test]
+    async fn a_member_hears_of_a_room_they_joined_on_every_connection_even_unsubscribed() {
+        let hub = Hub::new();
+        let access = cache([]);
+        let (frames, mut elsewhere) = mpsc::channel(8);
+        hub.connected(7, 1, Outbox { frames, overflowed: CancellationToken::new() });
+        let (frames, mut stranger) = mpsc::channel(8);
+        hub.connected(8, 2, Outbox { frames, overflowed: CancellationToken::new() });
+        let event = MembershipChanged { room_id: 5, member_id: Some(7), change: MembershipChange::Joined };
+        apply(&event, &access, &hub);
+        let frame = ServerFrame::RoomChanged { room: 5, change: MembershipChange::Joined };
+        let expected = Outgoing::Frame(serde_json::to_string(&frame).unwrap().into());
+        assert_eq!(elsewhere.try_recv().ok(), Some(expected));
+        assert!(stranger.try_recv().is_err(), "only the member is told");
+        hub.disconnected(7, 1);
+        apply(&event, &access, &hub);
+        assert!(elsewhere.try_recv().is_err(), "a closed connection is forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_rename_reaches_the_rooms_subscribers() {
+        let hub = Hub::new();
+        let access = cache([]);
+        let mut reader = connection(&hub, 1, 7, &[5]);
+        let mut elsewhere = connection(&hub, 2, 8, &[6]);
+        let event = MembershipChanged { room_id: 5, member_id: None, change: MembershipChange::RoomEdited };
+        apply(&event, &access, &hub);
+        let frame = ServerFrame::RoomChanged { room: 5, change: MembershipChange::RoomEdited };
+        assert_eq!(
+            reader.try_recv().ok(),
+            Some(Outgoing::Frame(serde_json::to_string(&frame).unwrap().into()))
+        );
+        assert!(elsewhere.try_recv().is_err());
     }
 
     #[tokio::test]

@@ -110,6 +110,12 @@ pub enum ServerFrame {
     /// The connection no longer receives the room: the member left, was kicked or banned, or the room
     /// was deleted. Not an answer to a request.
     Removed { room: RoomId, reason: String },
+    /// Something about one of the member's rooms changed that their room list shows: they joined a
+    /// room (on another device, or someone started a direct chat with them), their role or mute
+    /// changed, or the room was renamed or archived. Sent to every connection of the member (for
+    /// their own changes) or to the room's subscribers (for room-wide ones). Re-read the room
+    /// (`GET /api/v1/me/rooms`); not an answer to a request.
+    RoomChanged { room: RoomId, change: crate::events::MembershipChange },
     /// This server is shutting down: every answer to a request already made has been sent, and the
     /// connection closes next (code 1012). Reconnect after `retry_after_ms` (spread so clients do not
     /// all come back at once), to any pod, and subscribe with `since` to resume.

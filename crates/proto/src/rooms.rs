@@ -122,6 +122,7 @@ pub struct RoomSearchPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagePreview {
     pub position: i64,
+    pub sender_id: crate::MemberId,
     pub sender_name: String,
     /// At most 120 characters of the text.
     pub text: String,

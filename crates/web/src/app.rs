@@ -55,6 +55,12 @@ pub(crate) struct State {
     /// File contents.
     pub(crate) files: Arc<dyn object_store::ObjectStore>,
     pub(crate) file_limits: crate::files::upload::Limits,
+    /// How long a session lives; also the age of a remembered session's cookie.
+    pub(crate) session_ttl: std::time::Duration,
+    /// Cookies get the `Secure` flag (web is reached over HTTPS).
+    pub(crate) cookie_secure: bool,
+    /// Shared short-lived state: the member's devices and session generations (`crate::devices`).
+    pub(crate) kv: Arc<dyn natter_kv::KeyValue>,
 }
 
 /// A bound, not yet running web server.
@@ -123,7 +129,7 @@ impl Application {
         let cookie_secure = settings.cookie_secure();
         // Scripts only from web itself; WebSocket connections to the message host.
         let csp = format!(
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https:; connect-src 'self' {}; \
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; connect-src 'self' {}; \
              frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
             origin_of(&settings.message_public_url)
         );
@@ -166,6 +172,7 @@ impl Application {
             signer: settings.signer,
             message_public_url: settings.message_public_url,
             throttle: LoginThrottle::new(Arc::clone(&stores.kv), settings.throttle),
+            kv: Arc::clone(&stores.kv),
             api_verifier,
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
@@ -175,6 +182,8 @@ impl Application {
             presence,
             files: stores.files,
             file_limits,
+            session_ttl: settings.session_ttl,
+            cookie_secure,
         });
         let kv = stores.kv;
         let session_ttl = actix_web::cookie::time::Duration::seconds(
@@ -223,7 +232,10 @@ impl Application {
                 )
                 .service(
                     web::scope("")
+                        .wrap(from_fn(crate::devices::end_sessions_logged_out_elsewhere))
                         .wrap(sessions)
+                        .wrap(from_fn(crate::remember::persist_remembered_sessions))
+                        .wrap(from_fn(crate::login_redirect::come_back_after_login))
                         .wrap(
                             DefaultHeaders::new()
                                 .add(("Content-Security-Policy", csp.as_str()))
@@ -255,9 +267,13 @@ impl Application {
                         .route("/static/{file}", web::get().to(routes::static_file))
                         .route("/settings", web::get().to(routes::settings_page))
                         .route("/settings/profile", web::post().to(routes::update_profile))
+                        .route("/settings/avatar", web::post().to(routes::upload_avatar))
+                        .route("/settings/log-out-others", web::post().to(routes::log_out_others))
+                        .route("/avatars/{name}", web::get().to(routes::avatar))
                         .route("/oauth/{provider}/login", web::get().to(crate::oauth::oauth_login))
                         .route("/oauth/{provider}/link", web::post().to(crate::oauth::oauth_link))
-                        .route("/oauth/{provider}/callback", web::get().to(crate::oauth::oauth_callback)),
+                        .route("/oauth/{provider}/callback", web::get().to(crate::oauth::oauth_callback))
+                        .default_service(web::to(routes::not_found)),
                 )
         })
         .workers(2)

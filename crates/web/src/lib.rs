@@ -6,11 +6,14 @@
 mod app;
 mod auth;
 mod bootstrap;
+mod devices;
 pub mod files;
 mod login;
+mod login_redirect;
 pub mod oauth;
 mod pages;
 mod presence;
+mod remember;
 mod rooms;
 mod routes;
 mod sessions;

@@ -31,6 +31,8 @@ pub(crate) struct HistoryItem {
 pub(crate) struct HomePage {
     pub error: Option<String>,
     pub username: String,
+    /// Where to go after logging in (already checked to be a path on this site).
+    pub next: String,
     pub csrf: String,
     /// Configured login providers.
     pub providers: Vec<String>,
@@ -41,6 +43,11 @@ pub(crate) struct HomePage {
 pub(crate) struct SettingsPage {
     pub csrf: String,
     pub member_name: String,
+    pub sidebar: Sidebar,
+    /// The profile was just saved.
+    pub saved: bool,
+    /// Browsers the member is logged in on, newest first.
+    pub devices: Vec<DeviceItem>,
     pub username: String,
     pub display_name: String,
     pub avatar_url: String,
@@ -48,6 +55,14 @@ pub(crate) struct SettingsPage {
     pub linked: Vec<String>,
     /// Configured providers not linked yet.
     pub linkable: Vec<String>,
+}
+
+/// A browser the member is logged in on.
+pub(crate) struct DeviceItem {
+    pub agent: String,
+    pub since: String,
+    /// The browser looking at the page.
+    pub this: bool,
 }
 
 /// A choice in a visibility select.
@@ -94,7 +109,8 @@ pub(crate) fn query_value(raw: &str) -> String {
 pub(crate) struct PreviewItem {
     pub sender: String,
     pub text: String,
-    pub sent_at: String,
+    /// The member sent it ("You:").
+    pub mine: bool,
 }
 
 /// One of the member's rooms in the room list.
@@ -107,6 +123,24 @@ pub(crate) struct MyRoomItem {
     /// `unread`, or "100+" beyond the count's cap.
     pub unread_label: String,
     pub preview: Option<PreviewItem>,
+    /// Position of the newest message (0: none yet), so the page's script resumes from it.
+    pub last_position: i64,
+    /// Latest activity (the newest message, or joining), in milliseconds since the epoch.
+    pub activity_ms: i64,
+    /// For a direct chat: the other member's picture.
+    pub avatar: Option<String>,
+}
+
+/// The app's sidebar: the member's rooms and direct chats, latest activity first.
+pub(crate) struct Sidebar {
+    pub rooms: Vec<MyRoomItem>,
+    /// More rooms than the sidebar lists (reachable with the quick switcher's search).
+    pub more: bool,
+    /// The room on screen (0: none).
+    pub current: i64,
+    /// For the page's script: who the member is and where the message host is.
+    pub me: i64,
+    pub ws_url: String,
 }
 
 /// A listed room found by the search.
@@ -123,6 +157,8 @@ pub(crate) struct FoundRoomItem {
     /// A Join button: a public room, or one the member is invited to.
     pub joinable: bool,
     pub invited: bool,
+    /// A ban in force, in words ("until 2026-12-01 10:00 UTC", "for good"): no Join button then.
+    pub banned: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -130,10 +166,7 @@ pub(crate) struct FoundRoomItem {
 pub(crate) struct RoomsPage {
     pub csrf: String,
     pub member_name: String,
-    pub mine: Vec<MyRoomItem>,
-    /// Links to the previous and next page of the member's rooms.
-    pub mine_prev: Option<String>,
-    pub mine_next: Option<String>,
+    pub sidebar: Sidebar,
     pub query: String,
     pub found: Vec<FoundRoomItem>,
     pub found_prev: Option<String>,
@@ -156,6 +189,7 @@ pub(crate) struct PeerItem {
 pub(crate) struct RoomPage {
     pub csrf: String,
     pub member_name: String,
+    pub sidebar: Sidebar,
     pub room: RoomItem,
     pub ws_url: String,
     pub topic: String,
@@ -191,6 +225,8 @@ pub(crate) struct PersonItem {
     pub presence: crate::presence::PresenceLabel,
     pub read_position: Option<i64>,
     pub you: bool,
+    /// Their uploaded picture or avatar URL.
+    pub avatar: Option<String>,
 }
 
 /// A member in the manage page's table.
@@ -238,6 +274,7 @@ pub(crate) struct AuditItem {
 pub(crate) struct ManagePage {
     pub csrf: String,
     pub member_name: String,
+    pub sidebar: Sidebar,
     pub room: RoomItem,
     pub topic: String,
     pub capacity: u32,
@@ -268,7 +305,31 @@ pub(crate) struct HistoryPage {
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     status: u16,
+    title: &'static str,
     detail: &'a str,
+}
+
+/// The heading of an error page.
+fn error_title(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "That did not work",
+        403 => "You cannot go there",
+        404 => "Nothing here",
+        409 => "That clashes with something",
+        413 => "That is too large",
+        429 => "Slow down a little",
+        503 => "Back in a moment",
+        _ if status.is_server_error() => "Something went wrong",
+        _ => "That did not work",
+    }
+}
+
+/// `GET` of an address no route serves: a 404 page with a way back (JSON under `/api`).
+pub(crate) async fn not_found(request: actix_web::HttpRequest) -> HttpResponse {
+    if request.path().starts_with("/api/") || request.path().starts_with("/internal/") {
+        return HttpResponse::NotFound().json(serde_json::json!({ "error": "not found" }));
+    }
+    PageError::not_found("There is no page at this address.").error_response()
 }
 
 /// What can go wrong on a page.
@@ -320,9 +381,12 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            PageError::LoginRequired => HttpResponse::SeeOther().insert_header(("Location", "/")).finish(),
+            PageError::LoginRequired => HttpResponse::SeeOther()
+                .insert_header(("Location", "/"))
+                .insert_header((crate::login_redirect::MARKER, "1"))
+                .finish(),
             PageError::Status(status, detail) => {
-                let body = ErrorPage { status: status.as_u16(), detail }
+                let body = ErrorPage { status: status.as_u16(), title: error_title(*status), detail }
                     .render()
                     .unwrap_or_else(|_| "error".to_owned());
                 HttpResponse::build(*status).content_type("text/html; charset=utf-8").body(body)

@@ -52,20 +52,26 @@ pub(crate) struct PresenceLabel {
     /// `online`, `away`, `offline` or `unknown` (a CSS class and `data-state`).
     pub(crate) state: &'static str,
     pub(crate) text: String,
+    /// When an offline member was last seen (the page's script words it: "5 minutes ago").
+    pub(crate) last_seen_ms: Option<i64>,
 }
 
 impl PresenceLabel {
     pub(crate) fn of(presence: Option<&MemberPresence>) -> Self {
         let Some(p) = presence else {
-            return Self { state: "unknown", text: String::new() };
+            return Self { state: "unknown", text: String::new(), last_seen_ms: None };
         };
         match (p.state, p.last_seen_ms) {
-            (PresenceState::Online, _) => Self { state: "online", text: "online".into() },
-            (PresenceState::Away, _) => Self { state: "away", text: "away".into() },
-            (PresenceState::Offline, Some(at)) => {
-                Self { state: "offline", text: format!("last seen {}", time_text(at)) }
+            (PresenceState::Online, _) => Self { state: "online", text: "online".into(), last_seen_ms: None },
+            (PresenceState::Away, _) => Self { state: "away", text: "away".into(), last_seen_ms: None },
+            (PresenceState::Offline, Some(at)) => Self {
+                state: "offline",
+                text: format!("last seen {}", time_text(at)),
+                last_seen_ms: Some(at),
+            },
+            (PresenceState::Offline, None) => {
+                Self { state: "offline", text: "offline".into(), last_seen_ms: None }
             }
-            (PresenceState::Offline, None) => Self { state: "offline", text: "offline".into() },
         }
     }
 }

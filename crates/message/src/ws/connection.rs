@@ -89,6 +89,7 @@ pub(crate) async fn run(
         presence_key: format!("c{id}"),
         shared,
     };
+    conn.shared.hub.connected(member, id, conn.outbox.clone());
     conn.shared.connections.fetch_add(1, Ordering::Relaxed);
     metrics::gauge!("natter_ws_connections").increment(1.0);
     let draining = conn.shared.draining.clone();
@@ -156,6 +157,7 @@ pub(crate) async fn run(
     for room in conn.subscriptions.drain() {
         conn.shared.hub.leave(room, id);
     }
+    conn.shared.hub.disconnected(member, id);
     conn.shared.presence.closed(&conn.presence_key);
     tracing::debug!(member.id = member, connection.id = id, "connection closed");
     let _ = conn.session.close(close).await;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
 use crate::client::WAIT;
@@ -16,6 +17,12 @@ use crate::stack::Stack;
 pub(crate) struct Chromedriver {
     url: String,
     _child: Child,
+}
+
+impl Chromedriver {
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
 }
 
 pub(crate) async fn chromedriver() -> Chromedriver {
@@ -54,6 +61,56 @@ pub(crate) async fn browser(driver: &Chromedriver) -> Client {
         .connect(&driver.url)
         .await
         .expect("a Chromium session")
+}
+
+pub(crate) async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+/// Waits until `script` returns a truthy value; returns it.
+pub(crate) async fn wait_js(client: &Client, script: &str, what: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let value = js(client, script).await;
+        if !(value.is_null() || value == json!(false) || value == json!(0) || value == json!("")) {
+            return value;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let state = js(client, "const l = document.querySelectorAll('#messages li'); return [l.length, l[0]?.id, l[l.length - 1]?.id, document.getElementById('errors')?.textContent, document.getElementById('status')?.textContent, document.getElementById('scroller')?.scrollTop]").await;
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(screenshots().join("failure.png"), png);
+            }
+            panic!(
+                "{what}: `{script}` stayed {value}; rows, first, last, errors, status, scrollTop: {state}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Where screenshots go: `$CARGO_TARGET_DIR/natter-screenshots`.
+pub(crate) fn screenshots() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+        .join("natter-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The serious and critical axe-core violations on the page (rule and elements), empty when none.
+pub(crate) async fn axe_violations(client: &Client) -> Value {
+    let axe = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../web/client/node_modules/axe-core/axe.min.js"
+    ))
+    .expect("axe-core is installed (scripts/test runs npm ci in crates/web/client)");
+    client
+        .execute_async(
+            &format!("{axe}\nconst done = arguments[arguments.length - 1];\
+              axe.run(document, {{ resultTypes: ['violations'] }}).then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"),
+            vec![],
+        )
+        .await
+        .unwrap()
 }
 
 pub(crate) async fn fill(client: &Client, css: &str, text: &str) {
@@ -259,6 +316,10 @@ async fn direct_chat_unread_and_kick(
     alice.goto(&format!("{}{room_path}/manage", stack.web_url)).await.unwrap();
     let bob_row = alice.find(Locator::Css("tr[data-role='member']")).await.unwrap();
     bob_row.find(Locator::Css("form[action$='/manage/kick'] button")).await.unwrap().click().await.unwrap();
+    // Destructive moderation asks first, naming whom.
+    let question = wait_for_text(alice, "#confirm-text", |t| !t.is_empty()).await;
+    assert!(question.contains(&format!("bob_{suffix}")), "{question}");
+    click(alice, "#confirm-yes").await;
     wait_for_text(bob, "#status", |t| t == "removed").await;
     let audit = wait_for_text(alice, "body", |t| t.contains("kicked")).await;
     assert!(audit.contains(&format!("alice_{suffix}")), "the audit log names who kicked");

@@ -10,47 +10,17 @@ use std::time::Duration;
 
 use base64::Engine;
 use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::browser::{browser, chromedriver, click, fill, sign_up, wait_for_path, wait_for_text};
+use crate::browser::{
+    axe_violations, browser, chromedriver, click, fill, js, screenshots, sign_up, wait_for_path,
+    wait_for_text, wait_js,
+};
 use crate::client::{Browser, WAIT, answer_to, open};
 use crate::stack::Stack;
 
 const PASSWORD: &str = "correct horse battery";
 const EARLIER: usize = 500;
-
-async fn js(client: &Client, script: &str) -> Value {
-    client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
-}
-
-/// Waits until `script` returns a truthy value; returns it.
-async fn wait_js(client: &Client, script: &str, what: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let value = js(client, script).await;
-        if !(value.is_null() || value == json!(false) || value == json!(0) || value == json!("")) {
-            return value;
-        }
-        if tokio::time::Instant::now() > deadline {
-            let state = js(client, "const l = document.querySelectorAll('#messages li'); return [l.length, l[0]?.id, l[l.length - 1]?.id, document.getElementById('errors')?.textContent, document.getElementById('status')?.textContent, document.getElementById('scroller')?.scrollTop]").await;
-            if let Ok(png) = client.screenshot().await {
-                let _ = std::fs::write(screenshots().join("failure.png"), png);
-            }
-            panic!(
-                "{what}: `{script}` stayed {value}; rows, first, last, errors, status, scrollTop: {state}"
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Where screenshots go: `$CARGO_TARGET_DIR/natter-screenshots`.
-fn screenshots() -> std::path::PathBuf {
-    let dir = std::path::PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
-        .join("natter-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Publishes `count` messages as `member` over a socket of its own (pipelined, waiting for every ack).
 async fn seed(stack: &Stack, member: &Browser, room: i64, count: usize) {
@@ -289,11 +259,6 @@ pub async fn run(stack: Stack) {
     fill(&alice, "#text", &format!("{}\n", "w".repeat(600))).await;
     wait_js(&bob, "return [...document.querySelectorAll('#messages .text')].some(t => t.textContent.startsWith('wwwwwwwwww'))", "the long word").await;
     let shots = screenshots();
-    let axe = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../web/client/node_modules/axe-core/axe.min.js"
-    ))
-    .expect("axe-core is installed (scripts/test runs npm ci in crates/web/client)");
     let mode = if stack.kafka.is_some() { "distributed" } else { "standalone" };
     for (width, height) in [(1280u32, 800u32), (390, 844)] {
         bob.set_window_size(width, height).await.unwrap();
@@ -309,14 +274,7 @@ pub async fn run(stack: Stack) {
         std::fs::write(shots.join(format!("room-{mode}-{width}x{height}.png")), png).unwrap();
     }
     bob.set_window_size(1280, 800).await.unwrap();
-    let report = bob
-        .execute_async(
-            &format!("{axe}\nconst done = arguments[arguments.length - 1];\
-              axe.run(document, {{ resultTypes: ['violations'] }}).then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"),
-            vec![],
-        )
-        .await
-        .unwrap();
+    let report = axe_violations(&bob).await;
     assert_eq!(report, json!([]), "axe-core: serious or critical violations on the room page");
 
     // The history page renders the same Markdown, and keeps the hostile parts as text.

@@ -3,6 +3,7 @@
 //! a MongoDB-protocol server, two message pods) and through standalone mode.
 
 mod api;
+mod app_shell;
 mod bad_config;
 mod bad_input;
 mod browser;
@@ -66,7 +67,7 @@ macro_rules! stack {
     };
 }
 
-on_both_stacks!(slice, bad_input, web_auth, browser, client_library, sessions, rest_auth, rooms_matrix, rooms_live,
+on_both_stacks!(slice, bad_input, web_auth, browser, app_shell, client_library, sessions, rest_auth, rooms_matrix, rooms_live,
     presence_pushes,
     resume with crate::stack::unlimited_publishing,
     idempotent_publish with crate::stack::unlimited_publishing,

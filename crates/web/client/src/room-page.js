@@ -5,7 +5,9 @@ import { NatterClient } from "./lib/client.js";
 import { sessionTokens } from "./lib/tokens.js";
 import { Composer } from "./ui/composer.js";
 import { Conversation } from "./ui/conversation.js";
+import { ago, avatarColour, initials } from "./ui/format.js";
 import { el } from "./ui/message-view.js";
+import { startShell } from "./ui/shell.js";
 import { connectionBanner, typingLine } from "./ui/status-line.js";
 
 /**
@@ -23,6 +25,14 @@ const me = Number(data.me);
 const canPost = data.canPost === "true";
 const status = byId("status");
 const errors = byId("errors");
+
+/** Uploaded avatars of the people listed beside the conversation. @type {Map<number, string>} */
+const avatars = new Map(
+  [...document.querySelectorAll("#people li[data-avatar]")].map((li) => {
+    const item = /** @type {HTMLElement} */ (li);
+    return [Number(item.dataset.memberId), item.dataset.avatar ?? ""];
+  }),
+);
 
 const client = new NatterClient({ webUrl: "", wsUrl: data.wsUrl ?? "", tokens: sessionTokens("") });
 connectionBanner(byId("banner"), status, client);
@@ -43,6 +53,67 @@ const conversation = new Conversation({
   onDelete: (message) => confirmDelete(message),
   onLink: (row, message) => copyLink(row, message),
   onImage: (link) => showImage(link),
+  avatarOf: (member) => avatars.get(member),
+});
+
+const shell = startShell({
+  client,
+  // Esc marks the whole room read, up to its newest message.
+  onEscape: () => {
+    const newest = shell.sidebar.entries.get(room)?.last ?? 0;
+    if (newest > 0) client.markRead(room, newest);
+  },
+});
+
+// Mute (this browser): no notifications, not counted in the title.
+const muteButton = byId("mute");
+const showMute = () => {
+  const muted = shell.sidebar.muted.has(room);
+  muteButton.setAttribute("aria-pressed", String(muted));
+  muteButton.textContent = muted ? "Muted" : "Mute";
+  muteButton.title = muted ? "Unmute: count this room and notify again" : "Mute: no notifications, not counted in the title";
+};
+muteButton.addEventListener("click", () => {
+  shell.sidebar.mute(room, !shell.sidebar.muted.has(room));
+  showMute();
+});
+showMute();
+
+// The people panel: shown beside the conversation on wide screens, over it on narrow ones.
+const peopleToggle = byId("people-toggle");
+peopleToggle.addEventListener("click", () => {
+  const layout = /** @type {HTMLElement} */ (document.querySelector(".room-layout"));
+  const open = !layout.classList.contains("people-open");
+  layout.classList.toggle("people-open", open);
+  peopleToggle.setAttribute("aria-expanded", String(open));
+});
+
+// Profile cards: a person's name opens their card, with "Message" for a direct chat.
+const profile = /** @type {HTMLDialogElement} */ (byId("profile-card"));
+/** @type {string} */
+let profileUsername = "";
+byId("people").addEventListener("click", (event) => {
+  const item = /** @type {HTMLElement | null} */ ((/** @type {HTMLElement} */ (event.target)).closest("button.person"))?.closest("li");
+  if (!item) return;
+  const id = Number(item.dataset.memberId);
+  profileUsername = item.dataset.username ?? "";
+  const avatar = /** @type {HTMLElement} */ (profile.querySelector(".avatar"));
+  avatar.textContent = item.dataset.avatar ? "" : initials(item.dataset.name ?? "");
+  avatar.style.background = avatarColour(id);
+  if (item.dataset.avatar) {
+    const image = el("img");
+    image.src = item.dataset.avatar;
+    image.alt = "";
+    avatar.append(image);
+  }
+  /** @type {HTMLElement} */ (profile.querySelector("#profile-name")).textContent = item.dataset.name ?? "";
+  /** @type {HTMLElement} */ (profile.querySelector(".profile-username")).textContent = `@${profileUsername}`;
+  /** @type {HTMLElement} */ (profile.querySelector(".profile-presence")).textContent = item.querySelector(".presence")?.textContent ?? "";
+  /** @type {HTMLElement} */ (profile.querySelector("#profile-message")).hidden = id === me;
+  profile.showModal();
+});
+profile.addEventListener("close", () => {
+  if (profile.returnValue === "message" && profileUsername) shell.messagePerson(profileUsername);
 });
 
 /** @type {Composer | null} */
@@ -130,7 +201,7 @@ client.on("removed", (event) => {
   if (event.room !== room) return;
   status.textContent = "removed";
   errors.textContent = `You can no longer use this room: ${event.reason}`;
-  byId("composer").querySelectorAll("textarea, button, input").forEach((c) => ((/** @type {HTMLInputElement} */ (c)).disabled = true));
+  byId("composer")?.querySelectorAll("textarea, button, input").forEach((c) => ((/** @type {HTMLInputElement} */ (c)).disabled = true));
 });
 client.on("problem", (p) => {
   if (p.room === undefined || p.room === room) errors.textContent = p.detail;
@@ -141,8 +212,25 @@ client.on("presence", (frame) => {
   item.dataset.state = frame.state;
   item.querySelector(".dot")?.setAttribute("class", `dot ${frame.state}`);
   const label = item.querySelector(".presence");
-  if (label) label.textContent = frame.state === "offline" && frame.last_seen_ms ? `last seen ${new Date(frame.last_seen_ms).toLocaleString()}` : frame.state;
+  if (frame.state === "offline" && frame.last_seen_ms) item.dataset.lastSeen = String(frame.last_seen_ms);
+  else delete item.dataset.lastSeen;
+  if (label) label.textContent = frame.state;
+  wordLastSeen();
 });
+
+/** "last seen 5 minutes ago", in the reader's words, kept current. */
+function wordLastSeen() {
+  for (const li of document.querySelectorAll("#people li[data-last-seen]")) {
+    const item = /** @type {HTMLElement} */ (li);
+    const label = /** @type {HTMLElement | null} */ (item.querySelector(".presence"));
+    const ms = Number(item.dataset.lastSeen);
+    if (!label || !ms) continue;
+    label.textContent = `last seen ${ago(ms)}`;
+    label.title = new Date(ms).toLocaleString();
+  }
+}
+wordLastSeen();
+setInterval(wordLastSeen, 60000);
 
 // Read receipts in the people list.
 client.on("member_read", (frame) => {

@@ -104,6 +104,7 @@ pub(crate) struct Callback {
 /// `GET /oauth/{provider}/callback`: where the provider sends the browser back.
 pub(crate) async fn oauth_callback(
     state: web::Data<State>,
+    request: actix_web::HttpRequest,
     session: Session,
     path: web::Path<String>,
     query: web::Query<Callback>,
@@ -151,6 +152,7 @@ pub(crate) async fn oauth_callback(
     };
     tracing::info!(member.id = member.id, provider = %provider.name, "member logged in with a provider");
     auth::start_session(&session, member.id)?;
+    crate::devices::record_login(&state, &session, member.id, &crate::devices::user_agent(&request)).await?;
     Ok(see_other("/rooms"))
 }
 

@@ -28,7 +28,13 @@ pub(crate) async fn start(state: &State, caller: i64, username: &str) -> Result<
     if state.directory.has_blocked(other.id, caller).await? {
         return Err(RoomError::forbidden("You cannot send direct messages to this member."));
     }
-    Ok(state.directory.direct_room(caller, other.id).await?)
+    let room = state.directory.direct_room(caller, other.id).await?;
+    // Both room lists learn of the chat at once (the other member's without a reload). Announced on
+    // every start, new room or not: a repeat only makes clients re-read a list entry they have.
+    for member in [other.id, caller] {
+        events::announce(state, room.id, Some(member), MembershipChange::Joined).await;
+    }
+    Ok(room)
 }
 
 /// Blocks or unblocks `username`; their access to an existing direct room changes at once.

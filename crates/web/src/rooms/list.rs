@@ -24,6 +24,16 @@ fn unavailable(e: impl std::fmt::Display) -> RoomError {
 }
 
 pub(crate) async fn room_list(state: &State, caller: i64, page: u32) -> Result<RoomListPage, RoomError> {
+    room_list_sized(state, caller, page, PAGE_SIZE).await
+}
+
+/// [`room_list`] in pages of `page_size` (the app's sidebar shows many rooms at once).
+pub(crate) async fn room_list_sized(
+    state: &State,
+    caller: i64,
+    page: u32,
+    page_size: usize,
+) -> Result<RoomListPage, RoomError> {
     let mine = state.directory.rooms_of_member(caller).await?;
     let ids: Vec<i64> = mine.iter().map(|(room, _)| room.id).collect();
     let mut latest: HashMap<i64, _> = state.history.latest(&ids).await.map_err(unavailable)?;
@@ -36,10 +46,10 @@ pub(crate) async fn room_list(state: &State, caller: i64, page: u32) -> Result<R
         })
         .collect();
     entries.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
-    let start = page as usize * PAGE_SIZE;
-    let next_page = (entries.len() > start + PAGE_SIZE).then_some(page + 1);
+    let start = page as usize * page_size;
+    let next_page = (entries.len() > start + page_size).then_some(page + 1);
     let mut rooms = Vec::new();
-    for (activity, room, membership, last) in entries.into_iter().skip(start).take(PAGE_SIZE) {
+    for (activity, room, membership, last) in entries.into_iter().skip(start).take(page_size) {
         let read = membership.read_position;
         let unread = match &last {
             Some(last) if read.is_none_or(|read| last.position > read) => {
@@ -51,6 +61,7 @@ pub(crate) async fn room_list(state: &State, caller: i64, page: u32) -> Result<R
             room: room_view(state, &room, caller, Some(membership.role())).await?,
             last_message: last.map(|m| MessagePreview {
                 position: m.position,
+                sender_id: m.posted.sender_id,
                 sender_name: m.posted.sender_name,
                 text: m.posted.text.chars().take(PREVIEW_CHARS).collect(),
                 sent_at_ms: m.posted.sent_at_ms,

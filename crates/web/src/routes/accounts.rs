@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::app::State;
 use crate::auth;
 use crate::login::{self, LoginFailure};
+use crate::login_redirect::safe_next;
 use crate::pages::{HomePage, PageError, see_other};
 use crate::routes::rooms::CsrfOnly;
 
@@ -21,14 +22,46 @@ pub(crate) struct Credentials {
     password: String,
     #[serde(default)]
     csrf: String,
+    /// Where to go afterwards (a path on this site; see `login_redirect`).
+    #[serde(default)]
+    next: String,
+    /// "Remember me" was ticked.
+    #[serde(default)]
+    remember: Option<String>,
 }
 
-/// `GET /`: the login and sign-up forms, or the room list for a logged-in member.
-pub(crate) async fn home(state: web::Data<State>, session: Session) -> Result<HttpResponse, PageError> {
+#[derive(Deserialize)]
+pub(crate) struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// The redirect after logging in or signing up, with the "remember me" marker set or cleared.
+fn logged_in(state: &State, next: &str, remember: bool) -> HttpResponse {
+    let mut response = HttpResponse::SeeOther();
+    response.insert_header(("Location", safe_next(next)));
+    crate::remember::set_marker(&mut response, state, remember);
+    response.finish()
+}
+
+/// `GET /?next=`: what Natter is, with the login and sign-up forms; a logged-in member goes on to
+/// `next` or the app.
+pub(crate) async fn home(
+    state: web::Data<State>,
+    session: Session,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
     if auth::session_member(&session).is_some() {
-        return Ok(see_other("/rooms"));
+        return Ok(see_other(safe_next(&query.next)));
     }
-    render_home(&state, &session, StatusCode::OK, None, String::new())
+    let form = Form { username: String::new(), next: query.next.clone() };
+    render_home(&state, &session, StatusCode::OK, None, form)
+}
+
+/// What the forms show again after a refusal.
+struct Form {
+    username: String,
+    next: String,
 }
 
 fn render_home(
@@ -36,12 +69,14 @@ fn render_home(
     session: &Session,
     status: StatusCode,
     error: Option<String>,
-    username: String,
+    form: Form,
 ) -> Result<HttpResponse, PageError> {
     use askama::Template;
     let csrf = auth::csrf_token(session)?;
     let providers = state.oauth.names();
-    Ok(match (HomePage { error, username, csrf, providers }).render() {
+    let Form { username, next } = form;
+    let next = if safe_next(&next) == next { next } else { String::new() };
+    Ok(match (HomePage { error, username, next, csrf, providers }).render() {
         Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
         Err(e) => return Err(PageError::internal(e)),
     })
@@ -79,17 +114,18 @@ pub(crate) async fn sign_up(
     session: Session,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse, PageError> {
-    let Credentials { username, password, csrf } = form.into_inner();
+    let Credentials { username, password, csrf, next, remember } = form.into_inner();
     auth::check_csrf(&session, &csrf)?;
     let username = username.trim().to_owned();
+    let again = |username: String| Form { username, next: next.clone() };
     let address = request.peer_addr().map(|a| a.ip());
     if let Some(wait) = state.throttle.sign_up_attempt(address).await.map_err(PageError::unavailable)? {
         let message =
             format!("Too many sign-ups from your address. Try again in {} s.", wait.as_secs().max(1));
-        return render_home(&state, &session, StatusCode::TOO_MANY_REQUESTS, Some(message), username);
+        return render_home(&state, &session, StatusCode::TOO_MANY_REQUESTS, Some(message), again(username));
     }
     if let Err(problem) = check_username(&username).and_then(|()| check_password(&password)) {
-        return render_home(&state, &session, StatusCode::BAD_REQUEST, Some(problem), username);
+        return render_home(&state, &session, StatusCode::BAD_REQUEST, Some(problem), again(username));
     }
     let hash = auth::hash_password(password).await?;
     let new = NewMember { username: &username, display_name: &username, password_hash: &hash };
@@ -97,14 +133,16 @@ pub(crate) async fn sign_up(
         Ok(member) => {
             tracing::info!(member.id = member.id, "member signed up");
             auth::start_session(&session, member.id)?;
-            Ok(see_other("/rooms"))
+            crate::devices::record_login(&state, &session, member.id, &crate::devices::user_agent(&request))
+                .await?;
+            Ok(logged_in(&state, &next, remember.is_some()))
         }
         Err(DbError::Conflict) => render_home(
             &state,
             &session,
             StatusCode::CONFLICT,
             Some("That username is taken.".to_owned()),
-            username,
+            again(username),
         ),
         Err(e) => Err(e.into()),
     }
@@ -117,29 +155,42 @@ pub(crate) async fn log_in(
     session: Session,
     form: web::Form<Credentials>,
 ) -> Result<HttpResponse, PageError> {
-    let Credentials { username, password, csrf } = form.into_inner();
+    let Credentials { username, password, csrf, next, remember } = form.into_inner();
     auth::check_csrf(&session, &csrf)?;
     let address = request.peer_addr().map(|a| a.ip());
+    let again = |username: String| Form { username, next: next.clone() };
     match login::authenticate(&state, &username, password, address).await {
         Ok(member) => {
             auth::start_session(&session, member.id)?;
-            Ok(see_other("/rooms"))
+            crate::devices::record_login(&state, &session, member.id, &crate::devices::user_agent(&request))
+                .await?;
+            Ok(logged_in(&state, &next, remember.is_some()))
         }
         Err(LoginFailure::Throttled(wait)) => {
             let message = format!("Too many failed logins. Try again in {} s.", wait.as_secs().max(1));
-            render_home(&state, &session, StatusCode::TOO_MANY_REQUESTS, Some(message), username)
+            render_home(&state, &session, StatusCode::TOO_MANY_REQUESTS, Some(message), again(username))
         }
         Err(LoginFailure::Invalid) => {
             let message = Some("Wrong username or password.".to_owned());
-            render_home(&state, &session, StatusCode::UNAUTHORIZED, message, username)
+            render_home(&state, &session, StatusCode::UNAUTHORIZED, message, again(username))
         }
         Err(LoginFailure::Unavailable(e)) => Err(e),
     }
 }
 
 /// `POST /logout`: ends the session, for every copy of its cookie.
-pub(crate) async fn log_out(session: Session, form: web::Form<CsrfOnly>) -> Result<HttpResponse, PageError> {
+pub(crate) async fn log_out(
+    state: web::Data<State>,
+    session: Session,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
     auth::check_csrf(&session, &form.csrf)?;
+    if let Some(member) = auth::session_member(&session) {
+        crate::devices::forget(&state, &session, member).await;
+    }
     session.purge();
-    Ok(see_other("/"))
+    let mut response = HttpResponse::SeeOther();
+    response.insert_header(("Location", "/"));
+    crate::remember::set_marker(&mut response, &state, false);
+    Ok(response.finish())
 }

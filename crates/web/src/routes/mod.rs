@@ -4,6 +4,7 @@ mod accounts;
 mod api_auth;
 mod api_me;
 pub(crate) mod api_rooms;
+mod avatars;
 mod files;
 mod internal;
 mod keys;
@@ -14,9 +15,11 @@ pub(crate) mod rooms;
 mod settings;
 mod static_files;
 
+pub(crate) use crate::pages::not_found;
 pub(crate) use accounts::{home, log_in, log_out, sign_up};
 pub(crate) use api_auth::{api_login, api_logout, api_refresh};
 pub(crate) use api_me::{api_me, api_ws_token};
+pub(crate) use avatars::{avatar, upload_avatar};
 pub(crate) use files::{
     api_upload, attach as internal_attach_file, file_content, file_thumbnail, page_upload,
 };
@@ -26,5 +29,5 @@ pub(crate) use ready::readyz;
 pub(crate) use room_manage::{manage_action, manage_page};
 pub(crate) use room_pages::{history_page, leave_room, mark_read, room_page};
 pub(crate) use rooms::{accept_invite, create_room, join_room, rooms_page, set_block, start_direct};
-pub(crate) use settings::{settings_page, update_profile};
+pub(crate) use settings::{log_out_others, settings_page, update_profile};
 pub(crate) use static_files::static_file;

@@ -121,6 +121,7 @@ async fn render(
     Ok(ManagePage {
         csrf: auth::csrf_token(session)?,
         member_name: me.display_name,
+        sidebar: super::rooms::sidebar(state, ctx.caller, ctx.room.id).await?,
         room: RoomItem { id: ctx.room.id, name: ctx.room.name.clone() },
         topic: ctx.room.topic.clone(),
         capacity: ctx.room.capacity.max(0) as u32,

@@ -22,7 +22,18 @@ const HISTORY_PAGE_SIZE: u32 = 100;
 /// caller is not in), 403 for a listed room they are not a member of.
 async fn member_context(state: &State, room_id: i64, member_id: i64) -> Result<RoomContext, PageError> {
     let ctx = RoomContext::load(state, room_id, member_id).await?;
-    ctx.require_member()?;
+    if ctx.role().is_none() {
+        // Say why, and until when: no dead end without a reason.
+        let name = &ctx.room.name;
+        let detail = match state.directory.active_ban(room_id, member_id).await? {
+            Some(Some(until)) => {
+                format!("You are banned from {name} until {}.", time_text(until.and_utc().timestamp_millis()))
+            }
+            Some(None) => format!("You are banned from {name}."),
+            None => format!("You are not a member of {name}. Join it from “Find or create a room”."),
+        };
+        return Err(PageError::forbidden(detail));
+    }
     Ok(ctx)
 }
 
@@ -50,6 +61,7 @@ async fn people(state: &State, ctx: &RoomContext) -> Result<(Vec<PersonItem>, us
         .map(|(member, membership)| PersonItem {
             presence: PresenceLabel::of(presence.get(&member.id)),
             you: member.id == ctx.caller,
+            avatar: member.avatar_url.clone().filter(|url| !url.is_empty()),
             id: member.id,
             username: member.username,
             display_name: member.display_name,
@@ -96,6 +108,7 @@ pub(crate) async fn room_page(
         more_people,
         csrf: auth::csrf_token(&session)?,
         member_name: member_name(&state, member_id).await?,
+        sidebar: super::rooms::sidebar(&state, member_id, ctx.room.id).await?,
         room: room_item(&state, &ctx).await?,
         ws_url: state.message_public_url.clone(),
         topic: ctx.room.topic.clone(),

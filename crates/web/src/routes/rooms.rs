@@ -11,16 +11,13 @@ use serde::Deserialize;
 use crate::app::State;
 use crate::auth;
 use crate::pages::{
-    FoundRoomItem, MyRoomItem, PageError, PreviewItem, RoomsPage, query_value, see_other, time_text,
+    FoundRoomItem, MyRoomItem, PageError, PreviewItem, RoomsPage, Sidebar, query_value, see_other, time_text,
     visibility_options,
 };
 use crate::rooms::{RoomContext, direct, joining, list, manage};
 
 #[derive(Deserialize)]
 pub(crate) struct RoomsQuery {
-    /// Page of the member's rooms.
-    #[serde(default)]
-    page: u32,
     /// Search text for listed rooms (empty: all of them, newest first).
     #[serde(default)]
     q: String,
@@ -33,21 +30,55 @@ pub(crate) struct RoomsQuery {
 }
 
 impl RoomsQuery {
-    /// A link to this page with other page numbers.
-    fn link(&self, page: u32, search_page: u32) -> String {
-        let mut link = format!("/rooms?page={page}");
+    /// A link to another page of the search results.
+    fn link(&self, search_page: u32) -> String {
+        let mut link = format!("/rooms?search_page={search_page}");
         if !self.q.is_empty() {
             link.push_str(&format!("&q={}", query_value(&self.q)));
-        }
-        if search_page > 0 {
-            link.push_str(&format!("&search_page={search_page}"));
         }
         link
     }
 }
 
-fn my_room(item: RoomListItem) -> MyRoomItem {
+/// Rooms the sidebar lists; a member in more finds the rest with the quick switcher.
+const SIDEBAR_ROOMS: usize = 200;
+
+/// The member's rooms for the app's sidebar, with `current` marked.
+pub(crate) async fn sidebar(state: &State, member_id: i64, current: i64) -> Result<Sidebar, PageError> {
+    let page = list::room_list_sized(state, member_id, 0, SIDEBAR_ROOMS).await?;
+    let mut rooms = Vec::with_capacity(page.rooms.len());
+    for item in page.rooms {
+        let direct = item.room.kind == natter_db::RoomKind::Direct;
+        let mut room = my_room(item, member_id);
+        if direct {
+            room.avatar = peer_avatar(state, room.id, member_id).await?;
+        }
+        rooms.push(room);
+    }
+    Ok(Sidebar {
+        rooms,
+        more: page.next_page.is_some(),
+        current,
+        me: member_id,
+        ws_url: state.message_public_url.clone(),
+    })
+}
+
+/// The picture of the other member of a direct room.
+async fn peer_avatar(state: &State, room: i64, member_id: i64) -> Result<Option<String>, PageError> {
+    let members = state.directory.room_members(room).await?;
+    Ok(members
+        .into_iter()
+        .find(|(m, _)| m.id != member_id)
+        .and_then(|(m, _)| m.avatar_url)
+        .filter(|url| !url.is_empty()))
+}
+
+fn my_room(item: RoomListItem, member_id: i64) -> MyRoomItem {
     MyRoomItem {
+        last_position: item.last_message.as_ref().map_or(0, |m| m.position),
+        activity_ms: item.last_activity_ms,
+        avatar: None,
         id: item.room.id,
         name: item.room.name,
         direct: item.room.kind == natter_db::RoomKind::Direct,
@@ -55,9 +86,9 @@ fn my_room(item: RoomListItem) -> MyRoomItem {
         unread: item.unread,
         unread_label: if item.unread_more { "100+".to_owned() } else { item.unread.to_string() },
         preview: item.last_message.map(|m| PreviewItem {
+            mine: m.sender_id == member_id,
             sender: m.sender_name,
             text: m.text,
-            sent_at: time_text(m.sent_at_ms),
         }),
     }
 }
@@ -67,8 +98,20 @@ async fn found_room(state: &State, member_id: i64, room: RoomView) -> Result<Fou
     let invited = !member
         && room.visibility != Visibility::Public
         && state.directory.is_invited(room.id, member_id).await?;
+    let banned = if member {
+        None
+    } else {
+        state.directory.active_ban(room.id, member_id).await?.map(|until| match until {
+            Some(until) => format!("until {}", time_text(until.and_utc().timestamp_millis())),
+            None => "for good".to_owned(),
+        })
+    };
     Ok(FoundRoomItem {
-        joinable: !member && !room.archived && (room.visibility == Visibility::Public || invited),
+        joinable: !member
+            && banned.is_none()
+            && !room.archived
+            && (room.visibility == Visibility::Public || invited),
+        banned,
         id: room.id,
         name: room.name,
         topic: room.topic,
@@ -81,8 +124,8 @@ async fn found_room(state: &State, member_id: i64, room: RoomView) -> Result<Fou
     })
 }
 
-/// `GET /rooms?page=&q=&search_page=&invite=`: the member's rooms (latest activity first, with unread
-/// counts), listed rooms to find and join, and the forms to create a room, start a direct chat and
+/// `GET /rooms?q=&search_page=&invite=`: the app with no room open: the sidebar of the member's rooms
+/// (latest activity first, with unread counts), listed rooms to find and join, and the forms to create a room, start a direct chat and
 /// accept an invite code.
 pub(crate) async fn rooms_page(
     state: web::Data<State>,
@@ -91,7 +134,6 @@ pub(crate) async fn rooms_page(
 ) -> Result<RoomsPage, PageError> {
     let member_id = auth::require_member(&session)?;
     let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
-    let mine = list::room_list(&state, member_id, query.page).await?;
     let found = list::search(&state, member_id, &query.q, query.search_page).await?;
     let mut found_rooms = Vec::with_capacity(found.rooms.len());
     for room in found.rooms {
@@ -100,13 +142,11 @@ pub(crate) async fn rooms_page(
     Ok(RoomsPage {
         csrf: auth::csrf_token(&session)?,
         member_name: member.display_name,
-        mine: mine.rooms.into_iter().map(my_room).collect(),
-        mine_prev: query.page.checked_sub(1).map(|p| query.link(p, query.search_page)),
-        mine_next: mine.next_page.map(|p| query.link(p, query.search_page)),
+        sidebar: sidebar(&state, member_id, 0).await?,
         query: query.q.clone(),
         found: found_rooms,
-        found_prev: query.search_page.checked_sub(1).map(|p| query.link(query.page, p)),
-        found_next: found.next_page.map(|p| query.link(query.page, p)),
+        found_prev: query.search_page.checked_sub(1).map(|p| query.link(p)),
+        found_next: found.next_page.map(|p| query.link(p)),
         visibilities: visibility_options(Visibility::Public),
         invite: query.invite.trim().to_owned(),
     })

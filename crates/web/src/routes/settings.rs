@@ -7,21 +7,37 @@ use serde::Deserialize;
 
 use crate::app::State;
 use crate::auth;
-use crate::pages::{PageError, SettingsPage, see_other};
+use crate::pages::{DeviceItem, PageError, SettingsPage, see_other, time_text};
 
 const DISPLAY_NAME_MAX: usize = 64;
 const AVATAR_URL_MAX: usize = 512;
 
 /// `GET /settings`.
+#[derive(Deserialize)]
+pub(crate) struct SettingsQuery {
+    /// Set by the redirect after saving, to say so.
+    #[serde(default)]
+    saved: Option<String>,
+}
+
 pub(crate) async fn settings_page(
     state: web::Data<State>,
     session: Session,
+    query: web::Query<SettingsQuery>,
 ) -> Result<SettingsPage, PageError> {
     let member_id = auth::require_member(&session)?;
     let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
     let linked = state.directory.identities_of(member_id).await?;
     let linkable = state.oauth.names().into_iter().filter(|p| !linked.contains(p)).collect();
+    let (devices, current) = crate::devices::list(&state, &session, member_id).await?;
+    let devices = devices
+        .into_iter()
+        .map(|d| DeviceItem { this: d.id == current, agent: d.agent, since: time_text(d.since_ms) })
+        .collect();
     Ok(SettingsPage {
+        devices,
+        sidebar: super::rooms::sidebar(&state, member_id, 0).await?,
+        saved: query.saved.is_some(),
         csrf: auth::csrf_token(&session)?,
         username: member.username,
         display_name: member.display_name.clone(),
@@ -56,10 +72,13 @@ fn check_display_name(name: &str) -> Result<(), PageError> {
     Ok(())
 }
 
-/// Avatars: empty, or an https URL of at most 512 characters (no `javascript:`, no mixed content).
-fn check_avatar_url(url: &str) -> Result<Option<&str>, PageError> {
+/// Avatars: empty, the member's own uploaded picture, or an https URL of at most 512 characters (no `javascript:`, no mixed content).
+fn check_avatar_url(url: &str, member: i64) -> Result<Option<&str>, PageError> {
     if url.is_empty() {
         return Ok(None);
+    }
+    if super::avatars::is_uploaded_by(url, member) {
+        return Ok(Some(url));
     }
     let parsed = reqwest::Url::parse(url).ok().filter(|u| u.scheme() == "https" && u.host_str().is_some());
     if parsed.is_none() || url.len() > AVATAR_URL_MAX {
@@ -80,7 +99,20 @@ pub(crate) async fn update_profile(
     auth::check_csrf(&session, &form.csrf)?;
     let display_name = form.display_name.trim();
     check_display_name(display_name)?;
-    let avatar_url = check_avatar_url(form.avatar_url.trim())?;
+    let avatar_url = check_avatar_url(form.avatar_url.trim(), member_id)?;
     state.directory.update_profile(member_id, display_name, avatar_url).await?;
-    Ok(see_other("/settings"))
+    Ok(see_other("/settings?saved=1"))
+}
+
+/// `POST /settings/log-out-others`: ends every session of the member but this one.
+pub(crate) async fn log_out_others(
+    state: web::Data<State>,
+    session: Session,
+    form: web::Form<crate::routes::rooms::CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let member_id = auth::require_member(&session)?;
+    auth::check_csrf(&session, &form.csrf)?;
+    crate::devices::log_out_others(&state, &session, member_id).await?;
+    tracing::info!(member.id = member_id, "logged out other devices");
+    Ok(see_other("/settings?saved=1"))
 }

@@ -22,7 +22,8 @@ import { LoggedOut } from "./tokens.js";
  * @typedef {{ resolve: (frame: any) => void, reject: (error: Error) => void }} Waiter
  * @typedef {{
  *   last: number | null, subscribed: boolean, filling: boolean, buffer: Message[],
- *   readWanted: number, readSent: number, typingSentAt: number, typingStop: ReturnType<typeof setTimeout> | null
+ *   readWanted: number, readSent: number, typingSentAt: number, typingFrameAt: number,
+ *   typingStop: ReturnType<typeof setTimeout> | null, typingStart: ReturnType<typeof setTimeout> | null
  * }} RoomState
  */
 
@@ -47,6 +48,8 @@ const PONG_WITHIN_MS = 10000;
 /** Typing: `true` is repeated at most this often while typing, `false` sent after this much quiet. */
 const TYPING_REPEAT_MS = 3000;
 const TYPING_QUIET_MS = 4000;
+/** The server takes at most 2 typing frames a second per connection: keep them this far apart. */
+const TYPING_SPACING_MS = 550;
 
 /** @extends {Emitter<ClientEvents>} */
 export class NatterClient extends Emitter {
@@ -117,7 +120,7 @@ export class NatterClient extends Emitter {
     if (!this.rooms.has(room)) {
       this.rooms.set(room, {
         last: since, subscribed: false, filling: false, buffer: [],
-        readWanted: 0, readSent: 0, typingSentAt: 0, typingStop: null,
+        readWanted: 0, readSent: 0, typingSentAt: 0, typingFrameAt: 0, typingStop: null, typingStart: null,
       });
     }
     if (this.state === "live") this.subscribe(room);
@@ -185,6 +188,27 @@ export class NatterClient extends Emitter {
   }
 
   /**
+   * The member's rooms, latest activity first, with unread counts and last messages (the first page).
+   * @returns {Promise<{ rooms: import("./history.js").RoomListItem[], next_page?: number }>}
+   */
+  myRooms() {
+    return this.history.get("/api/v1/me/rooms");
+  }
+
+  /**
+   * Stops receiving a room (the sidebar no longer lists it).
+   * @param {number} room
+   */
+  leave(room) {
+    const state = this.rooms.get(room);
+    if (!state) return;
+    if (state.typingStop) clearTimeout(state.typingStop);
+    if (state.typingStart) clearTimeout(state.typingStart);
+    this.rooms.delete(room);
+    if (state.subscribed) this.send({ type: "unsubscribe", id: this.id("u"), room });
+  }
+
+  /**
    * The member typed in the room's composer: tells the others, at most every few seconds, and that
    * they stopped after a quiet moment.
    * @param {number} room
@@ -193,9 +217,17 @@ export class NatterClient extends Emitter {
     const state = this.rooms.get(room);
     if (!state || !state.subscribed) return;
     const now = Date.now();
-    if (now - state.typingSentAt > TYPING_REPEAT_MS) {
-      state.typingSentAt = now;
-      this.send({ type: "typing", id: this.id("t"), room, typing: true });
+    if (now - state.typingSentAt > TYPING_REPEAT_MS && !state.typingStart) {
+      // Right after a `false` (a message just sent), wait a moment rather than be refused.
+      const wait = Math.max(0, state.typingFrameAt + TYPING_SPACING_MS - now);
+      const start = () => {
+        state.typingStart = null;
+        if (!state.subscribed) return;
+        state.typingSentAt = state.typingFrameAt = Date.now();
+        this.send({ type: "typing", id: this.id("t"), room, typing: true });
+      };
+      if (wait === 0) start();
+      else state.typingStart = setTimeout(start, wait);
     }
     if (state.typingStop) clearTimeout(state.typingStop);
     state.typingStop = setTimeout(() => this.stopTyping(room), TYPING_QUIET_MS);
@@ -207,11 +239,16 @@ export class NatterClient extends Emitter {
    */
   stopTyping(room) {
     const state = this.rooms.get(room);
-    if (!state || state.typingSentAt === 0) return;
+    if (!state) return;
+    if (state.typingStart) clearTimeout(state.typingStart);
+    state.typingStart = null;
+    if (state.typingSentAt === 0) return;
     if (state.typingStop) clearTimeout(state.typingStop);
     state.typingStop = null;
     state.typingSentAt = 0;
-    if (state.subscribed) this.send({ type: "typing", id: this.id("t"), room, typing: false });
+    if (!state.subscribed) return;
+    state.typingFrameAt = Date.now();
+    this.send({ type: "typing", id: this.id("t"), room, typing: false });
   }
 
   // ---- connection -------------------------------------------------------------------------------
@@ -387,6 +424,9 @@ export class NatterClient extends Emitter {
         return;
       }
       case "read_position":
+        this.answer(frame.id, frame);
+        this.emit("read", { room: frame.room, position: frame.position });
+        return;
       case "pong":
         this.answer(frame.id, frame);
         return;
@@ -407,6 +447,7 @@ export class NatterClient extends Emitter {
       case "typing":
       case "member_read":
       case "presence":
+      case "room_changed":
         this.emit(frame.type, frame);
         return;
       default:

@@ -16,6 +16,8 @@
  *   member_read: { room: number, member_id: number, position: number },
  *   presence: { room: number, member_id: number, state: string, last_seen_ms?: number },
  *   removed: { room: number, reason: string },
+ *   room_changed: { room: number, change: string },
+ *   read: { room: number, position: number },
  *   outgoing: Outgoing,
  *   connection: { state: ConnectionState, retryAt?: number, reason?: string },
  *   problem: { room?: number, detail: string },

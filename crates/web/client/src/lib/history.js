@@ -9,6 +9,12 @@
  *   client_msg_id?: string, sent_at_ms: number, position: number, reply_to?: ReplyRef,
  *   file?: FileRef, edited_at_ms?: number, deleted?: boolean
  * }} Message
+ * @typedef {{ id: number, name: string, kind: "community" | "direct", topic: string, archived: boolean }} RoomView
+ * @typedef {{ position: number, sender_id: number, sender_name: string, text: string, sent_at_ms: number }} MessagePreview
+ * @typedef {{
+ *   room: RoomView, last_message?: MessagePreview, unread: number, unread_more: boolean,
+ *   last_activity_ms: number
+ * }} RoomListItem
  */
 
 /** An answer of the API that is not a success, with the server's words. */

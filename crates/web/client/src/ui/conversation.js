@@ -26,7 +26,7 @@ export class Conversation {
    *   room: number, me: number, canPost: boolean, canModerate: boolean, readPosition: number,
    *   onReply: (message: Message) => void, onEdit: (row: HTMLElement, message: Message) => void,
    *   onDelete: (message: Message) => void, onLink: (row: HTMLElement, message: Message) => void,
-   *   onImage: (link: HTMLAnchorElement) => void,
+   *   onImage: (link: HTMLAnchorElement) => void, avatarOf?: (member: number) => string | undefined,
    * }} options
    */
   constructor(options) {
@@ -107,6 +107,7 @@ export class Conversation {
       previous,
       divider: message.position === this.readAtOpen + 1 && this.readAtOpen > 0,
       quote: (position) => this.quote(position),
+      avatarOf: this.o.avatarOf ?? (() => undefined),
     });
   }
 

@@ -44,3 +44,16 @@ export function avatarColour(id) {
   const hue = (id * 137.508) % 360;
   return `hsl(${hue.toFixed(0)} 50% 30%)`;
 }
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+/** "5 minutes ago", "yesterday": how long ago an instant was, in the reader's words. @param {number} ms @param {number} [now] */
+export function ago(ms, now = Date.now()) {
+  const seconds = Math.round((ms - now) / 1000);
+  if (seconds > -45) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes > -60) return relative.format(minutes, "minute");
+  const hours = Math.round(minutes / 60);
+  if (hours > -24) return relative.format(hours, "hour");
+  return relative.format(Math.round(hours / 24), "day");
+}

@@ -3,6 +3,7 @@
 // "edited" mark, and the actions the member may take on it. Text only ever enters through
 // `renderMarkdown` (sanitised) or `textContent`.
 
+import { el } from "./dom.js";
 import { avatarColour, clock, dayKey, dayLabel, fileSize, initials, longDate } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
 
@@ -11,19 +12,6 @@ import { renderMarkdown } from "./markdown.js";
 /** Messages of one sender closer together than this share a header. */
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 
-/**
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {string} [className]
- * @param {string} [text]
- * @returns {HTMLElementTagNameMap[K]}
- */
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /**
  * Whether `message` continues the group of `previous` (same sender, same day, a few minutes apart).
@@ -51,13 +39,21 @@ function timeElement(ms, className) {
 }
 
 /**
+ * A member's picture, or their initials on their colour when they have none.
  * @param {string} name
  * @param {number} id
+ * @param {string} [picture] the URL of their uploaded avatar
  */
-export function avatar(name, id) {
-  const box = el("span", "avatar", initials(name));
+export function avatar(name, id, picture) {
+  const box = el("span", "avatar", picture ? undefined : initials(name));
   box.style.background = avatarColour(id);
   box.setAttribute("aria-hidden", "true");
+  if (picture) {
+    const image = el("img");
+    image.src = picture;
+    image.alt = "";
+    box.append(image);
+  }
   return box;
 }
 
@@ -65,6 +61,7 @@ export function avatar(name, id) {
  * @typedef {{
  *   me: number, canModerate: boolean, canPost: boolean, divider: boolean,
  *   previous: Message | null, quote: (position: number) => string | null,
+ *   avatarOf: (member: number) => string | undefined,
  * }} RowContext
  */
 
@@ -99,7 +96,7 @@ export function messageRow(message, ctx) {
   const box = el("article", "msg");
   box.setAttribute("aria-label", `${message.sender_name} at ${clock(message.sent_at_ms)}`);
   if (continued) box.append(timeElement(message.sent_at_ms, "gutter-time"));
-  else box.append(avatar(message.sender_name, message.sender_id));
+  else box.append(avatar(message.sender_name, message.sender_id, ctx.avatarOf(message.sender_id)));
   const body = el("div", "body");
   if (!continued) {
     const head = el("div", "head");
@@ -206,3 +203,5 @@ function actions(message, ctx, mine) {
   button("link", "Copy link", "🔗");
   return bar;
 }
+
+export { el };
