@@ -187,6 +187,16 @@ pub async fn run(stack: Stack) {
     wait_for_text(&alice, "#status", |t| t == "live").await;
     check_layouts(&alice, "app-room", mode).await;
 
+    // Alt+Up and Alt+Down move between the sidebar's rooms.
+    let above = js(&alice, "const li = document.querySelector('#my-rooms li.current').previousElementSibling; return li ? Number(li.dataset.roomId) : null").await;
+    assert_eq!(above, json!(direct), "the direct chat, with newer activity, is above");
+    js(&alice, "document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowUp', altKey: true, bubbles: true }))").await;
+    wait_for_path(&alice, &format!("/rooms/{direct}")).await;
+    wait_for_text(&alice, "#status", |t| t == "live").await;
+    js(&alice, "document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', altKey: true, bubbles: true }))").await;
+    wait_for_path(&alice, &format!("/rooms/{team}")).await;
+    wait_for_text(&alice, "#status", |t| t == "live").await;
+
     // On a phone the sidebar is a drawer.
     alice.set_window_size(390, 844).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -186,7 +186,7 @@ export class Sidebar {
       const badge = el("span", "badge unread");
       badge.title = "unread messages";
       const preview = el("span", "preview");
-      preview.append(el("span", "sender"), " ", el("span", "text"));
+      preview.append(el("span", "sender"), el("span", "text"));
       link.append(icon, el("span", "room-name"), badge, preview);
       li.append(link);
       entry = { id, name: "", direct: item.room.kind === "direct", unread: 0, last: 0, item: li };
@@ -225,7 +225,7 @@ export class Sidebar {
     const textSpan = preview.querySelector(".text") ?? el("span", "text");
     senderSpan.textContent = sender ? `${sender}:` : "";
     textSpan.textContent = text;
-    if (!senderSpan.parentNode) preview.prepend(senderSpan, " ");
+    if (!senderSpan.parentNode) preview.prepend(senderSpan);
     if (!textSpan.parentNode) preview.append(textSpan);
   }
 
