@@ -32,14 +32,34 @@ fn apply<S: AccessSource>(event: &MembershipChanged, access: &AccessCache<S>, hu
         Some(member) => access.invalidate_member(room, member),
         None => access.invalidate_room(room),
     }
-    if !event.change.removes_access() {
+    if event.change.removes_access() {
+        let frame = ServerFrame::Removed { room, reason: reason(event.change).to_owned() };
+        let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
+        let removed = hub.remove(room, event.member_id, &frame);
+        tracing::debug!(room.id = room, member.id = event.member_id, change = ?event.change, removed, "access removed");
+    } else {
         tell_room_list(event, hub);
-        return;
     }
-    let frame = ServerFrame::Removed { room, reason: reason(event.change).to_owned() };
-    let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
-    let removed = hub.remove(room, event.member_id, &frame);
-    tracing::debug!(room.id = room, member.id = event.member_id, change = ?event.change, removed, "access removed");
+    if changes_members(event.change) {
+        let frame = ByteString::from(
+            serde_json::to_string(&ServerFrame::MembersChanged { room }).expect("frames serialise"),
+        );
+        hub.deliver(room, &frame);
+    }
+}
+
+/// Whether the change alters the room's member list as its members see it.
+fn changes_members(change: MembershipChange) -> bool {
+    matches!(
+        change,
+        MembershipChange::Joined
+            | MembershipChange::Left
+            | MembershipChange::Kicked
+            | MembershipChange::Banned
+            | MembershipChange::RoleChanged
+            | MembershipChange::Muted
+            | MembershipChange::Unmuted
+    )
 }
 
 /// A change the member's room list shows (a room joined, a role, a rename): the member's own
@@ -120,7 +140,14 @@ mod tests {
         assert!(!hub.is_subscribed(5, 1));
         assert!(hub.is_subscribed(6, 1), "other rooms are untouched");
         assert!(hub.is_subscribed(5, 2), "other members are untouched");
-        assert!(stays.try_recv().is_err());
+        let members = ServerFrame::MembersChanged { room: 5 };
+        let told = tokio::time::timeout(Duration::from_secs(1), stays.recv()).await.unwrap();
+        assert_eq!(
+            told,
+            Some(Outgoing::Frame(serde_json::to_string(&members).unwrap().into())),
+            "the others re-read the members"
+        );
+        assert!(kicked.try_recv().is_err(), "the kicked member hears nothing more of the room");
         consumer.abort();
     }
 
@@ -160,7 +187,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn changes_that_keep_access_only_invalidate() {
+    async fn changes_that_keep_access_invalidate_and_refresh_the_member_list() {
         let hub = Hub::new();
         let access = cache([MEMBER]);
         let mut muted = connection(&hub, 1, 7, &[5]);
@@ -169,7 +196,12 @@ mod tests {
         apply(&event, &access, &hub);
         assert!(access.changed_since(&before));
         assert!(hub.is_subscribed(5, 1));
-        assert!(muted.try_recv().is_err());
+        let members = ServerFrame::MembersChanged { room: 5 };
+        assert_eq!(
+            muted.try_recv().ok(),
+            Some(Outgoing::Frame(serde_json::to_string(&members).unwrap().into()))
+        );
+        assert!(muted.try_recv().is_err(), "nothing else");
     }
 
     #[tokio::test]

@@ -116,6 +116,10 @@ pub enum ServerFrame {
     /// their own changes) or to the room's subscribers (for room-wide ones). Re-read the room
     /// (`GET /api/v1/me/rooms`); not an answer to a request.
     RoomChanged { room: RoomId, change: crate::events::MembershipChange },
+    /// Who is in a subscribed room changed (someone joined, left, was kicked or banned, or got a new
+    /// role or mute): re-read its member list (`GET /api/v1/rooms/{room}/members`). Not an answer to a
+    /// request; the member concerned is not told about their own removal this way (see `removed`).
+    MembersChanged { room: RoomId },
     /// This server is shutting down: every answer to a request already made has been sent, and the
     /// connection closes next (code 1012). Reconnect after `retry_after_ms` (spread so clients do not
     /// all come back at once), to any pod, and subscribe with `since` to resume.

@@ -227,6 +227,7 @@ pub(crate) struct PersonItem {
     pub you: bool,
     /// Their uploaded picture or avatar URL.
     pub avatar: Option<String>,
+    pub role: &'static str,
 }
 
 /// A member in the manage page's table.

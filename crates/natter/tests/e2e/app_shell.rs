@@ -112,6 +112,13 @@ pub async fn run(stack: Stack) {
     click(&bob, &format!("form[action='/rooms/{team}/join'] button")).await;
     wait_for_path(&bob, &format!("/rooms/{team}")).await;
     wait_for_text(&bob, "#status", |t| t == "live").await;
+    // Alice's people panel shows him without a reload.
+    wait_js(
+        &alice,
+        &format!("return !!document.querySelector(\"#people li[data-username='{bob_name}']\")"),
+        "bob in alice's people panel",
+    )
+    .await;
 
     // A third person starts a direct chat with Alice and writes: it appears in her sidebar, live,
     // with an unread count, the tab title counts it, and the newest activity comes first.
@@ -134,6 +141,9 @@ pub async fn run(stack: Stack) {
     );
     let mut ws = open(&stack.message_urls[0], &carol.ws_token().await, &stack.web_url).await;
     ws.subscribe(direct).await;
+    // Alice allowed notifications and is looking elsewhere (the browser's Notification API and focus,
+    // stood in for from outside the page: headless Chromium shows no notifications).
+    js(&alice, "window.shown = []; window.Notification = class { constructor(title, options) { window.shown.push([title, options.body]); } static get permission() { return 'granted'; } }; document.hasFocus = () => false;").await;
     ws.publish(direct, "psst, alice").await;
     wait_js(
         &alice,
@@ -144,6 +154,19 @@ pub async fn run(stack: Stack) {
     let item = wait_for_text(&alice, &entry(direct), |t| t.contains("psst, alice")).await;
     assert!(item.contains(&carol_name), "{item}");
     wait_js(&alice, "return document.title.startsWith('(1) ')", "the tab title counts unread").await;
+    wait_js(
+        &alice,
+        "return document.querySelector('link[rel=icon]').href.startsWith('data:image/png')",
+        "the favicon carries a badge",
+    )
+    .await;
+    let shown = wait_js(
+        &alice,
+        "return window.shown.length && window.shown",
+        "a notification for the direct message",
+    )
+    .await;
+    assert_eq!(shown, json!([[carol_name, "psst, alice"]]));
     let first = js(&alice, "return Number(document.querySelector('#my-rooms li').dataset.roomId)").await;
     assert_eq!(first, json!(direct), "the latest activity comes first");
 

@@ -7,6 +7,7 @@ import { Composer } from "./ui/composer.js";
 import { Conversation } from "./ui/conversation.js";
 import { ago, avatarColour, initials } from "./ui/format.js";
 import { el } from "./ui/message-view.js";
+import { livePeople } from "./ui/people.js";
 import { startShell } from "./ui/shell.js";
 import { connectionBanner, typingLine } from "./ui/status-line.js";
 
@@ -87,6 +88,8 @@ peopleToggle.addEventListener("click", () => {
   layout.classList.toggle("people-open", open);
   peopleToggle.setAttribute("aria-expanded", String(open));
 });
+
+livePeople({ list: byId("people"), client, room, me });
 
 // Profile cards: a person's name opens their card, with "Message" for a direct chat.
 const profile = /** @type {HTMLDialogElement} */ (byId("profile-card"));

@@ -62,6 +62,7 @@ async fn people(state: &State, ctx: &RoomContext) -> Result<(Vec<PersonItem>, us
             presence: PresenceLabel::of(presence.get(&member.id)),
             you: member.id == ctx.caller,
             avatar: member.avatar_url.clone().filter(|url| !url.is_empty()),
+            role: membership.role().as_str(),
             id: member.id,
             username: member.username,
             display_name: member.display_name,

@@ -196,6 +196,15 @@ export class NatterClient extends Emitter {
   }
 
   /**
+   * The room's members with their roles.
+   * @param {number} room
+   * @returns {Promise<import("./history.js").RoomMember[]>}
+   */
+  members(room) {
+    return this.history.get(`/api/v1/rooms/${room}/members`);
+  }
+
+  /**
    * Stops receiving a room (the sidebar no longer lists it).
    * @param {number} room
    */
@@ -448,6 +457,7 @@ export class NatterClient extends Emitter {
       case "member_read":
       case "presence":
       case "room_changed":
+      case "members_changed":
         this.emit(frame.type, frame);
         return;
       default:

@@ -17,6 +17,7 @@
  *   presence: { room: number, member_id: number, state: string, last_seen_ms?: number },
  *   removed: { room: number, reason: string },
  *   room_changed: { room: number, change: string },
+ *   members_changed: { room: number },
  *   read: { room: number, position: number },
  *   outgoing: Outgoing,
  *   connection: { state: ConnectionState, retryAt?: number, reason?: string },

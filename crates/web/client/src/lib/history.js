@@ -15,6 +15,10 @@
  *   room: RoomView, last_message?: MessagePreview, unread: number, unread_more: boolean,
  *   last_activity_ms: number
  * }} RoomListItem
+ * @typedef {{
+ *   member_id: number, username: string, display_name: string, role: string,
+ *   muted_until_ms?: number, joined_at_ms: number
+ * }} RoomMember
  */
 
 /** An answer of the API that is not a success, with the server's words. */
