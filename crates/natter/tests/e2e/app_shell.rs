@@ -9,12 +9,11 @@
 
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use crate::browser::{
-    Chromedriver, axe_violations, browser, chromedriver, click, fill, js, screenshots, sign_up,
+    Chromedriver, axe_violations, browser, browser_with, chromedriver, click, fill, js, screenshots, sign_up,
     wait_for_path, wait_for_text, wait_js,
 };
 use crate::client::{Browser, open};
@@ -29,23 +28,7 @@ fn entry(room: i64) -> String {
 
 /// A browser keeping its profile in `profile` (cookies survive closing it, as on a person's machine).
 async fn browser_with_profile(driver: &Chromedriver, profile: &std::path::Path) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert("browserName".into(), "chrome".into());
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": std::env::var("NATTER_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--disable-quic", "--window-size=1280,800",
-                     format!("--user-data-dir={}", profile.display())],
-        }),
-    );
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(driver.url())
-        .await
-        .expect("a Chromium session")
+    browser_with(driver, &[format!("--user-data-dir={}", profile.display())]).await
 }
 
 async fn log_in(client: &Client, username: &str, remember: bool) {
@@ -167,6 +150,7 @@ pub async fn run(stack: Stack) {
     )
     .await;
     assert_eq!(shown, json!([[carol_name, "psst, alice"]]));
+    js(&alice, "delete document.hasFocus").await; // back to the browser's own
     let first = js(&alice, "return Number(document.querySelector('#my-rooms li').dataset.roomId)").await;
     assert_eq!(first, json!(direct), "the latest activity comes first");
 
@@ -219,6 +203,24 @@ pub async fn run(stack: Stack) {
     js(&alice, "document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', altKey: true, bubbles: true }))").await;
     wait_for_path(&alice, &format!("/rooms/{team}")).await;
     wait_for_text(&alice, "#status", |t| t == "live").await;
+
+    // Switching rooms keeps the page (and its socket): the room's pane is replaced in place, the
+    // address changes, and Back returns.
+    js(&alice, "window.samePage = true").await;
+    click(&alice, &format!("{} a", entry(direct))).await;
+    wait_for_path(&alice, &format!("/rooms/{direct}")).await;
+    wait_for_text(&alice, "#messages", |t| t.contains("psst, alice")).await;
+    wait_js(&alice, &format!("return window.samePage === true && document.title.startsWith('{carol_name}') && document.getElementById('status').textContent === 'live' && document.querySelector(\"{} a\").getAttribute('aria-current') === 'page'", entry(direct)), "switched in place").await;
+    crate::browser::say(&alice, "answered without a reload").await;
+    ws.expect_message(direct, "answered without a reload").await;
+    alice.back().await.unwrap();
+    wait_for_path(&alice, &format!("/rooms/{team}")).await;
+    wait_js(
+        &alice,
+        "return window.samePage === true && document.getElementById('status').textContent === 'live'",
+        "back in place",
+    )
+    .await;
 
     // On a phone the sidebar is a drawer.
     alice.set_window_size(390, 844).await.unwrap();

@@ -19,12 +19,6 @@ pub(crate) struct Chromedriver {
     _child: Child,
 }
 
-impl Chromedriver {
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-}
-
 pub(crate) async fn chromedriver() -> Chromedriver {
     let port = crate::stack::free_port();
     let child =
@@ -45,15 +39,33 @@ pub(crate) async fn chromedriver() -> Chromedriver {
 }
 
 pub(crate) async fn browser(driver: &Chromedriver) -> Client {
+    browser_with(driver, &[]).await
+}
+
+/// A headless Chromium with `extra` command-line arguments (a profile directory, say).
+pub(crate) async fn browser_with(driver: &Chromedriver, extra: &[String]) -> Client {
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--window-size=1280,800",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend_from_slice(extra);
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), "chrome".into());
     capabilities.insert(
         "goog:chromeOptions".into(),
         serde_json::json!({
             "binary": std::env::var("NATTER_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", "--disable-quic", "--window-size=1280,800"],
+            "args": args,
         }),
     );
     ClientBuilder::new(HttpConnector::new())

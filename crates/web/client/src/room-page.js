@@ -1,389 +1,63 @@
-// The room page: wires the client library to the conversation, the composer and the dialogs. The page's
-// data (room, member, read position, rights) comes from the server-rendered `#room` element.
+// The room page: one client (one WebSocket) and the application shell for the page's life, and the
+// open room (`room-view.js`). Choosing another room in the sidebar, the quick switcher or with
+// Alt+Up/Down switches in place: the room's part of the page is fetched as HTML and replaces the old
+// one, the address changes (Back works), and the socket, the sidebar and its subscriptions stay.
 
 import { NatterClient } from "./lib/client.js";
 import { sessionTokens } from "./lib/tokens.js";
-import { Composer } from "./ui/composer.js";
-import { Conversation } from "./ui/conversation.js";
-import { ago, avatarColour, initials } from "./ui/format.js";
-import { el } from "./ui/message-view.js";
-import { livePeople } from "./ui/people.js";
+import { openRoom } from "./room-view.js";
 import { startShell } from "./ui/shell.js";
-import { connectionBanner, typingLine } from "./ui/status-line.js";
-
-/**
- * @typedef {import("./lib/history.js").Message} Message
- * @typedef {import("./lib/events.js").Outgoing} Outgoing
- */
 
 /** @template {HTMLElement} T @param {string} id @returns {T} */
 const byId = (id) => /** @type {T} */ (document.getElementById(id));
 
-const root = byId("room");
-const data = root.dataset;
-const room = Number(data.room);
-const me = Number(data.me);
-const canPost = data.canPost === "true";
-const status = byId("status");
-const errors = byId("errors");
-
-/** Uploaded avatars of the people listed beside the conversation. @type {Map<number, string>} */
-const avatars = new Map(
-  [...document.querySelectorAll("#people li[data-avatar]")].map((li) => {
-    const item = /** @type {HTMLElement} */ (li);
-    return [Number(item.dataset.memberId), item.dataset.avatar ?? ""];
-  }),
-);
-
-const client = new NatterClient({ webUrl: "", wsUrl: data.wsUrl ?? "", tokens: sessionTokens("") });
-connectionBanner(byId("banner"), status, client);
-typingLine(byId("typing"), client, room);
-
-const conversation = new Conversation({
-  scroller: byId("scroller"),
-  list: byId("messages"),
-  jump: byId("jump"),
-  client,
-  room,
-  me,
-  canPost,
-  canModerate: data.canModerate === "true",
-  readPosition: Number(data.readPosition ?? 0),
-  onReply: (message) => composer?.reply(message),
-  onEdit: (row, message) => startEdit(row, message),
-  onDelete: (message) => confirmDelete(message),
-  onLink: (row, message) => copyLink(row, message),
-  onImage: (link) => showImage(link),
-  avatarOf: (member) => avatars.get(member),
-});
-
+const client = new NatterClient({ webUrl: "", wsUrl: byId("room").dataset.wsUrl ?? "", tokens: sessionTokens("") });
+let detach = new AbortController();
+/** @type {ReturnType<typeof openRoom> | null} */
+let current = null;
 const shell = startShell({
   client,
-  // Esc marks the whole room read, up to its newest message.
-  onEscape: () => {
-    const newest = shell.sidebar.entries.get(room)?.last ?? 0;
-    if (newest > 0) client.markRead(room, newest);
-  },
+  onEscape: () => current?.markAllRead(),
+  openRoom: (room) => void switchTo(`/rooms/${room}`, true),
 });
+current = openRoom({ client, shell, signal: detach.signal });
+client.start();
+window.addEventListener("online", () => client.retryNow());
+window.addEventListener("popstate", () => void switchTo(location.pathname + location.hash, false));
 
-// Mute (this browser): no notifications, not counted in the title.
-const muteButton = byId("mute");
-const showMute = () => {
-  const muted = shell.sidebar.muted.has(room);
-  muteButton.setAttribute("aria-pressed", String(muted));
-  muteButton.textContent = muted ? "Muted" : "Mute";
-  muteButton.title = muted ? "Unmute: count this room and notify again" : "Mute: no notifications, not counted in the title";
-};
-muteButton.addEventListener("click", () => {
-  shell.sidebar.mute(room, !shell.sidebar.muted.has(room));
-  showMute();
-});
-showMute();
+/** Whether a switch is under way (a second choice waits for nothing: the last one wins). */
+let switching = 0;
 
-// The people panel: shown beside the conversation on wide screens, over it on narrow ones.
-const peopleToggle = byId("people-toggle");
-peopleToggle.addEventListener("click", () => {
-  const layout = /** @type {HTMLElement} */ (document.querySelector(".room-layout"));
-  const open = !layout.classList.contains("people-open");
-  layout.classList.toggle("people-open", open);
-  peopleToggle.setAttribute("aria-expanded", String(open));
-});
-
-livePeople({ list: byId("people"), client, room, me });
-
-// Profile cards: a person's name opens their card, with "Message" for a direct chat.
-const profile = /** @type {HTMLDialogElement} */ (byId("profile-card"));
-/** @type {string} */
-let profileUsername = "";
-byId("people").addEventListener("click", (event) => {
-  const item = /** @type {HTMLElement | null} */ ((/** @type {HTMLElement} */ (event.target)).closest("button.person"))?.closest("li");
-  if (!item) return;
-  const id = Number(item.dataset.memberId);
-  profileUsername = item.dataset.username ?? "";
-  const avatar = /** @type {HTMLElement} */ (profile.querySelector(".avatar"));
-  avatar.textContent = item.dataset.avatar ? "" : initials(item.dataset.name ?? "");
-  avatar.style.background = avatarColour(id);
-  if (item.dataset.avatar) {
-    const image = el("img");
-    image.src = item.dataset.avatar;
-    image.alt = "";
-    avatar.append(image);
-  }
-  /** @type {HTMLElement} */ (profile.querySelector("#profile-name")).textContent = item.dataset.name ?? "";
-  /** @type {HTMLElement} */ (profile.querySelector(".profile-username")).textContent = `@${profileUsername}`;
-  /** @type {HTMLElement} */ (profile.querySelector(".profile-presence")).textContent = item.querySelector(".presence")?.textContent ?? "";
-  /** @type {HTMLElement} */ (profile.querySelector("#profile-message")).hidden = id === me;
-  profile.showModal();
-});
-profile.addEventListener("close", () => {
-  if (profile.returnValue === "message" && profileUsername) shell.messagePerson(profileUsername);
-});
-
-/** @type {Composer | null} */
-const composer = canPost
-  ? new Composer({
-      form: byId("composer"),
-      input: byId("text"),
-      counter: byId("counter"),
-      replying: byId("replying"),
-      attachment: byId("attachment"),
-      picker: byId("file"),
-      dropZone: byId("conversation"),
-      client,
-      room,
-      onSent: () => {
-        errors.textContent = "";
-        if (!conversation.atEnd) void conversation.jumpToLatest();
-        else conversation.scrollToBottom();
-      },
-      onEditLast: () => {
-        const last = conversation.lastOwn();
-        const row = last && conversation.row(last.position);
-        if (last && row) startEdit(row, last);
-      },
-      onProblem: (text) => (errors.textContent = text),
-    })
-  : null;
-
-// ---- messages being sent ------------------------------------------------------------------------
-
-const outbox = byId("outbox");
-
-/** @param {Outgoing} entry */
-function outgoingRow(entry) {
-  let row = /** @type {HTMLElement | null} */ (outbox.querySelector(`li[data-client-msg-id="${entry.clientMsgId}"]`));
-  if (!row) {
-    row = el("li", "row mine pending");
-    row.dataset.clientMsgId = entry.clientMsgId;
-    const text = el("div", "text");
-    text.textContent = entry.text || "(file)";
-    row.append(text, el("div", "state"));
-    outbox.append(row);
-    conversation.scrollToBottom();
-  }
-  return row;
-}
-
-client.on("outgoing", (entry) => {
-  if (entry.room !== room) return;
-  const row = outgoingRow(entry);
-  row.classList.toggle("failed", entry.state === "failed");
-  const state = /** @type {HTMLElement} */ (row.querySelector(".state"));
-  state.replaceChildren();
-  if (entry.state === "sending") state.textContent = "sending…";
-  else if (entry.state === "failed") {
-    state.append(`not sent: ${entry.error ?? "refused"} — `);
-    const retry = el("button", "retry", "retry");
-    retry.type = "button";
-    retry.addEventListener("click", () => client.retry(entry.clientMsgId));
-    const discard = el("button", "discard", "discard");
-    discard.type = "button";
-    discard.addEventListener("click", () => {
-      client.discard(entry.clientMsgId);
-      row.remove();
-    });
-    state.append(retry, " ", discard);
-  } else {
-    // Placed: the message itself shows in the list (now, or once the view reaches the newest).
-    if (conversation.row(entry.position ?? -1) || !conversation.atEnd) row.remove();
-    else row.dataset.position = String(entry.position);
-  }
-});
-
-// ---- the live stream ----------------------------------------------------------------------------
-
-client.on("message", ({ room: r, message }) => {
-  if (r !== room) return;
-  conversation.live(message);
-  outbox.querySelector(`li[data-position="${message.position}"]`)?.remove();
-  markRead();
-});
-client.on("edited", (change) => change.room === room && conversation.edited(change));
-client.on("deleted", (change) => change.room === room && conversation.deleted(change));
-client.on("removed", (event) => {
-  if (event.room !== room) return;
-  status.textContent = "removed";
-  errors.textContent = `You can no longer use this room: ${event.reason}`;
-  byId("composer")?.querySelectorAll("textarea, button, input").forEach((c) => ((/** @type {HTMLInputElement} */ (c)).disabled = true));
-});
-client.on("problem", (p) => {
-  if (p.room === undefined || p.room === room) errors.textContent = p.detail;
-});
-client.on("presence", (frame) => {
-  const item = document.querySelector(`#people li[data-member-id="${Number(frame.member_id)}"]`);
-  if (!(item instanceof HTMLElement)) return;
-  item.dataset.state = frame.state;
-  item.querySelector(".dot")?.setAttribute("class", `dot ${frame.state}`);
-  const label = item.querySelector(".presence");
-  if (frame.state === "offline" && frame.last_seen_ms) item.dataset.lastSeen = String(frame.last_seen_ms);
-  else delete item.dataset.lastSeen;
-  if (label) label.textContent = frame.state;
-  wordLastSeen();
-});
-
-/** "last seen 5 minutes ago", in the reader's words, kept current. */
-function wordLastSeen() {
-  for (const li of document.querySelectorAll("#people li[data-last-seen]")) {
-    const item = /** @type {HTMLElement} */ (li);
-    const label = /** @type {HTMLElement | null} */ (item.querySelector(".presence"));
-    const ms = Number(item.dataset.lastSeen);
-    if (!label || !ms) continue;
-    label.textContent = `last seen ${ago(ms)}`;
-    label.title = new Date(ms).toLocaleString();
-  }
-}
-wordLastSeen();
-setInterval(wordLastSeen, 60000);
-
-// Read receipts in the people list.
-client.on("member_read", (frame) => {
-  const item = document.querySelector(`#people li[data-member-id="${Number(frame.member_id)}"]`);
-  if (!(item instanceof HTMLElement) || Number(item.dataset.read ?? 0) >= frame.position) return;
-  item.dataset.read = String(frame.position);
-  const label = item.querySelector(".read");
-  if (label) label.textContent = `read to #${frame.position}`;
-});
-
-// ---- reading --------------------------------------------------------------------------------------
-
-/** Marks the room read up to the newest message on screen, only while the page is seen. */
-function markRead() {
-  if (document.visibilityState !== "visible" || !document.hasFocus()) return;
-  const position = conversation.newestVisible();
-  if (position > 0) client.markRead(room, position);
-}
-document.addEventListener("visibilitychange", markRead);
-window.addEventListener("focus", markRead);
-
-const placeKey = `natter.place.${room}`;
-let placeTimer = 0;
-byId("scroller").addEventListener("scroll", () => {
-  clearTimeout(placeTimer);
-  placeTimer = window.setTimeout(() => {
-    markRead();
-    const top = conversation.nearBottom() && conversation.atEnd ? null : conversation.topVisible();
-    if (top === null) sessionStorage.removeItem(placeKey);
-    else sessionStorage.setItem(placeKey, String(top));
-  }, 200);
-}, { passive: true });
-
-// ---- editing, deleting, links, images ---------------------------------------------------------------
-
-/** @param {HTMLElement} row @param {Message} message */
-function startEdit(row, message) {
-  if (row.classList.contains("editing") || message.deleted) return;
-  row.classList.add("editing");
-  const text = /** @type {HTMLElement} */ (row.querySelector(".text"));
-  const box = el("textarea", "edit-box");
-  box.value = message.text;
-  box.setAttribute("aria-label", "Edit message");
-  const hint = el("div", "edit-hint", "Enter to save · Esc to cancel");
-  text.hidden = true;
-  text.after(box, hint);
-  box.focus();
-  box.setSelectionRange(box.value.length, box.value.length);
-  const finish = () => {
-    box.remove();
-    hint.remove();
-    text.hidden = false;
-    row.classList.remove("editing");
-  };
-  box.addEventListener("keydown", async (event) => {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      finish();
-      byId("text")?.focus();
-    } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      const value = box.value.trim();
-      if (!value || value === message.text) return finish();
-      box.disabled = true;
-      try {
-        await client.edit(room, message.message_id, value);
-        finish();
-        conversation.problem(message.position, "");
-      } catch (error) {
-        box.disabled = false;
-        conversation.problem(message.position, `Not saved: ${/** @type {Error} */ (error).message}`);
-      }
-    }
-  });
-}
-
-const deleteDialog = /** @type {HTMLDialogElement} */ (byId("delete-dialog"));
-/** @type {Message | null} */
-let deleting = null;
-/** @param {Message} message */
-function confirmDelete(message) {
-  deleting = message;
-  deleteDialog.showModal();
-}
-deleteDialog.addEventListener("close", async () => {
-  const message = deleting;
-  deleting = null;
-  if (!message || deleteDialog.returnValue !== "delete") return;
+/**
+ * Shows the room at `url` in place; anything but a room page is loaded as usual.
+ * @param {string} url
+ * @param {boolean} push add the address to the browser's history
+ */
+async function switchTo(url, push) {
+  const ticket = ++switching;
+  let page;
   try {
-    await client.delete(room, message.message_id);
-  } catch (error) {
-    conversation.problem(message.position, `Not deleted: ${/** @type {Error} */ (error).message}`);
-  }
-});
-
-/** @param {HTMLElement} row @param {Message} message */
-async function copyLink(row, message) {
-  const url = `${location.origin}/rooms/${room}#m${message.position}`;
-  try {
-    await navigator.clipboard.writeText(url);
-    conversation.problem(message.position, "Link copied.");
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok || response.redirected) throw new Error(`HTTP ${response.status}`);
+    page = new DOMParser().parseFromString(await response.text(), "text/html");
   } catch {
-    conversation.problem(message.position, `Link: ${url}`);
+    location.assign(url);
+    return;
   }
-  setTimeout(() => conversation.problem(message.position, ""), 4000);
-  row.dataset.link = url;
-}
-
-const lightbox = /** @type {HTMLDialogElement} */ (byId("lightbox"));
-/** @param {HTMLAnchorElement} link */
-function showImage(link) {
-  const image = /** @type {HTMLImageElement} */ (lightbox.querySelector("img"));
-  image.src = link.dataset.full ?? link.href;
-  image.alt = link.querySelector("img")?.alt ?? "";
-  /** @type {HTMLAnchorElement} */ (lightbox.querySelector("a")).href = link.href;
-  lightbox.showModal();
-}
-lightbox.addEventListener("click", (event) => {
-  if (event.target === lightbox || (/** @type {HTMLElement} */ (event.target)).closest("button")) lightbox.close();
-});
-
-// ---- start ------------------------------------------------------------------------------------------
-
-async function start() {
-  const fromLink = /^#m(\d+)$/.exec(location.hash);
-  const saved = sessionStorage.getItem(placeKey);
-  const read = Number(data.readPosition ?? 0);
-  const focus = fromLink ? Number(fromLink[1]) : saved ? Number(saved) : read > 0 ? read + 1 : null;
-  let newest = 0;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      newest = await conversation.open(focus);
-      break;
-    } catch (error) {
-      errors.textContent = `Could not load the conversation: ${/** @type {Error} */ (error).message}. Retrying…`;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(10000, 500 * 2 ** attempt)));
-    }
+  if (ticket !== switching) return;
+  const main = page.getElementById("app-main");
+  const room = page.getElementById("room");
+  if (!main || !room) {
+    location.assign(url);
+    return;
   }
-  errors.textContent = "";
-  // How long the page took to show the conversation (read by the browser tests, which print it).
-  performance.mark("natter:conversation-shown");
-  if (fromLink) conversation.reveal(Number(fromLink[1]), true);
-  client.join(room, newest);
-  client.start();
-  markRead();
-  window.addEventListener("hashchange", () => {
-    const m = /^#m(\d+)$/.exec(location.hash);
-    if (m) void conversation.jumpTo(Number(m[1]));
-  });
-  window.addEventListener("online", () => client.retryNow());
+  detach.abort();
+  detach = new AbortController();
+  byId("app-main").replaceWith(document.adoptNode(main));
+  if (push) history.pushState(null, "", url);
+  shell.attention.retitle(page.title);
+  shell.sidebar.setCurrent(Number(room.dataset.room));
+  shell.closeDrawer();
+  current = openRoom({ client, shell, signal: detach.signal });
+  byId("text")?.focus();
 }
-
-void start();

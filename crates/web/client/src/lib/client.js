@@ -195,6 +195,11 @@ export class NatterClient extends Emitter {
     return this.history.get("/api/v1/me/rooms");
   }
 
+  /** Whether the client follows `room` (joined it and has not left). @param {number} room */
+  follows(room) {
+    return this.rooms.has(room);
+  }
+
   /**
    * The room's members with their roles.
    * @param {number} room

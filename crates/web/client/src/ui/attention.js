@@ -21,6 +21,14 @@ export class Attention {
     }
   }
 
+  /** The page now shows another room: its title. @param {string} title */
+  retitle(title) {
+    this.baseTitle = title.replace(/^\(\d+\+?\) /, "");
+    const count = this.shownCount;
+    this.shownCount = -1;
+    this.unread(Math.max(0, count));
+  }
+
   /** Shows `count` unread messages in the title and on the favicon. @param {number} count */
   unread(count) {
     if (count === this.shownCount) return;

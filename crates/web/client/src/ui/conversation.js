@@ -42,6 +42,9 @@ export class Conversation {
     /** Messages up to here were read when the room was opened: the divider goes after it. */
     this.readAtOpen = options.readPosition;
     this.loading = false;
+    /** @type {Message[]} live messages that came while the first window was loading */
+    this.held = [];
+    this.opened = false;
     /** @type {Map<number, string>} reply snippets of messages outside the window */
     this.snippets = new Map();
     this.scroller.addEventListener("scroll", () => this.scrolled(), { passive: true });
@@ -89,6 +92,8 @@ export class Conversation {
     } finally {
       this.loading = false;
     }
+    this.opened = true;
+    for (const message of this.held.splice(0)) this.live(message);
     this.updateJump();
     this.fillView();
     return this.newest;
@@ -121,6 +126,10 @@ export class Conversation {
 
   /** A live message of the room (in order, once each). @param {Message} message */
   live(message) {
+    if (!this.opened) {
+      this.held.push(message);
+      return;
+    }
     this.newest = Math.max(this.newest, message.position);
     const last = this.messages.at(-1);
     if (last && message.position <= last.position) return; // already shown (read from history)

@@ -37,9 +37,12 @@ function showRole(li, role) {
 
 /**
  * Re-reads the room's members whenever they change and updates the list (debounced).
- * @param {{ list: HTMLElement, client: import("../lib/client.js").NatterClient, room: number, me: number }} options
+ * @param {{
+ *   list: HTMLElement, client: import("../lib/client.js").NatterClient, room: number, me: number,
+ *   signal: AbortSignal,
+ * }} options
  */
-export function livePeople({ list, client, room, me }) {
+export function livePeople({ list, client, room, me, signal }) {
   list.querySelectorAll("li[data-member-id]").forEach((li) => showRole(/** @type {HTMLElement} */ (li), /** @type {HTMLElement} */ (li).dataset.role ?? "member"));
   let timer = 0;
   const refresh = async () => {
@@ -63,9 +66,13 @@ export function livePeople({ list, client, room, me }) {
       showRole(li, member.role);
     }
   };
-  client.on("members_changed", (frame) => {
+  const off = client.on("members_changed", (frame) => {
     if (frame.room !== room) return;
     clearTimeout(timer);
     timer = window.setTimeout(() => void refresh(), 300);
+  });
+  signal.addEventListener("abort", () => {
+    off();
+    clearTimeout(timer);
   });
 }

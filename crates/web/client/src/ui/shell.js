@@ -14,12 +14,16 @@ const byId = (id) => /** @type {T | null} */ (document.getElementById(id));
 export const pageSeen = () => document.visibilityState === "visible" && document.hasFocus();
 
 /**
- * @param {{ client: import("../lib/client.js").NatterClient, onEscape?: () => void }} options
+ * @param {{
+ *   client: import("../lib/client.js").NatterClient, onEscape?: () => void,
+ *   openRoom?: (room: number) => void,
+ * }} options `openRoom` shows a room in place (the room page); without it, rooms are loaded as pages
  */
-export function startShell({ client, onEscape }) {
+export function startShell({ client, onEscape, openRoom }) {
   const nav = /** @type {HTMLElement} */ (byId("sidebar"));
   const me = Number(nav.dataset.me);
-  const current = Number(nav.dataset.current ?? 0);
+  /** @param {number} room */
+  const go = (room) => (openRoom ? openRoom(room) : location.assign(`/rooms/${room}`));
   const attention = new Attention({ enableButton: byId("notify-enable") });
   const phoneUnread = byId("phone-unread");
   const sidebar = new Sidebar({
@@ -27,14 +31,14 @@ export function startShell({ client, onEscape }) {
     notice: /** @type {HTMLElement} */ (byId("sidebar-notice")),
     client,
     me,
-    current,
+    current: Number(nav.dataset.current ?? 0),
     isSeen: pageSeen,
     onChange: () => {
       const total = sidebar.totalUnread();
       attention.unread(total);
       if (phoneUnread) {
         // On a phone the open room's own count is on screen already.
-        const elsewhere = total - (sidebar.entries.get(current)?.unread ?? 0);
+        const elsewhere = total - (sidebar.entries.get(sidebar.current)?.unread ?? 0);
         phoneUnread.hidden = elsewhere <= 0;
         phoneUnread.textContent = String(elsewhere);
       }
@@ -65,7 +69,10 @@ export function startShell({ client, onEscape }) {
           const rooms = sidebar.ordered().map((entry) => ({
             label: entry.name,
             detail: entry.direct ? "direct chat" : entry.unread ? `room · ${entry.unread} unread` : "room",
-            open: () => location.assign(`/rooms/${entry.id}`),
+            open: () => {
+              switcherDialog?.close();
+              go(entry.id);
+            },
           }));
           const named = new Set(sidebar.ordered().filter((e) => e.direct).map((e) => e.name));
           const people = [...document.querySelectorAll("#people li[data-username]")]
@@ -85,9 +92,9 @@ export function startShell({ client, onEscape }) {
   /** The room `step` places above or below the open one in the sidebar. @param {number} step */
   const neighbour = (step) => {
     const order = sidebar.ordered();
-    const at = order.findIndex((e) => e.id === current);
+    const at = order.findIndex((e) => e.id === sidebar.current);
     const next = order[at < 0 ? 0 : at + step];
-    if (next) location.assign(`/rooms/${next.id}`);
+    if (next) go(next.id);
   };
 
   document.addEventListener("keydown", (event) => {
@@ -105,22 +112,32 @@ export function startShell({ client, onEscape }) {
   });
 
   // ---- phone drawer --------------------------------------------------------------------------------
-  const drawerButton = byId("drawer-open");
   const scrim = byId("drawer-scrim");
   /** @param {boolean} open */
   const setDrawer = (open) => {
     document.body.classList.toggle("drawer-open", open);
-    drawerButton?.setAttribute("aria-expanded", String(open));
+    byId("drawer-open")?.setAttribute("aria-expanded", String(open));
     if (scrim) scrim.hidden = !open;
     if (open) nav.querySelector("a")?.focus();
   };
-  drawerButton?.addEventListener("click", () => setDrawer(!document.body.classList.contains("drawer-open")));
+  // The drawer button is part of the page's main pane, which a room switch replaces.
+  document.addEventListener("click", (event) => {
+    if ((/** @type {HTMLElement} */ (event.target)).closest?.("#drawer-open")) setDrawer(!document.body.classList.contains("drawer-open"));
+  });
+  // Rooms chosen in the sidebar open in place when the page can.
+  sidebar.list.addEventListener("click", (event) => {
+    const mouse = /** @type {MouseEvent} */ (event);
+    const link = /** @type {HTMLElement} */ (event.target).closest?.("a[href^='/rooms/']");
+    if (!openRoom || !link || mouse.ctrlKey || mouse.metaKey || mouse.shiftKey || mouse.button !== 0) return;
+    event.preventDefault();
+    go(Number(link.closest("li")?.dataset.roomId));
+  });
   scrim?.addEventListener("click", () => setDrawer(false));
 
   confirmForms();
   themeChoice();
   tabs();
-  return { sidebar, attention, messagePerson };
+  return { sidebar, attention, messagePerson, closeDrawer: () => setDrawer(false) };
 }
 
 /** Forms marked `data-confirm` ask first, in a dialog that names what will happen. */

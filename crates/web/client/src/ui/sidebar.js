@@ -82,6 +82,17 @@ export class Sidebar {
     client.on("deleted", (change) => this.changed(change.room, change.position, "message deleted"));
   }
 
+  /** The room on screen changed (switched in place). @param {number} room */
+  setCurrent(room) {
+    const before = this.entries.get(this.current);
+    this.current = room;
+    if (before) this.paint(before);
+    const now = this.entries.get(room);
+    if (now) this.paint(now);
+    for (const link of this.list.querySelectorAll("a[aria-current]")) link.removeAttribute("aria-current");
+    now?.item.querySelector("a")?.setAttribute("aria-current", "page");
+  }
+
   /** Subscribes to every listed room but the open one (its conversation subscribes itself). */
   joinAll() {
     for (const entry of this.entries.values()) {

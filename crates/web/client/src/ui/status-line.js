@@ -7,14 +7,16 @@
  * @param {HTMLElement} banner
  * @param {HTMLElement} status a short state word for scripts and screen readers ("live", "removed"…)
  * @param {NatterClient} client
+ * @param {AbortSignal} signal detaches it
  */
-export function connectionBanner(banner, status, client) {
+export function connectionBanner(banner, status, client, signal) {
   /** @type {ReturnType<typeof setInterval> | null} */
   let ticker = null;
   const text = /** @type {HTMLElement} */ (banner.querySelector(".text"));
   const retry = /** @type {HTMLButtonElement} */ (banner.querySelector("button"));
   retry.addEventListener("click", () => client.retryNow());
-  client.on("connection", ({ state, retryAt, reason }) => {
+  /** @param {import("../lib/events.js").ClientEvents["connection"]} event */
+  const show = ({ state, retryAt, reason }) => {
     if (ticker) clearInterval(ticker);
     ticker = null;
     if (status.textContent !== "removed") status.textContent = state === "live" ? "live" : state;
@@ -30,7 +32,11 @@ export function connectionBanner(banner, status, client) {
       tick();
       ticker = setInterval(tick, 1000);
     }
-  });
+  };
+  signal.addEventListener("abort", client.on("connection", show));
+  signal.addEventListener("abort", () => ticker && clearInterval(ticker));
+  // A room opened in place joins a connection that is already up.
+  if (client.state === "live") show({ state: "live" });
 }
 
 /**
@@ -38,8 +44,9 @@ export function connectionBanner(banner, status, client) {
  * @param {HTMLElement} line
  * @param {NatterClient} client
  * @param {number} room
+ * @param {AbortSignal} signal detaches it
  */
-export function typingLine(line, client, room) {
+export function typingLine(line, client, room, signal) {
   /** @type {Map<number, { name: string, until: number }>} */
   const typists = new Map();
   const render = () => {
@@ -52,14 +59,19 @@ export function typingLine(line, client, room) {
       names.length === 2 ? `${names[0]} and ${names[1]} are typing…` :
       "Several people are typing…";
   };
-  setInterval(render, 1000);
-  client.on("typing", (event) => {
+  const ticker = setInterval(render, 1000);
+  signal.addEventListener("abort", () => clearInterval(ticker));
+  const offTyping = client.on("typing", (event) => {
     if (event.room !== room) return;
     if (event.typing) typists.set(event.member_id, { name: event.member_name, until: Date.now() + 6000 });
     else typists.delete(event.member_id);
     render();
   });
-  client.on("message", ({ room: r, message }) => {
+  const offMessage = client.on("message", ({ room: r, message }) => {
     if (r === room && typists.delete(message.sender_id)) render();
+  });
+  signal.addEventListener("abort", () => {
+    offTyping();
+    offMessage();
   });
 }
