@@ -193,8 +193,12 @@ impl EventBus for KafkaBus {
         // watermark read now, so it receives everything published after this call returns.
         let mut config = self.consumer_config(&format!("natter-fanout-{}", random_id()));
         config.set("enable.auto.commit", "false").set("auto.offset.reset", "earliest");
-        let fresh: Fresh =
-            Arc::new(move || config.create_with_context(LagReporter { consumer: "fanout".to_owned() }));
+        let fresh: Fresh = Arc::new(move || {
+            config.create_with_context(LagReporter {
+                consumer: "fanout".to_owned(),
+                rewind_next_assignment: None,
+            })
+        });
         let consumer = Arc::new(fresh()?);
         let topics = topics.to_vec();
         let assigned = Arc::clone(&consumer);
@@ -231,18 +235,23 @@ impl EventBus for KafkaBus {
     async fn subscribe_shared(&self, topics: &[String], group: &str) -> Result<Box<dyn BusStream>, BusError> {
         // At-least-once: an offset is stored only after the caller commits the record, and stored
         // offsets are committed in the background.
+        let rewind = Arc::new(AtomicBool::new(false));
         let consumer: StreamConsumer<LagReporter> = self
             .consumer_config(group)
             .set("enable.auto.commit", "true")
             .set("enable.auto.offset.store", "false")
             .set("auto.commit.interval.ms", "1000")
             .set("auto.offset.reset", "earliest")
-            .create_with_context(LagReporter { consumer: group.to_owned() })?;
+            .create_with_context(LagReporter {
+                consumer: group.to_owned(),
+                rewind_next_assignment: Some(Arc::clone(&rewind)),
+            })?;
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         consumer.subscribe(&names)?;
         let slot = Arc::new(RwLock::new(Arc::new(consumer)));
         let lost_topic = Arc::new(AtomicBool::new(false));
-        watch_for_lost_topics(Arc::downgrade(&slot), Watch::Group(topics.to_vec(), Arc::clone(&lost_topic)));
+        let watch = Watch::Group(topics.to_vec(), Arc::clone(&lost_topic), rewind);
+        watch_for_lost_topics(Arc::downgrade(&slot), watch);
         Ok(Box::new(KafkaStream { slot, lost_topic, shared: true, reading: None }))
     }
 
@@ -355,11 +364,11 @@ fn watch_for_lost_topics(slot: std::sync::Weak<Slot>, watch: Watch) {
                 let mut rewound = rewound.lock().unwrap_or_else(|e| e.into_inner());
                 let consumer = current(&slot);
                 match watch {
-                    Watch::Group(topics, lost) => {
+                    Watch::Group(topics, lost, rewind) => {
                         if rewind_started_over(&consumer, &mut rewound).is_some() {
                             lost.store(true, Ordering::Relaxed);
                         }
-                        rejoin_when_topics_are_back(&consumer, &topics, &lost);
+                        rejoin_when_topics_are_back(&consumer, &topics, &lost, &rewind);
                     }
                     Watch::FanOut(fresh, reading) => {
                         if let Some(assignment) = restart_fan_out(&consumer, &reading) {
@@ -376,8 +385,9 @@ fn watch_for_lost_topics(slot: std::sync::Weak<Slot>, watch: Watch) {
 /// What a consumer's watch does about a topic that was lost (see [`watch_for_lost_topics`]).
 #[derive(Clone)]
 enum Watch {
-    /// A group member of these topics: joins again once they are back (the flag says one was lost).
-    Group(Vec<String>, Arc<AtomicBool>),
+    /// A group member of these topics: joins again once they are back (the first flag says one was
+    /// lost; the second makes the assignment after joining again start from the beginning).
+    Group(Vec<String>, Arc<AtomicBool>, Arc<AtomicBool>),
     /// A fan-out reader: a new consumer replaces it (the old one's client keeps stale metadata).
     FanOut(Fresh, ReadPositions),
 }
@@ -391,7 +401,12 @@ fn replace_consumer(slot: &Slot, fresh: &Fresh, assignment: &TopicPartitionList)
     }
 }
 
-fn rejoin_when_topics_are_back(consumer: &StreamConsumer<LagReporter>, topics: &[String], lost: &AtomicBool) {
+fn rejoin_when_topics_are_back(
+    consumer: &StreamConsumer<LagReporter>,
+    topics: &[String],
+    lost: &AtomicBool,
+    rewind: &AtomicBool,
+) {
     if !lost.load(Ordering::Relaxed) {
         return;
     }
@@ -408,6 +423,7 @@ fn rejoin_when_topics_are_back(consumer: &StreamConsumer<LagReporter>, topics: &
     }
     tracing::warn!(?topics, "subscribed topics are back after being lost; joining the group again");
     consumer.unsubscribe();
+    rewind.store(true, Ordering::Relaxed);
     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
     match consumer.subscribe(&names) {
         Ok(()) => lost.store(false, Ordering::Relaxed),

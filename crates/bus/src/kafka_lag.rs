@@ -3,15 +3,18 @@
 //! records of the partition this consumer has not yet handed to the application.
 
 use rdkafka::ClientContext;
-use rdkafka::consumer::ConsumerContext;
 use rdkafka::statistics::Statistics;
 
 /// How often librdkafka reports statistics (and so how fresh the lag gauges are).
 pub(crate) const STATISTICS_INTERVAL_MS: &str = "5000";
 
-/// Reports the lag of one consumer, labelled `consumer` (`fanout`, or the shared group's name).
+/// Reports the lag of one consumer, labelled `consumer` (`fanout`, or the shared group's name); a
+/// group member's context also rewinds its partitions after a lost topic (`kafka_rebalance`).
 pub(crate) struct LagReporter {
     pub(crate) consumer: String,
+    /// Set when a group member joins again after its topics were lost: its next assignment starts
+    /// every partition from the beginning. `None` for fan-out readers (they assign themselves).
+    pub(crate) rewind_next_assignment: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl ClientContext for LagReporter {
@@ -42,5 +45,3 @@ impl ClientContext for LagReporter {
         }
     }
 }
-
-impl ConsumerContext for LagReporter {}

@@ -13,6 +13,7 @@
 mod error;
 mod kafka;
 mod kafka_lag;
+mod kafka_rebalance;
 mod memory;
 mod topic_keeper;
 
