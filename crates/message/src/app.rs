@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::RoomAccessClient;
 use crate::access_cache::AccessCache;
+use crate::consumers::Consumers;
 use crate::hub::Hub;
 use crate::keys::Keys;
 use crate::pending_acks::PendingAcks;
@@ -63,6 +64,7 @@ pub struct Application {
     port: u16,
     server: Server,
     shared: Arc<Shared>,
+    consumers: Arc<Consumers>,
 }
 
 impl Application {
@@ -98,7 +100,8 @@ impl Application {
             history: Arc::clone(&backends.history),
             acks: Arc::clone(&acks),
         };
-        tokio::spawn(fanout::run(fan_out, delivery));
+        let mut consumers: Vec<(&'static str, _)> = Vec::new();
+        consumers.push(("fan-out of messages", boxed(fanout::run(fan_out, delivery))));
         let publish_log: Vec<String> =
             Topic::MESSAGES.iter().map(|t| t.name(&settings.topic_prefix)).collect();
         let group = format!("{}natter-history-writer", settings.topic_prefix);
@@ -108,7 +111,10 @@ impl Application {
             .await
             .context("joining the sequencers (history writers)")?;
         let announcer = sequencer::Announcer { bus: Arc::clone(&backends.bus), topic: sequenced };
-        tokio::spawn(sequencer::run(sequencer_stream, Arc::clone(&backends.history), announcer));
+        consumers.push((
+            "sequencer",
+            boxed(sequencer::run(sequencer_stream, Arc::clone(&backends.history), announcer)),
+        ));
 
         let web = InternalClient::new("web", &settings.web_internal_url, settings.internal_token.clone());
         let access =
@@ -119,22 +125,28 @@ impl Application {
             .subscribe_all(&membership_topic)
             .await
             .context("subscribing to membership changes")?;
-        tokio::spawn(membership::run(changes, Arc::clone(&access), Arc::clone(&hub)));
+        consumers.push((
+            "membership changes",
+            boxed(membership::run(changes, Arc::clone(&access), Arc::clone(&hub))),
+        ));
         let typing_topic = [Topic::Typing.name(&settings.topic_prefix)];
         let typing = backends.bus.subscribe_all(&typing_topic).await.context("subscribing to typing")?;
-        tokio::spawn(typing_fanout::run(typing, Arc::clone(&hub)));
+        consumers.push(("fan-out of typing", boxed(typing_fanout::run(typing, Arc::clone(&hub)))));
         let presence_topic = [Topic::Presence.name(&settings.topic_prefix)];
         let presence_changes =
             backends.bus.subscribe_all(&presence_topic).await.context("subscribing to presence changes")?;
-        tokio::spawn(presence_fanout::run(presence_changes, Arc::clone(&hub)));
+        consumers
+            .push(("fan-out of presence", boxed(presence_fanout::run(presence_changes, Arc::clone(&hub)))));
         // Edits and deletions: every pod tells its subscribers; one shared group, of its own, writes.
         let edits_topic = [Topic::Edits.name(&settings.topic_prefix)];
         let edits = backends.bus.subscribe_all(&edits_topic).await.context("subscribing to edits")?;
-        tokio::spawn(edits_fanout::run(edits, Arc::clone(&hub)));
+        consumers.push(("fan-out of edits", boxed(edits_fanout::run(edits, Arc::clone(&hub)))));
         let group = format!("{}natter-history-edits", settings.topic_prefix);
         let edit_writer =
             backends.bus.subscribe_shared(&edits_topic, &group).await.context("joining the edit writers")?;
-        tokio::spawn(history_edits::run(edit_writer, Arc::clone(&backends.history)));
+        consumers
+            .push(("edit writer", boxed(history_edits::run(edit_writer, Arc::clone(&backends.history)))));
+        let consumers = Arc::new(Consumers::start(consumers));
 
         let keys = Keys::new(&settings.web_internal_url);
         keys.prefetch().await;
@@ -163,11 +175,13 @@ impl Application {
             topics,
         });
         let data = web::Data::new(Arc::clone(&shared));
+        let consumer_health = web::Data::from(Arc::clone(&consumers));
         let token = web::Data::new(InternalToken(shared.settings.internal_token.clone()));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(natter_http::trace_requests))
                 .app_data(data.clone())
+                .app_data(consumer_health.clone())
                 .app_data(token.clone())
                 .route("/healthz", web::get().to(natter_http::healthz))
                 .route("/readyz", web::get().to(readyz))
@@ -186,7 +200,7 @@ impl Application {
         .disable_signals()
         .listen(listener)?
         .run();
-        Ok(Self { port, server, shared })
+        Ok(Self { port, server, shared, consumers })
     }
 
     pub fn port(&self) -> u16 {
@@ -204,6 +218,10 @@ impl Application {
         tokio::select! {
             result = &mut server => return result,
             () = shutdown_signal() => {}
+            () = self.consumers.ended() => {
+                let problem = self.consumers.check().err().unwrap_or_default();
+                return Err(std::io::Error::other(format!("{problem}; exiting so the pod is restarted")));
+            }
         }
         let shared = self.shared;
         let open = shared.connections.load(Ordering::Relaxed);
@@ -243,15 +261,26 @@ async fn shutdown_signal() {
     }
 }
 
-/// `GET /readyz`: the bus answers and has every topic, the history store and the shared key-value
-/// store answer, and the pod is not draining.
-async fn readyz(shared: web::Data<Arc<Shared>>) -> Result<HttpResponse, ApiError> {
+/// `GET /readyz`: every bus consumer runs, the bus answers and has every topic, the history store
+/// and the shared key-value store answer, and the pod is not draining.
+async fn readyz(
+    shared: web::Data<Arc<Shared>>,
+    consumers: web::Data<Consumers>,
+) -> Result<HttpResponse, ApiError> {
     if shared.draining.is_cancelled() {
         return Err(ApiError::unavailable("draining: shutting down"));
     }
+    consumers.check().map_err(ApiError::unavailable)?;
     shared.bus.ping().await.map_err(ApiError::unavailable)?;
     shared.topics.ready().map_err(ApiError::unavailable)?;
     shared.history.ping().await.map_err(ApiError::unavailable)?;
     shared.kv.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
+}
+
+/// A consumer loop, boxed for [`Consumers::start`].
+fn boxed(
+    consumer: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(consumer)
 }

@@ -14,6 +14,7 @@ mod access_cache;
 mod app;
 mod bootstrap;
 mod consume;
+mod consumers;
 mod edits_fanout;
 mod fanout;
 mod history_edits;

@@ -154,10 +154,11 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     // One line a script can read: where each service listens.
     println!("natter standalone: web={web_url} message={message_url} presence={presence_url}");
     println!("Natter is running. Open {web_url} in a browser. Ctrl-C stops it.");
-    let (web, message, presence) = tokio::join!(web, message, presence);
-    for (name, result) in [("web", web), ("message", message), ("presence", presence)] {
-        result.with_context(|| format!("{name} task"))?.with_context(|| format!("{name} server"))?;
-    }
+    // The first service to fail stops the process (a message pod whose bus consumer ended, say).
+    let finished = |name: &'static str, task: tokio::task::JoinHandle<std::io::Result<()>>| async move {
+        task.await.with_context(|| format!("{name} task"))?.with_context(|| format!("{name} server"))
+    };
+    tokio::try_join!(finished("web", web), finished("message", message), finished("presence", presence))?;
     drop(scratch);
     Ok(())
 }

@@ -217,7 +217,8 @@ pub async fn run(stack: Stack) {
     wait_for_path(&alice, &format!("/rooms/{team}")).await;
     wait_js(
         &alice,
-        "return window.samePage === true && document.getElementById('status').textContent === 'live'",
+        // The address changes at once; the room's pane follows when it has been fetched.
+        &format!("return window.samePage === true && document.getElementById('room').dataset.room === '{team}' && document.getElementById('status').textContent === 'live'"),
         "back in place",
     )
     .await;
