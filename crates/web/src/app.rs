@@ -16,6 +16,7 @@ use natter_http::{InternalClient, InternalToken, require_internal_token};
 use natter_kv::KeyValue;
 use natter_token::{TokenSigner, TokenVerifier};
 
+use crate::request_errors;
 use crate::routes;
 use crate::sessions::KvSessionStore;
 use crate::settings::WebSettings;
@@ -202,7 +203,11 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(natter_http::trace_requests))
                 .app_data(state.clone())
                 .app_data(token.clone())
-                .app_data(web::FormConfig::default().limit(16 * 1024))
+                .app_data(
+                    web::FormConfig::default().limit(16 * 1024).error_handler(request_errors::form_error),
+                )
+                .app_data(web::PathConfig::default().error_handler(request_errors::path_error))
+                .app_data(web::QueryConfig::default().error_handler(request_errors::query_error))
                 .app_data(web::JsonConfig::default().limit(16 * 1024).error_handler(|e, _| {
                     natter_http::ApiError::bad_request(format!("invalid JSON body: {e}")).into()
                 }))
@@ -216,7 +221,8 @@ impl Application {
                         .route("/auth/logout", web::post().to(routes::api_logout))
                         .route("/me", web::get().to(routes::api_me))
                         .route("/ws-token", web::get().to(routes::api_ws_token))
-                        .configure(room_api),
+                        .configure(room_api)
+                        .default_service(web::to(request_errors::not_found)),
                 )
                 .service(
                     web::scope("/internal")
@@ -228,7 +234,8 @@ impl Application {
                         .route(
                             "/rooms/{room}/members/{member}/read",
                             web::put().to(routes::internal_mark_read),
-                        ),
+                        )
+                        .default_service(web::to(request_errors::not_found)),
                 )
                 .service(
                     web::scope("")
@@ -273,7 +280,7 @@ impl Application {
                         .route("/oauth/{provider}/login", web::get().to(crate::oauth::oauth_login))
                         .route("/oauth/{provider}/link", web::post().to(crate::oauth::oauth_link))
                         .route("/oauth/{provider}/callback", web::get().to(crate::oauth::oauth_callback))
-                        .default_service(web::to(routes::not_found)),
+                        .default_service(web::to(request_errors::not_found)),
                 )
         })
         .workers(2)

@@ -14,6 +14,7 @@ pub mod oauth;
 mod pages;
 mod presence;
 mod remember;
+mod request_errors;
 mod rooms;
 mod routes;
 mod sessions;

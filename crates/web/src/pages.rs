@@ -325,14 +325,6 @@ fn error_title(status: StatusCode) -> &'static str {
     }
 }
 
-/// `GET` of an address no route serves: a 404 page with a way back (JSON under `/api`).
-pub(crate) async fn not_found(request: actix_web::HttpRequest) -> HttpResponse {
-    if request.path().starts_with("/api/") || request.path().starts_with("/internal/") {
-        return HttpResponse::NotFound().json(serde_json::json!({ "error": "not found" }));
-    }
-    PageError::not_found("There is no page at this address.").error_response()
-}
-
 /// What can go wrong on a page.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PageError {

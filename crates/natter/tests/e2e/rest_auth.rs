@@ -46,6 +46,23 @@ pub async fn run(stack: Stack) {
     let malformed = api.post("/api/v1/auth/login", json!({"user": name})).await;
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
 
+    // What no handler sees gets the same JSON shape under /api (a bad path id or query, an unknown
+    // endpoint), and the styled page elsewhere.
+    for (path, status) in [
+        ("/api/v1/rooms/abc", StatusCode::BAD_REQUEST),
+        ("/api/v1/rooms?page=many", StatusCode::BAD_REQUEST),
+        ("/api/v1/no-such-endpoint", StatusCode::NOT_FOUND),
+    ] {
+        let response = api.get(path, "no-token").await;
+        assert_eq!(response.status(), status, "{path}");
+        assert_eq!(response.headers().get("content-type").unwrap(), "application/json", "{path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body["errors"][0]["detail"].as_str().is_some_and(|d| !d.is_empty()), "{path}: {body}");
+    }
+    let page = api.http.get(format!("{}/rooms/abc", api.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(page.text().await.unwrap().contains("There is no page at this address."));
+
     let login =
         api.post("/api/v1/auth/login", json!({"username": name, "password": "correct horse battery"})).await;
     assert_eq!(login.status(), StatusCode::OK);

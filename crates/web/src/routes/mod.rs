@@ -15,7 +15,6 @@ pub(crate) mod rooms;
 mod settings;
 mod static_files;
 
-pub(crate) use crate::pages::not_found;
 pub(crate) use accounts::{home, log_in, log_out, sign_up};
 pub(crate) use api_auth::{api_login, api_logout, api_refresh};
 pub(crate) use api_me::{api_me, api_ws_token};
