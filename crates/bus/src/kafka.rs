@@ -104,11 +104,6 @@ impl KafkaBus {
         }
         config
     }
-
-    /// Waits for outstanding records to be delivered (graceful shutdown).
-    pub fn flush(&self, timeout: Duration) -> Result<(), BusError> {
-        Ok(self.producer().flush(timeout)?)
-    }
 }
 
 #[async_trait]
@@ -253,6 +248,14 @@ impl EventBus for KafkaBus {
         let watch = Watch::Group(topics.to_vec(), Arc::clone(&lost_topic), rewind);
         watch_for_lost_topics(Arc::downgrade(&slot), watch);
         Ok(Box::new(KafkaStream { slot, lost_topic, shared: true, reading: None }))
+    }
+
+    async fn flush(&self, timeout: Duration) -> Result<(), BusError> {
+        let producer = self.producer();
+        tokio::task::spawn_blocking(move || producer.flush(timeout))
+            .await
+            .map_err(|e| BusError::Other(e.to_string()))??;
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), BusError> {

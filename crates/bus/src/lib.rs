@@ -109,6 +109,11 @@ pub trait EventBus: Send + Sync + 'static {
     async fn subscribe_shared(&self, topics: &[String], group: &str) -> Result<Box<dyn BusStream>, BusError>;
     /// Whether the bus answers (readiness checks).
     async fn ping(&self) -> Result<(), BusError>;
+    /// Waits up to `timeout` for records handed over but not yet delivered (fire-and-forget events
+    /// such as typing), before a process exits. Nothing to wait for by default.
+    async fn flush(&self, _timeout: std::time::Duration) -> Result<(), BusError> {
+        Ok(())
+    }
 }
 
 /// A subscription.

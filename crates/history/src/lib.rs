@@ -78,9 +78,9 @@ pub trait HistoryStore: Send + Sync + 'static {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, HistoryError>;
-    /// The newest message of each of `rooms` that has any (rooms without messages are absent).
     /// Up to `limit` of the room's messages with a position above `after`, oldest first (resuming).
     async fn after(&self, room: RoomId, after: i64, limit: u32) -> Result<Vec<StoredMessage>, HistoryError>;
+    /// The newest message of each of `rooms` that has any (rooms without messages are absent).
     async fn latest(&self, rooms: &[RoomId]) -> Result<HashMap<RoomId, StoredMessage>, HistoryError>;
     /// How many messages of `room` have a position above `after` (all when `None`), counting at most `cap`.
     /// The cap bounds the work for a room with a long unread backlog (a badge shows "99+", not the total).

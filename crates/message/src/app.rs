@@ -234,6 +234,9 @@ impl Application {
         let left = shared.connections.load(Ordering::Relaxed);
         tracing::info!(connections_left = left, "drained; stopping");
         shared.presence.flush().await;
+        if let Err(e) = shared.bus.flush(Duration::from_secs(2)).await {
+            tracing::warn!(error = %e, "bus records not delivered before stopping");
+        }
         // Connections have been told to go; sockets their clients have not closed yet are cut.
         // The server future processes the stop, so it is polled alongside.
         let ((), stopped) = tokio::join!(handle.stop(false), server);

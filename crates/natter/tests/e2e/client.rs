@@ -13,7 +13,9 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-pub const WAIT: Duration = Duration::from_secs(15);
+/// How long a test waits for what it expects before failing: generous, since four tests (browsers and
+/// stacks of six processes) share 2 cores in CI; a fresh stack's first ack waits for its sequencer group.
+pub const WAIT: Duration = Duration::from_secs(30);
 
 /// A browser session on web: a cookie jar, no automatic redirects (tests look at them).
 pub struct Browser {
