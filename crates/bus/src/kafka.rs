@@ -374,8 +374,8 @@ fn watch_for_lost_topics(slot: std::sync::Weak<Slot>, watch: Watch) {
                         rejoin_when_topics_are_back(&consumer, &topics, &lost, &rewind);
                     }
                     Watch::FanOut(fresh, reading) => {
-                        if let Some(assignment) = restart_fan_out(&consumer, &reading) {
-                            replace_consumer(&slot, &fresh, &assignment);
+                        if let Some((assignment, starts)) = restart_fan_out(&consumer, &reading) {
+                            replace_consumer(&slot, &fresh, &assignment, || lock(&reading).extend(starts));
                         }
                     }
                 }
@@ -395,11 +395,15 @@ enum Watch {
     FanOut(Fresh, ReadPositions),
 }
 
-/// Puts a new consumer, reading `assignment`, in place of the current one.
-fn replace_consumer(slot: &Slot, fresh: &Fresh, assignment: &TopicPartitionList) {
+/// Puts a new consumer, reading `assignment`, in place of the current one; `before` runs once the
+/// new consumer exists, just before it takes over.
+fn replace_consumer(slot: &Slot, fresh: &Fresh, assignment: &TopicPartitionList, before: impl FnOnce()) {
     let replaced = fresh().and_then(|consumer| consumer.assign(assignment).map(|()| consumer));
     match replaced {
-        Ok(consumer) => *slot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(consumer),
+        Ok(consumer) => {
+            before();
+            *slot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(consumer);
+        }
         Err(e) => tracing::warn!(error = %e, "cannot make a new consumer for partitions that started over"),
     }
 }
@@ -434,6 +438,9 @@ fn rejoin_when_topics_are_back(
     }
 }
 
+/// A partition and the offset a new fan-out consumer reads it from.
+type PartitionStart = ((String, i32), i64);
+
 /// A fan-out reader's partitions that started over (the reader's next offset is past their end) or
 /// that its topics gained: when there are some, the assignment to read from now on: those from their
 /// start, every other partition from exactly where the reader is (never "from now", which would skip
@@ -441,10 +448,13 @@ fn rejoin_when_topics_are_back(
 fn restart_fan_out(
     consumer: &StreamConsumer<LagReporter>,
     reading: &ReadPositions,
-) -> Option<TopicPartitionList> {
+) -> Option<(TopicPartitionList, Vec<PartitionStart>)> {
     let positions: Vec<((String, i32), i64)> = lock(reading).iter().map(|(k, v)| (k.clone(), *v)).collect();
     let mut assignment = TopicPartitionList::new();
     let mut restarted = false;
+    // Where the new consumer starts, written to `reading` only once it exists: a check or a
+    // replacement that fails is simply tried again at the next check.
+    let mut starts = Vec::new();
     for ((topic, partition), next) in positions {
         // Try again at the next check, with every partition known.
         let (low, high) = consumer.fetch_watermarks(&topic, partition, Duration::from_secs(3)).ok()?;
@@ -458,7 +468,7 @@ fn restart_fan_out(
                 "partition starts over (its topic was created again); reading it from the start"
             );
             restarted = true;
-            lock(reading).insert((topic.clone(), partition), low);
+            starts.push(((topic.clone(), partition), low));
             Offset::Offset(low)
         } else {
             Offset::Offset(next)
@@ -484,12 +494,12 @@ fn restart_fan_out(
                 start = low,
                 "the topic has a new partition; reading it from the start"
             );
-            lock(reading).insert((topic.clone(), partition), low);
+            starts.push(((topic.clone(), partition), low));
             let _ = assignment.add_partition_offset(&topic, partition, Offset::Offset(low));
             restarted = true;
         }
     }
-    restarted.then_some(assignment)
+    restarted.then_some((assignment, starts))
 }
 
 /// Partitions already rewound, with the stale position they were rewound from (the consumer reports

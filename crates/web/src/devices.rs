@@ -150,7 +150,10 @@ pub(crate) async fn end_sessions_logged_out_elsewhere(
         match generation(state, member).await {
             Ok(current) if stamped < current => {
                 tracing::info!(member.id = member, "session ended: logged out from another device");
-                session.purge();
+                // A fresh, empty session (not `purge`, which would drop what this request stores,
+                // such as the login form's CSRF token).
+                session.clear();
+                session.renew();
             }
             Ok(_) => {}
             Err(_) => tracing::warn!(member.id = member, "session generation unreadable; not enforced"),

@@ -19,6 +19,20 @@ pub(crate) struct Chromedriver {
     _child: Child,
 }
 
+/// Killing chromedriver alone would leave its Chromium processes running (a test that fails never
+/// reaches `close`): the whole process group goes.
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        if let Some(pid) = self._child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 pub(crate) async fn chromedriver() -> Chromedriver {
     let port = crate::stack::free_port();
     let child =
@@ -27,6 +41,8 @@ pub(crate) async fn chromedriver() -> Chromedriver {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
+            // Its own process group, so the browsers it starts go with it (see `Drop`).
+            .process_group(0)
             .spawn()
             .expect("chromedriver is installed (scripts/services installs chromium-driver)");
     natter_test_support::require_listening(

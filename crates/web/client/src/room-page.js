@@ -41,7 +41,7 @@ async function switchTo(url, push) {
     if (!response.ok || response.redirected) throw new Error(`HTTP ${response.status}`);
     page = new DOMParser().parseFromString(await response.text(), "text/html");
   } catch {
-    location.assign(url);
+    if (ticket === switching) location.assign(url);
     return;
   }
   if (ticket !== switching) return;

@@ -112,6 +112,7 @@ export function openRoom({ client: shared, shell, signal }) {
     /** @type {HTMLElement} */ (profile.querySelector(".profile-username")).textContent = `@${profileUsername}`;
     /** @type {HTMLElement} */ (profile.querySelector(".profile-presence")).textContent = item.querySelector(".presence")?.textContent ?? "";
     /** @type {HTMLElement} */ (profile.querySelector("#profile-message")).hidden = id === me;
+    profile.returnValue = "";
     profile.showModal();
   });
   profile.addEventListener("close", () => {
@@ -257,6 +258,7 @@ export function openRoom({ client: shared, shell, signal }) {
 
   const placeKey = `natter.place.${room}`;
   let placeTimer = 0;
+  signal.addEventListener("abort", () => clearTimeout(placeTimer));
   byId("scroller").addEventListener("scroll", () => {
     clearTimeout(placeTimer);
     placeTimer = window.setTimeout(() => {
@@ -316,6 +318,8 @@ export function openRoom({ client: shared, shell, signal }) {
   /** @param {Message} message */
   function confirmDelete(message) {
     deleting = message;
+    // Esc closes a dialog without a value: a stale "delete" must not count as the answer.
+    deleteDialog.returnValue = "";
     deleteDialog.showModal();
   }
   deleteDialog.addEventListener("close", async () => {

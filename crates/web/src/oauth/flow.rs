@@ -153,7 +153,11 @@ pub(crate) async fn oauth_callback(
     tracing::info!(member.id = member.id, provider = %provider.name, "member logged in with a provider");
     auth::start_session(&session, member.id)?;
     crate::devices::record_login(&state, &session, member.id, &crate::devices::user_agent(&request)).await?;
-    Ok(see_other("/rooms"))
+    // A provider login is not remembered: clear a marker an earlier login may have left.
+    let mut response = HttpResponse::SeeOther();
+    response.insert_header(("Location", "/rooms"));
+    crate::remember::set_marker(&mut response, &state, false);
+    Ok(response.finish())
 }
 
 struct ProviderAccount {

@@ -48,7 +48,8 @@ export function startShell({ client, onEscape, openRoom }) {
       attention.notify({ title: message.sender_name, body: message.text || "sent a file", room: entry.id });
     },
   });
-  sidebar.joinAll();
+  // The open room's conversation subscribes itself; on other pages the sidebar follows every room.
+  sidebar.joinAll(Boolean(openRoom));
   sidebar.onChange();
 
   const messagePerson = (/** @type {string} */ username) => {
@@ -154,6 +155,8 @@ function confirmForms() {
     /** @type {HTMLElement} */ (byId("confirm-text")).textContent = form.dataset.confirm;
     const yes = /** @type {HTMLElement} */ (byId("confirm-yes"));
     yes.textContent = pending.submitter?.textContent?.trim() || "Confirm";
+    // Esc closes a dialog without a value: a stale "confirm" must not count as the answer.
+    dialog.returnValue = "";
     dialog.showModal();
   }, true);
   dialog.addEventListener("close", () => {

@@ -93,10 +93,13 @@ export class Sidebar {
     now?.item.querySelector("a")?.setAttribute("aria-current", "page");
   }
 
-  /** Subscribes to every listed room but the open one (its conversation subscribes itself). */
-  joinAll() {
+  /**
+   * Subscribes to every listed room, but the open one when its conversation subscribes itself.
+   * @param {boolean} skipCurrent
+   */
+  joinAll(skipCurrent) {
     for (const entry of this.entries.values()) {
-      if (entry.id !== this.current) this.client.join(entry.id, entry.last);
+      if (!(skipCurrent && entry.id === this.current)) this.client.join(entry.id, entry.last);
     }
   }
 
