@@ -163,6 +163,21 @@ pub(crate) async fn sign_up(client: &Client, web_url: &str, name: &str) {
     wait_for_path(client, "/rooms").await;
 }
 
+/// Creates a community room with the app's form; the path of its page, where the browser lands.
+pub(crate) async fn create_room(client: &Client, name: &str) -> String {
+    fill(client, "form[action='/rooms'] input[name=name]", name).await;
+    click(client, "form[action='/rooms'] button").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let path = client.current_url().await.unwrap().path().to_owned();
+        if path.starts_with("/rooms/") {
+            return path;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "room not created");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub(crate) async fn wait_for_path(client: &Client, path: &str) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
@@ -204,17 +219,7 @@ pub async fn run(stack: Stack) {
     let suffix = natter_test_support::unique_suffix();
 
     sign_up(&alice, &stack.web_url, &format!("alice_{suffix}")).await;
-    fill(&alice, "form[action='/rooms'] input[name=name]", "browser room").await;
-    click(&alice, "form[action='/rooms'] button").await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let room_path = loop {
-        let path = alice.current_url().await.unwrap().path().to_owned();
-        if path.starts_with("/rooms/") {
-            break path;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "room not created");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let room_path = create_room(&alice, "browser room").await;
 
     sign_up(&bob, &stack.web_url, &format!("bob_{suffix}")).await;
     click(&bob, &format!("form[action='{room_path}/join'] button")).await;

@@ -13,10 +13,10 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use crate::browser::{
-    axe_violations, browser, chromedriver, click, fill, js, screenshots, sign_up, wait_for_path,
+    axe_violations, browser, chromedriver, click, create_room, fill, js, screenshots, sign_up, wait_for_path,
     wait_for_text, wait_js,
 };
-use crate::client::{Browser, WAIT, answer_to, open};
+use crate::client::{Browser, answer_to, open};
 use crate::stack::Stack;
 
 const PASSWORD: &str = "correct horse battery";
@@ -87,17 +87,7 @@ pub async fn run(stack: Stack) {
     let (alice_name, bob_name) = (format!("alice_{suffix}"), format!("bob_{suffix}"));
 
     sign_up(&alice, &stack.web_url, &alice_name).await;
-    fill(&alice, "form[action='/rooms'] input[name=name]", &format!("client {suffix}")).await;
-    click(&alice, "form[action='/rooms'] button").await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let room_path = loop {
-        let path = alice.current_url().await.unwrap().path().to_owned();
-        if path.starts_with("/rooms/") {
-            break path;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "room not created");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let room_path = create_room(&alice, &format!("client {suffix}")).await;
     let room: i64 = room_path.trim_start_matches("/rooms/").parse().unwrap();
     sign_up(&bob, &stack.web_url, &bob_name).await;
     click(&bob, &format!("form[action='{room_path}/join'] button")).await;
