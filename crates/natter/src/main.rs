@@ -5,6 +5,8 @@
 //! - `natter web|message|presence`: one service on the real stores, configured from the environment
 //!   (the same as the `natter-web`, `natter-message` and `natter-presence` binaries).
 //! - `natter migrate`: apply PostgreSQL migrations (`NATTER_DATABASE_URL`) and exit.
+//! - `natter openapi web|presence`: print a service's OpenAPI document, generated from its handlers
+//!   (`scripts/openapi` writes them to `proto/`).
 
 mod standalone;
 
@@ -30,6 +32,17 @@ enum Command {
     Presence,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print a service's OpenAPI document (generated from the code) and exit.
+    Openapi {
+        #[arg(value_enum)]
+        service: DocumentedService,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DocumentedService {
+    Web,
+    Presence,
 }
 
 #[actix_web::main]
@@ -45,6 +58,14 @@ async fn main() -> anyhow::Result<()> {
             let url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
             let applied = natter_db::PgDirectory::migrate(&url).await?;
             println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::Openapi { service } => {
+            let document = match service {
+                DocumentedService::Web => natter_web::openapi_document(),
+                DocumentedService::Presence => natter_presence::openapi_document(),
+            };
+            println!("{}", document.to_pretty_json()?);
             Ok(())
         }
     }

@@ -14,4 +14,5 @@ mod sweeper;
 
 pub use app::Application;
 pub use bootstrap::serve_from_env;
+pub use routes::openapi::document as openapi_document;
 pub use settings::PresenceSettings;

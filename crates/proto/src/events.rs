@@ -9,7 +9,7 @@ use crate::{MemberId, RoomId};
 ///
 /// Its `position` is not part of the payload: it is assigned by the bus (the partition offset), so it is
 /// known once the broker has stored the event and is the same for every consumer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessagePosted {
     /// Server-assigned id (UUIDv7), the idempotency key of history storage.
     pub message_id: Uuid,
@@ -34,7 +34,7 @@ pub struct MessagePosted {
 /// A file shared in a room, as a file message carries it. Clients fetch it from web with their session
 /// or access token: `GET /files/{file_id}` (the content) and, when `thumbnail` is set,
 /// `GET /files/{file_id}/thumbnail` (a PNG). Both check room membership on every request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileRef {
     pub file_id: Uuid,
     /// The name the uploader gave (shown to readers, never used as a storage path).
@@ -49,14 +49,14 @@ pub struct FileRef {
 }
 
 /// Pixel size of a file's thumbnail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Thumbnail {
     pub width: u32,
     pub height: u32,
 }
 
 /// A change to a stored file (topic `natter.chat.files`, keyed by room id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FileEvent {
     /// A member uploaded a file to the room (published by web once it is stored). It becomes a file
@@ -68,7 +68,7 @@ pub enum FileEvent {
 }
 
 /// See [`FileEvent::Uploaded`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileUploaded {
     pub room_id: RoomId,
     pub uploader_id: MemberId,
@@ -76,7 +76,7 @@ pub struct FileUploaded {
 }
 
 /// See [`FileEvent::Removed`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FileRemoved {
     pub room_id: RoomId,
     pub file_id: Uuid,
@@ -86,7 +86,7 @@ pub struct FileRemoved {
 
 /// What a reply names of the message it answers: enough to show "in reply to Ann" and jump to it,
 /// but never its text, which a later edit or deletion would leave stale (or keep after deletion).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReplyTo {
     pub message_id: Uuid,
     pub position: i64,
@@ -96,7 +96,7 @@ pub struct ReplyTo {
 
 /// A message as stored in history and as delivered to clients: the posted event plus its position,
 /// and whether it has been edited or deleted since (history pages and replays show the current state).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredMessage {
     #[serde(flatten)]
     pub posted: MessagePosted,
@@ -122,7 +122,7 @@ impl StoredMessage {
 /// A change to a stored message (topic `natter.chat.edits`, keyed by room id), published by the message
 /// pod that accepted it after checking who may make it. Every pod tells its subscribers; the shared
 /// history writers apply it, idempotently (an edit or delete applied twice leaves the same state).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MessageChanged {
     /// The author replaced the text.
@@ -148,7 +148,7 @@ impl MessageChanged {
 }
 
 /// See [`MessageChanged::Edited`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageEdited {
     pub room_id: RoomId,
     pub message_id: Uuid,
@@ -161,7 +161,7 @@ pub struct MessageEdited {
 }
 
 /// See [`MessageChanged::Deleted`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageDeleted {
     pub room_id: RoomId,
     pub message_id: Uuid,
@@ -173,7 +173,7 @@ pub struct MessageDeleted {
 /// A member started or stopped typing in a room (topic `natter.chat.typing`, keyed by room id), published
 /// by the message pod the member is connected to. Ephemeral: delivered live to the room's subscribers
 /// on every pod (except the typist's own connections), never stored, never replayed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TypingChanged {
     pub room_id: RoomId,
     pub member_id: MemberId,
@@ -183,7 +183,7 @@ pub struct TypingChanged {
 }
 
 /// A change pushed to the co-members of a member (topic `natter.presence`), never stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PresenceEvent {
     /// A member came online or went offline (keyed by [`crate::topics::member_key`]), published by
@@ -196,7 +196,7 @@ pub enum PresenceEvent {
 
 /// See [`PresenceEvent::Member`]. Message pods tell their subscribers of `room_ids` (except the
 /// member's own connections).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberPresenceChanged {
     pub member_id: MemberId,
     pub state: crate::http::PresenceState,
@@ -209,7 +209,7 @@ pub struct MemberPresenceChanged {
 
 /// See [`PresenceEvent::Read`]. Message pods tell every subscriber of the room, the member's other
 /// devices too (so reading on one device clears the unread mark on the others).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReadMoved {
     pub room_id: RoomId,
     pub member_id: MemberId,
@@ -220,7 +220,7 @@ pub struct ReadMoved {
 /// web after the change is committed. Message pods drop their cached [`crate::http::RoomAccess`] for
 /// the member (or for everyone in the room when `member_id` is `None`) and, when the change removes
 /// access, stop delivering the room to that member's connections.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MembershipChanged {
     pub room_id: RoomId,
     /// The member concerned; `None` for a change to the whole room (archived, deleted, edited).
@@ -230,7 +230,7 @@ pub struct MembershipChanged {
 }
 
 /// What happened, see [`MembershipChanged`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipChange {
     Joined,

@@ -8,7 +8,7 @@ use crate::{MemberId, RoomId};
 /// (`PUT /internal/files/{file}/attachment`). Web answers the file's [`crate::events::FileRef`] when the
 /// file was uploaded to `room_id` by `member_id` and is not shared by another message (again for the
 /// same `message_id`: a retry), 404 when not, 409 when another message shares it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttachFile {
     pub room_id: RoomId,
     pub member_id: MemberId,
@@ -20,7 +20,7 @@ pub struct AttachFile {
 /// A member may subscribe when `role` is set, and publish when also `read_only` is unset and
 /// `muted_until_ms` is unset or past. Message pods cache answers briefly and drop them on a
 /// [`crate::events::MembershipChanged`] event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoomAccess {
     pub room_id: RoomId,
     pub member_id: MemberId,
@@ -61,7 +61,7 @@ impl RoomAccess {
 }
 
 /// Why a member may read a room but not post to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadOnlyReason {
     /// Observers only read.
@@ -83,7 +83,9 @@ impl ReadOnlyReason {
 }
 
 /// A member's role in a room, highest first. Owners and admins moderate; observers only read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomRole {
     Observer,
@@ -119,7 +121,7 @@ impl RoomRole {
 }
 
 /// One WebSocket connection as a message pod reports it to presence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectionState {
     /// Unique within the pod.
     pub connection: String,
@@ -134,7 +136,7 @@ pub struct ConnectionState {
 /// A message pod's heartbeat (`PUT /internal/pods/{pod}/heartbeat`): renews its lease and reports
 /// what changed since the last one. `full` says `upserts` is every connection of the pod (any other
 /// the store holds for it is gone); a pod sends a full one first and whenever presence asks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PodHeartbeat {
     /// How long the pod counts as alive without another heartbeat.
     pub lease_ms: u64,
@@ -149,7 +151,7 @@ pub struct PodHeartbeat {
 }
 
 /// Presence's answer to a heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeartbeatAnswer {
     /// Presence did not know the pod's lease (it expired, or Redis lost its data): send a full
     /// heartbeat next.
@@ -157,7 +159,7 @@ pub struct HeartbeatAnswer {
 }
 
 /// Whether a member is around.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceState {
     /// At least one live connection, used recently.
@@ -168,7 +170,7 @@ pub enum PresenceState {
 }
 
 /// One member's presence (`GET /internal/presence?members=1,2`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberPresence {
     pub member_id: MemberId,
     pub state: PresenceState,
@@ -190,7 +192,7 @@ impl MemberPresence {
 }
 
 /// Who is looking at a room now (`GET /internal/rooms/{room}/present`): member ids, ascending.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoomPresent {
     pub room_id: RoomId,
     pub members: Vec<MemberId>,
@@ -198,14 +200,14 @@ pub struct RoomPresent {
 
 /// The rooms a member belongs to (`GET /internal/members/{member}/rooms`, web), for presence to
 /// know whom to tell about the member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberRooms {
     pub member_id: MemberId,
     pub room_ids: Vec<RoomId>,
 }
 
 /// The error body of every HTTP API: `{"errors":[{"detail":"..."}]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub errors: Vec<ErrorDetail>,
     /// With a 503 for something that is on its way (a history range not stored yet): when to ask
@@ -214,7 +216,7 @@ pub struct ErrorBody {
     pub retry_after_ms: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     pub detail: String,
 }
@@ -226,14 +228,14 @@ impl ErrorBody {
 }
 
 /// `POST /api/v1/auth/login`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
 /// Tokens of a REST login (`/api/v1/auth/login` and `/api/v1/auth/refresh`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenPair {
     /// EdDSA JWT, audience `natter-api`; send as `Authorization: Bearer`.
     pub access_token: String,
@@ -246,13 +248,13 @@ pub struct TokenPair {
 }
 
 /// `POST /api/v1/auth/refresh` and `POST /api/v1/auth/logout`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
 /// `GET /api/v1/me`: the member the access token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
     pub id: MemberId,
     pub username: String,
@@ -261,7 +263,7 @@ pub struct Me {
 
 /// A short-lived token: for the message host (`GET /ws-token` with a session, `GET /api/v1/ws-token` with an
 /// access token), or a REST access token for the page of a logged-in member (`GET /api-token`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WsToken {
     pub token: String,
     pub expires_in: u64,

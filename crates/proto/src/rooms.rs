@@ -7,7 +7,7 @@ use crate::http::RoomRole;
 use crate::{MemberId, RoomId};
 
 /// Who can find and join a community room.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Listed and searchable; anyone may join.
@@ -39,7 +39,7 @@ impl Visibility {
 }
 
 /// Community or direct (1:1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomKind {
     Community,
@@ -64,7 +64,7 @@ impl RoomKind {
 }
 
 /// `POST /api/v1/rooms`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRoom {
     pub name: String,
@@ -78,7 +78,7 @@ pub struct NewRoom {
 }
 
 /// `PATCH /api/v1/rooms/{room}`: the fields to change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoomUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,7 +92,7 @@ pub struct RoomUpdate {
 }
 
 /// A room as a reader sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoomView {
     pub id: RoomId,
     pub kind: RoomKind,
@@ -110,7 +110,7 @@ pub struct RoomView {
 }
 
 /// `GET /api/v1/rooms?q=&page=`: public and invite-only rooms whose name contains `q`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoomSearchPage {
     pub rooms: Vec<RoomView>,
     /// The next page's number, when there is one.
@@ -119,7 +119,7 @@ pub struct RoomSearchPage {
 }
 
 /// The newest message of a room, shortened for a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessagePreview {
     pub position: i64,
     pub sender_id: crate::MemberId,
@@ -130,7 +130,7 @@ pub struct MessagePreview {
 }
 
 /// One entry of a member's room list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoomListItem {
     pub room: RoomView,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,7 +144,7 @@ pub struct RoomListItem {
 }
 
 /// `GET /api/v1/me/rooms?page=`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoomListPage {
     pub rooms: Vec<RoomListItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,7 +152,7 @@ pub struct RoomListPage {
 }
 
 /// A member of a room (`GET /api/v1/rooms/{room}/members`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoomMemberView {
     pub member_id: MemberId,
     pub username: String,
@@ -164,7 +164,7 @@ pub struct RoomMemberView {
 }
 
 /// `PUT /api/v1/rooms/{room}/members/{member}/role`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     pub role: RoomRole,
@@ -172,7 +172,7 @@ pub struct RoleChange {
 
 /// `POST /api/v1/rooms/{room}/members/{member}/mute` and `.../ban`: until when (`None`: a ban is
 /// forever; a mute needs a time).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Until {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,21 +180,21 @@ pub struct Until {
 }
 
 /// `POST /api/v1/rooms/{room}/transfer`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferOwnership {
     pub member_id: MemberId,
 }
 
 /// `POST /api/v1/rooms/{room}/invitations`: invite a member by username.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Invitation {
     pub username: String,
 }
 
 /// `POST /api/v1/rooms/{room}/invite-links`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInviteLink {
     /// Seconds until the link expires; default one day, at most 30 days.
@@ -206,7 +206,7 @@ pub struct NewInviteLink {
 }
 
 /// An invite link. `code` is only present in the answer that created it (only its hash is stored).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InviteLink {
     pub id: i64,
     pub room_id: RoomId,
@@ -220,14 +220,14 @@ pub struct InviteLink {
 }
 
 /// `POST /api/v1/invites/accept`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvite {
     pub code: String,
 }
 
 /// One moderation record (`GET /api/v1/rooms/{room}/audit`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: i64,
     pub at_ms: i64,
@@ -242,14 +242,14 @@ pub struct AuditEntry {
 }
 
 /// `PUT /api/v1/rooms/{room}/read`: the member has read up to `position` (never moves back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkRead {
     pub position: i64,
 }
 
 /// The member's read position in a room after a mark-read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReadPosition {
     pub room_id: RoomId,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -200,7 +200,9 @@ impl Application {
                     .cookie_same_site(SameSite::Lax)
                     .build();
             App::new()
-                .wrap(actix_web::middleware::from_fn(natter_http::trace_requests))
+                .wrap(from_fn(natter_http::trace_requests))
+                // Outermost, so that the request's span and everything inside it run in the task.
+                .wrap(from_fn(natter_http::run_to_completion))
                 .app_data(state.clone())
                 .app_data(token.clone())
                 .app_data(
@@ -221,6 +223,7 @@ impl Application {
                         .route("/auth/logout", web::post().to(routes::api_logout))
                         .route("/me", web::get().to(routes::api_me))
                         .route("/ws-token", web::get().to(routes::api_ws_token))
+                        .route("/openapi.json", web::get().to(routes::openapi_json))
                         .configure(room_api)
                         .default_service(web::to(request_errors::not_found)),
                 )

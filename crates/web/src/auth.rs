@@ -6,7 +6,7 @@ use actix_session::Session;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
-use crate::pages::PageError;
+use crate::error::PageError;
 
 const SESSION_MEMBER: &str = "member_id";
 const SESSION_CSRF: &str = "csrf";
@@ -78,9 +78,4 @@ pub(crate) fn check_csrf(session: &Session, presented: &str) -> Result<(), PageE
         return Err(PageError::forbidden("This form has expired. Reload the page and try again."));
     }
     Ok(())
-}
-
-/// The logged-in member, or a redirect to the login page.
-pub(crate) fn require_member(session: &Session) -> Result<i64, PageError> {
-    session_member(session).ok_or(PageError::LoginRequired)
 }

@@ -18,7 +18,7 @@ use actix_web::{Error, web};
 use serde::{Deserialize, Serialize};
 
 use crate::app::State;
-use crate::pages::PageError;
+use crate::error::PageError;
 
 const SESSION_DEVICE: &str = "device";
 const SESSION_GENERATION: &str = "generation";

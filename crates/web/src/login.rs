@@ -9,7 +9,7 @@ use natter_db::Member;
 
 use crate::app::State;
 use crate::auth;
-use crate::pages::PageError;
+use crate::error::PageError;
 
 pub(crate) enum LoginFailure {
     /// Too many failures in the window; try again after this long.

@@ -12,7 +12,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{HeaderValue, LOCATION};
 use actix_web::middleware::Next;
 
-use crate::pages::query_value;
+use crate::page_format::query_value;
 
 pub(crate) const MARKER: &str = "x-natter-login-required";
 

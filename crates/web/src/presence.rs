@@ -8,7 +8,7 @@ use natter_http::InternalClient;
 use natter_proto::MemberId;
 use natter_proto::http::{MemberPresence, PresenceState};
 
-use crate::pages::time_text;
+use crate::page_format::time_text;
 
 /// Most members one page asks presence about (presence takes at most 1,000 per query).
 pub(crate) const MAX_LISTED: usize = 200;

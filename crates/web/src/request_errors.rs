@@ -3,12 +3,14 @@
 //! answer is the API's JSON error body (`{"errors":[{"detail"}]}`, `natter_http::ApiError`);
 //! elsewhere it is the styled error page (`PageError`).
 
+use std::sync::LazyLock;
+
 use actix_web::error::{PathError, QueryPayloadError, UrlencodedError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use natter_http::ApiError;
 
-use crate::pages::PageError;
+use crate::error::PageError;
 
 fn is_api(request: &HttpRequest) -> bool {
     let path = request.path();
@@ -47,8 +49,64 @@ pub(crate) fn form_error(error: UrlencodedError, request: &HttpRequest) -> actix
     refuse(request, status, format!("invalid form: {error}"))
 }
 
-/// An address no route serves.
+/// The methods the routes of a path template serve, from the OpenAPI document (which is generated
+/// from the same handlers the app routes to, and checked against the routes by the contract tests).
+struct RouteTemplate {
+    segments: Vec<String>,
+    methods: Vec<&'static str>,
+}
+
+static ROUTES: LazyLock<Vec<RouteTemplate>> = LazyLock::new(|| {
+    let document = crate::routes::openapi::document();
+    document
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let operations = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ];
+            RouteTemplate {
+                segments: path.split('/').map(str::to_owned).collect(),
+                methods: operations.into_iter().filter(|(_, served)| *served).map(|(m, _)| m).collect(),
+            }
+        })
+        .collect()
+});
+
+/// The methods served at `path`, if a route matches it with another method.
+fn allowed_methods(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let matches = |template: &RouteTemplate| {
+        template.segments.len() == segments.len()
+            && template
+                .segments
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}') && !s.is_empty()))
+    };
+    let mut methods: Vec<&str> =
+        ROUTES.iter().filter(|t| matches(t)).flat_map(|t| t.methods.clone()).collect();
+    methods.sort_unstable();
+    methods.dedup();
+    (!methods.is_empty()).then(|| methods.join(", "))
+}
+
+/// An address no route serves with this method: 405 with `Allow` when the path is served with
+/// other methods, else 404.
 pub(crate) async fn not_found(request: HttpRequest) -> HttpResponse {
+    if let Some(allow) = allowed_methods(request.path()) {
+        let detail = format!("{} is not served at {}; use {allow}", request.method(), request.path());
+        let mut response = refuse(&request, StatusCode::METHOD_NOT_ALLOWED, detail).error_response();
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+        }
+        return response;
+    }
     if is_api(&request) {
         return ApiError::not_found(format!("no endpoint {} {}", request.method(), request.path()))
             .error_response();

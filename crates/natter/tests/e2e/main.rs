@@ -11,6 +11,7 @@ mod chat_client;
 mod checker;
 mod client;
 mod client_library;
+mod contract;
 mod drain;
 mod edits;
 mod faults;
@@ -126,4 +127,16 @@ async fn distributed_oauth() {
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_oauth() {
     oauth::run_standalone().await;
+}
+
+/// The committed OpenAPI documents are the ones the code generates (no stack needed).
+#[test]
+fn openapi_documents_are_generated() {
+    contract::committed_documents_are_generated();
+}
+
+/// The served document, fuzzed with schemathesis (bounded by `NATTER_FUZZ_SECONDS`, default 60).
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_contract_fuzzed() {
+    contract::run(Stack::standalone().await).await;
 }

@@ -62,6 +62,15 @@ pub async fn run(stack: Stack) {
     let page = api.http.get(format!("{}/rooms/abc", api.base)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     assert!(page.text().await.unwrap().contains("There is no page at this address."));
+    // A method a served address does not take: 405 naming the ones it does, in the same shapes.
+    let wrong_method = api.http.delete(format!("{}/api/v1/rooms/7/members", api.base)).send().await.unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.headers().get("allow").unwrap(), "GET");
+    let body: serde_json::Value = wrong_method.json().await.unwrap();
+    assert!(body["errors"][0]["detail"].as_str().unwrap().contains("use GET"), "{body}");
+    let wrong_page_method = api.http.put(format!("{}/rooms", api.base)).send().await.unwrap();
+    assert_eq!(wrong_page_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_page_method.headers().get("allow").unwrap(), "GET, POST");
 
     let login =
         api.post("/api/v1/auth/login", json!({"username": name, "password": "correct horse battery"})).await;

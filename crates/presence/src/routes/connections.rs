@@ -21,6 +21,7 @@ fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
 
 /// `PUT /internal/pods/{pod}/heartbeat`: a message pod renews its lease and reports its connection
 /// changes; the answer asks for a full heartbeat when presence lost track of the pod.
+#[utoipa::path(put, path = "/internal/pods/{pod}/heartbeat", params(("pod" = String, Path, description = "the message pod id")), request_body = natter_proto::http::PodHeartbeat, responses((status = 200, description = "OK", body = natter_proto::http::HeartbeatAnswer), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "presence")]
 pub(crate) async fn heartbeat(
     state: web::Data<State>,
     pod: web::Path<String>,

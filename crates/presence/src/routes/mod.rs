@@ -1,6 +1,7 @@
 //! HTTP endpoints of the presence service (see `proto/openapi.json`).
 
 mod connections;
+pub(crate) mod openapi;
 mod query;
 mod ready;
 

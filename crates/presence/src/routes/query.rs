@@ -9,13 +9,15 @@ use crate::app::{State, now_ms};
 /// Most members one query may ask about.
 const MAX_MEMBERS_PER_QUERY: usize = 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PresenceQuery {
     /// Comma-separated member ids.
     members: String,
 }
 
 /// `GET /internal/presence?members=1,2,3`: presence of each member, in the order asked.
+#[utoipa::path(get, path = "/internal/presence", params(PresenceQuery), responses((status = 200, description = "OK", body = Vec<natter_proto::http::MemberPresence>), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "presence")]
 pub(crate) async fn presence(
     state: web::Data<State>,
     query: web::Query<PresenceQuery>,
@@ -36,6 +38,7 @@ pub(crate) async fn presence(
 }
 
 /// `GET /internal/rooms/{room}/present`: members looking at the room now.
+#[utoipa::path(get, path = "/internal/rooms/{room}/present", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = natter_proto::http::RoomPresent), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "presence")]
 pub(crate) async fn room_present(
     state: web::Data<State>,
     room: web::Path<RoomId>,

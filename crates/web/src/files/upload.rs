@@ -19,7 +19,7 @@ use super::storage::{self, StoreError};
 use super::thumbnail::{self, ImageRefusal};
 use super::{file_ref, names};
 use crate::app::State;
-use crate::pages::PageError;
+use crate::error::PageError;
 
 /// The multipart field holding the file.
 pub(crate) const FILE_FIELD: &str = "file";

@@ -20,7 +20,9 @@ use super::http_client;
 use super::providers::OAuthProvider;
 use crate::app::State;
 use crate::auth;
-use crate::pages::{PageError, see_other};
+use crate::error::PageError;
+use crate::extract::{CsrfForm, SignedIn};
+use crate::page_format::see_other;
 use crate::routes::rooms::CsrfOnly;
 
 const SESSION_PENDING: &str = "oauth_pending";
@@ -74,6 +76,7 @@ fn start(state: &State, session: &Session, name: &str, link: bool) -> Result<Htt
 }
 
 /// `GET /oauth/{provider}/login`: log in (or sign up) with a provider account.
+#[utoipa::path(get, path = "/oauth/{provider}/login", params(("provider" = String, Path, description = "a configured login provider")), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), tag = "pages")]
 pub(crate) async fn oauth_login(
     state: web::Data<State>,
     session: Session,
@@ -83,18 +86,18 @@ pub(crate) async fn oauth_login(
 }
 
 /// `POST /oauth/{provider}/link`: link a provider account to the logged-in member.
+#[utoipa::path(post, path = "/oauth/{provider}/link", params(("provider" = String, Path, description = "a configured login provider")), request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn oauth_link(
     state: web::Data<State>,
-    session: Session,
     path: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    SignedIn { session, .. }: SignedIn,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     start(&state, &session, &path, true)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct Callback {
     code: Option<String>,
     state: Option<String>,
@@ -102,12 +105,13 @@ pub(crate) struct Callback {
 }
 
 /// `GET /oauth/{provider}/callback`: where the provider sends the browser back.
+#[utoipa::path(get, path = "/oauth/{provider}/callback", params(("provider" = String, Path, description = "a configured login provider"), Callback), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), tag = "pages")]
 pub(crate) async fn oauth_callback(
     state: web::Data<State>,
     request: actix_web::HttpRequest,
-    session: Session,
     path: web::Path<String>,
     query: web::Query<Callback>,
+    SignedIn { member_id, session }: SignedIn,
 ) -> Result<HttpResponse, PageError> {
     let provider = provider(&state, &path)?;
     let pending: Option<Pending> = session.remove_as(SESSION_PENDING).and_then(Result::ok);
@@ -136,7 +140,6 @@ pub(crate) async fn oauth_callback(
     let account = provider_account(&http, provider, token.access_token().secret()).await?;
 
     if pending.link {
-        let member_id = auth::require_member(&session)?;
         return match state.directory.link_identity(&provider.name, &account.subject, member_id).await {
             Ok(()) => Ok(see_other("/settings")),
             Err(natter_db::DbError::Conflict) => Err(PageError::Status(

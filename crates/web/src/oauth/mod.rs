@@ -2,7 +2,7 @@
 //! endpoints (generic OAuth2/OIDC: Google, Keycloak, ...). The first login with a provider account
 //! creates a member; a logged-in member can link more providers from the settings page.
 
-mod flow;
+pub(crate) mod flow;
 mod http_client;
 pub mod providers;
 

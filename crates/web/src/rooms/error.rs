@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use natter_db::{DbError, Refusal};
 use natter_http::ApiError;
 
-use crate::pages::PageError;
+use crate::error::PageError;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RoomError {

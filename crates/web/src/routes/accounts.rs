@@ -8,15 +8,18 @@ use serde::Deserialize;
 
 use crate::app::State;
 use crate::auth;
+use crate::error::PageError;
+use crate::extract::CsrfForm;
 use crate::login::{self, LoginFailure};
 use crate::login_redirect::safe_next;
-use crate::pages::{HomePage, PageError, see_other};
+use crate::page_format::see_other;
 use crate::routes::rooms::CsrfOnly;
+use crate::templates::HomePage;
 
 const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=32;
 const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct Credentials {
     username: String,
     password: String,
@@ -30,7 +33,8 @@ pub(crate) struct Credentials {
     remember: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct NextQuery {
     #[serde(default)]
     next: String,
@@ -46,6 +50,7 @@ fn logged_in(state: &State, next: &str, remember: bool) -> HttpResponse {
 
 /// `GET /?next=`: what Natter is, with the login and sign-up forms; a logged-in member goes on to
 /// `next` or the app.
+#[utoipa::path(get, path = "/", params(NextQuery), responses((status = 200, description = "the page", content_type = "text/html"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), tag = "pages")]
 pub(crate) async fn home(
     state: web::Data<State>,
     session: Session,
@@ -108,14 +113,14 @@ fn check_password(password: &str) -> Result<(), String> {
 }
 
 /// `POST /signup`: creates the account and logs it in.
+#[utoipa::path(post, path = "/signup", request_body(content = Credentials, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 429, description = "too many attempts; see Retry-After (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), tag = "pages")]
 pub(crate) async fn sign_up(
     state: web::Data<State>,
     request: HttpRequest,
     session: Session,
-    form: web::Form<Credentials>,
+    CsrfForm(form): CsrfForm<Credentials>,
 ) -> Result<HttpResponse, PageError> {
-    let Credentials { username, password, csrf, next, remember } = form.into_inner();
-    auth::check_csrf(&session, &csrf)?;
+    let Credentials { username, password, next, remember, .. } = form;
     let username = username.trim().to_owned();
     let again = |username: String| Form { username, next: next.clone() };
     let address = request.peer_addr().map(|a| a.ip());
@@ -149,14 +154,14 @@ pub(crate) async fn sign_up(
 }
 
 /// `POST /login`: the same answer and the same cost for an unknown user and a wrong password.
+#[utoipa::path(post, path = "/login", request_body(content = Credentials, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 401, description = "no valid credentials (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 429, description = "too many attempts; see Retry-After (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), tag = "pages")]
 pub(crate) async fn log_in(
     state: web::Data<State>,
     request: HttpRequest,
     session: Session,
-    form: web::Form<Credentials>,
+    CsrfForm(form): CsrfForm<Credentials>,
 ) -> Result<HttpResponse, PageError> {
-    let Credentials { username, password, csrf, next, remember } = form.into_inner();
-    auth::check_csrf(&session, &csrf)?;
+    let Credentials { username, password, next, remember, .. } = form;
     let address = request.peer_addr().map(|a| a.ip());
     let again = |username: String| Form { username, next: next.clone() };
     match login::authenticate(&state, &username, password, address).await {
@@ -179,12 +184,12 @@ pub(crate) async fn log_in(
 }
 
 /// `POST /logout`: ends the session, for every copy of its cookie.
+#[utoipa::path(post, path = "/logout", request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html")), tag = "pages")]
 pub(crate) async fn log_out(
     state: web::Data<State>,
     session: Session,
-    form: web::Form<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    auth::check_csrf(&session, &form.csrf)?;
     if let Some(member) = auth::session_member(&session) {
         crate::devices::forget(&state, &session, member).await;
     }
@@ -194,3 +199,5 @@ pub(crate) async fn log_out(
     crate::remember::set_marker(&mut response, &state, false);
     Ok(response.finish())
 }
+
+crate::extract::csrf_field!(Credentials);

@@ -44,6 +44,7 @@ fn no_store(pair: TokenPair) -> HttpResponse {
 }
 
 /// `POST /api/v1/auth/login`.
+#[utoipa::path(post, path = "/api/v1/auth/login", request_body = natter_proto::http::LoginRequest, responses((status = 200, description = "OK", body = natter_proto::http::TokenPair), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 429, description = "too many attempts; see Retry-After (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), tag = "auth")]
 pub(crate) async fn api_login(
     state: web::Data<State>,
     request: HttpRequest,
@@ -76,6 +77,7 @@ pub(crate) async fn api_login(
 }
 
 /// `POST /api/v1/auth/refresh`: the next token pair for a valid, unused refresh token.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", request_body = natter_proto::http::RefreshRequest, responses((status = 200, description = "OK", body = natter_proto::http::TokenPair), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), tag = "auth")]
 pub(crate) async fn api_refresh(
     state: web::Data<State>,
     body: web::Json<RefreshRequest>,
@@ -106,6 +108,7 @@ pub(crate) async fn api_refresh(
 }
 
 /// `POST /api/v1/auth/logout`: revokes the login the refresh token belongs to.
+#[utoipa::path(post, path = "/api/v1/auth/logout", request_body = natter_proto::http::RefreshRequest, responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), tag = "auth")]
 pub(crate) async fn api_logout(
     state: web::Data<State>,
     body: web::Json<RefreshRequest>,

@@ -1,39 +1,15 @@
 //! REST endpoints for a member holding an access token.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use natter_http::ApiError;
 use natter_proto::http::{Me, WsToken};
-use natter_proto::token::API_TOKEN_AUDIENCE;
 
 use crate::app::State;
-
-/// The member of the request's `Authorization: Bearer` access token.
-pub(crate) async fn bearer_member(
-    state: &State,
-    request: &HttpRequest,
-) -> Result<natter_db::Member, ApiError> {
-    let token = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::unauthorized("an access token is required (Authorization: Bearer)"))?;
-    let claims = state
-        .api_verifier
-        .verify_for(token, API_TOKEN_AUDIENCE)
-        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
-    let member_id = claims.member_id().ok_or_else(|| ApiError::unauthorized("the token names no member"))?;
-    state
-        .directory
-        .member_by_id(member_id)
-        .await
-        .map_err(ApiError::unavailable)?
-        .ok_or_else(|| ApiError::unauthorized("the member no longer exists"))
-}
+use crate::extract::ApiCaller;
 
 /// `GET /api/v1/me`.
-pub(crate) async fn api_me(state: web::Data<State>, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let member = bearer_member(&state, &request).await?;
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, description = "OK", body = natter_proto::http::Me), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "auth")]
+pub(crate) async fn api_me(ApiCaller(member): ApiCaller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(Me {
         id: member.id,
         username: member.username,
@@ -42,11 +18,11 @@ pub(crate) async fn api_me(state: web::Data<State>, request: HttpRequest) -> Res
 }
 
 /// `GET /api/v1/ws-token`: a message-host token for an API client.
+#[utoipa::path(get, path = "/api/v1/ws-token", responses((status = 200, description = "OK", body = natter_proto::http::WsToken), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "auth")]
 pub(crate) async fn api_ws_token(
     state: web::Data<State>,
-    request: HttpRequest,
+    ApiCaller(member): ApiCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let member = bearer_member(&state, &request).await?;
     let token = state.signer.issue(member.id, &member.display_name);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

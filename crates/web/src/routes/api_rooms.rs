@@ -1,7 +1,7 @@
 //! The room REST API (`/api/v1/rooms/...`), for holders of an access token. The rules live in
 //! `crate::rooms`; these handlers only read requests and write answers.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use natter_http::ApiError;
 use natter_proto::rooms::{
     AcceptInvite, Invitation, MarkRead, NewInviteLink, NewRoom, ReadPosition, RoleChange, RoomUpdate,
@@ -9,23 +9,18 @@ use natter_proto::rooms::{
 };
 use serde::Deserialize;
 
-use super::api_me::bearer_member;
 use crate::app::State;
+use crate::extract::{ApiCaller, ApiRoom};
 use crate::rooms::{RoomContext, RoomError, direct, joining, list, manage, moderation, reads, views};
 
 type Answer = Result<HttpResponse, ApiError>;
-
-/// The caller and their standing in the room of the path.
-async fn context(state: &State, request: &HttpRequest, room: i64) -> Result<RoomContext, ApiError> {
-    let member = bearer_member(state, request).await?;
-    Ok(RoomContext::load(state, room, member.id).await?)
-}
 
 fn done() -> Answer {
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SearchQuery {
     #[serde(default)]
     q: String,
@@ -34,221 +29,197 @@ pub(crate) struct SearchQuery {
 }
 
 /// `GET /api/v1/rooms?q=&page=`.
+#[utoipa::path(get, path = "/api/v1/rooms", params(SearchQuery), responses((status = 200, description = "OK", body = natter_proto::rooms::RoomSearchPage), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn search(
     state: web::Data<State>,
-    request: HttpRequest,
     query: web::Query<SearchQuery>,
+    ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let member = bearer_member(&state, &request).await?;
     Ok(HttpResponse::Ok().json(list::search(&state, member.id, &query.q, query.page).await?))
 }
 
 /// `POST /api/v1/rooms`.
+#[utoipa::path(post, path = "/api/v1/rooms", request_body = natter_proto::rooms::NewRoom, responses((status = 201, description = "created", body = natter_proto::rooms::RoomView), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn create(
     state: web::Data<State>,
-    request: HttpRequest,
     body: web::Json<NewRoom>,
+    ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let member = bearer_member(&state, &request).await?;
     let room = manage::create(&state, member.id, &body).await?;
     let view = views::room_view(&state, &room, member.id, Some(natter_db::Role::Owner)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/rooms/{}", room.id))).json(view))
 }
 
 /// `GET /api/v1/rooms/{room}`.
-pub(crate) async fn show(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(get, path = "/api/v1/rooms/{room}", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = natter_proto::rooms::RoomView), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn show(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     Ok(HttpResponse::Ok().json(views::room_view(&state, &ctx.room, ctx.caller, ctx.role()).await?))
 }
 
 /// `PATCH /api/v1/rooms/{room}`.
-pub(crate) async fn update(
-    state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<i64>,
-    body: web::Json<RoomUpdate>,
-) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(patch, path = "/api/v1/rooms/{room}", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::rooms::RoomUpdate, responses((status = 200, description = "OK", body = natter_proto::rooms::RoomView), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn update(state: web::Data<State>, body: web::Json<RoomUpdate>, ctx: ApiRoom) -> Answer {
     let room = manage::update(&state, &ctx, &body).await?;
     Ok(HttpResponse::Ok().json(views::room_view(&state, &room, ctx.caller, ctx.role()).await?))
 }
 
 /// `DELETE /api/v1/rooms/{room}`.
-pub(crate) async fn delete(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(delete, path = "/api/v1/rooms/{room}", params(("room" = i64, Path, description = "the room id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn delete(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     manage::delete(&state, &ctx).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/archive`.
-pub(crate) async fn archive(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/archive", params(("room" = i64, Path, description = "the room id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn archive(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     manage::set_archived(&state, &ctx, true).await?;
     done()
 }
 
 /// `DELETE /api/v1/rooms/{room}/archive`.
-pub(crate) async fn unarchive(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(delete, path = "/api/v1/rooms/{room}/archive", params(("room" = i64, Path, description = "the room id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn unarchive(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     manage::set_archived(&state, &ctx, false).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/transfer`.
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/transfer", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::rooms::TransferOwnership, responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn transfer(
     state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<i64>,
     body: web::Json<TransferOwnership>,
+    ctx: ApiRoom,
 ) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
     manage::transfer(&state, &ctx, body.member_id).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/join`.
-pub(crate) async fn join(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/join", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = natter_proto::rooms::RoomView), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn join(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     joining::join(&state, &ctx).await?;
     let ctx = RoomContext::load(&state, ctx.room.id, ctx.caller).await?;
     Ok(HttpResponse::Ok().json(views::room_view(&state, &ctx.room, ctx.caller, ctx.role()).await?))
 }
 
 /// `POST /api/v1/rooms/{room}/leave`.
-pub(crate) async fn leave(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/leave", params(("room" = i64, Path, description = "the room id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn leave(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     joining::leave(&state, &ctx).await?;
     done()
 }
 
 /// `GET /api/v1/rooms/{room}/members`.
-pub(crate) async fn members(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(get, path = "/api/v1/rooms/{room}/members", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = Vec<natter_proto::rooms::RoomMemberView>), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn members(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     ctx.require_member()?;
     let members = state.directory.room_members(ctx.room.id).await.map_err(RoomError::from)?;
     Ok(HttpResponse::Ok().json(members.into_iter().map(views::member_view).collect::<Vec<_>>()))
 }
 
 /// `PUT /api/v1/rooms/{room}/members/{member}/role`.
+#[utoipa::path(put, path = "/api/v1/rooms/{room}/members/{member}/role", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), request_body = natter_proto::rooms::RoleChange, responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn set_role(
     state: web::Data<State>,
-    request: HttpRequest,
     path: web::Path<(i64, i64)>,
     body: web::Json<RoleChange>,
+    ctx: ApiRoom,
 ) -> Answer {
-    let (room, target) = path.into_inner();
-    let ctx = context(&state, &request, room).await?;
+    let (_, target) = path.into_inner();
     moderation::set_role(&state, &ctx, target, body.role).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/members/{member}/kick`.
-pub(crate) async fn kick(
-    state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<(i64, i64)>,
-) -> Answer {
-    let (room, target) = path.into_inner();
-    let ctx = context(&state, &request, room).await?;
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/members/{member}/kick", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn kick(state: web::Data<State>, path: web::Path<(i64, i64)>, ctx: ApiRoom) -> Answer {
+    let (_, target) = path.into_inner();
     moderation::kick(&state, &ctx, target).await?;
     done()
 }
 
 /// `PUT /api/v1/rooms/{room}/members/{member}/mute`.
+#[utoipa::path(put, path = "/api/v1/rooms/{room}/members/{member}/mute", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), request_body = natter_proto::rooms::Until, responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn mute(
     state: web::Data<State>,
-    request: HttpRequest,
     path: web::Path<(i64, i64)>,
     body: web::Json<Until>,
+    ctx: ApiRoom,
 ) -> Answer {
-    let (room, target) = path.into_inner();
-    let ctx = context(&state, &request, room).await?;
+    let (_, target) = path.into_inner();
     moderation::mute(&state, &ctx, target, body.until_ms).await?;
     done()
 }
 
 /// `DELETE /api/v1/rooms/{room}/members/{member}/mute`.
-pub(crate) async fn unmute(
-    state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<(i64, i64)>,
-) -> Answer {
-    let (room, target) = path.into_inner();
-    let ctx = context(&state, &request, room).await?;
+#[utoipa::path(delete, path = "/api/v1/rooms/{room}/members/{member}/mute", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn unmute(state: web::Data<State>, path: web::Path<(i64, i64)>, ctx: ApiRoom) -> Answer {
+    let (_, target) = path.into_inner();
     moderation::unmute(&state, &ctx, target).await?;
     done()
 }
 
 /// `PUT /api/v1/rooms/{room}/bans/{member}`.
+#[utoipa::path(put, path = "/api/v1/rooms/{room}/bans/{member}", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), request_body = natter_proto::rooms::Until, responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn ban(
     state: web::Data<State>,
-    request: HttpRequest,
     path: web::Path<(i64, i64)>,
     body: web::Json<Until>,
+    ctx: ApiRoom,
 ) -> Answer {
-    let (room, target) = path.into_inner();
-    let ctx = context(&state, &request, room).await?;
+    let (_, target) = path.into_inner();
     moderation::ban(&state, &ctx, target, body.until_ms).await?;
     done()
 }
 
 /// `DELETE /api/v1/rooms/{room}/bans/{member}`.
-pub(crate) async fn unban(
-    state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<(i64, i64)>,
-) -> Answer {
-    let (room, target) = path.into_inner();
-    let ctx = context(&state, &request, room).await?;
+#[utoipa::path(delete, path = "/api/v1/rooms/{room}/bans/{member}", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn unban(state: web::Data<State>, path: web::Path<(i64, i64)>, ctx: ApiRoom) -> Answer {
+    let (_, target) = path.into_inner();
     moderation::unban(&state, &ctx, target).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/invitations`.
-pub(crate) async fn invite(
-    state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<i64>,
-    body: web::Json<Invitation>,
-) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/invitations", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::rooms::Invitation, responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn invite(state: web::Data<State>, body: web::Json<Invitation>, ctx: ApiRoom) -> Answer {
     joining::invite(&state, &ctx, &body.username).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/invite-links`.
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/invite-links", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::rooms::NewInviteLink, responses((status = 201, description = "created", body = natter_proto::rooms::InviteLink), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn create_link(
     state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<i64>,
     body: web::Json<NewInviteLink>,
+    ctx: ApiRoom,
 ) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
     let link = joining::create_link(&state, &ctx, &body).await?;
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(link))
 }
 
 /// `GET /api/v1/rooms/{room}/invite-links`.
-pub(crate) async fn links(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(get, path = "/api/v1/rooms/{room}/invite-links", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = Vec<natter_proto::rooms::InviteLink>), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn links(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     Ok(HttpResponse::Ok().json(joining::links(&state, &ctx).await?))
 }
 
 /// `DELETE /api/v1/rooms/{room}/invite-links/{link}`.
+#[utoipa::path(delete, path = "/api/v1/rooms/{room}/invite-links/{link}", params(("room" = i64, Path, description = "the room id"), ("link" = i64, Path, description = "the invite link id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn revoke_link(
     state: web::Data<State>,
-    request: HttpRequest,
     path: web::Path<(i64, i64)>,
+    ctx: ApiRoom,
 ) -> Answer {
-    let (room, link) = path.into_inner();
-    let ctx = context(&state, &request, room).await?;
+    let (_, link) = path.into_inner();
     joining::revoke_link(&state, &ctx, link).await?;
     done()
 }
 
 /// `GET /api/v1/rooms/{room}/audit`.
-pub(crate) async fn audit(state: web::Data<State>, request: HttpRequest, path: web::Path<i64>) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(get, path = "/api/v1/rooms/{room}/audit", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = Vec<natter_proto::rooms::AuditEntry>), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn audit(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     ctx.require_community()?;
     ctx.require_role(natter_db::Role::Admin)?;
     let log = state.directory.audit_log(ctx.room.id, 200).await.map_err(RoomError::from)?;
@@ -256,13 +227,8 @@ pub(crate) async fn audit(state: web::Data<State>, request: HttpRequest, path: w
 }
 
 /// `PUT /api/v1/rooms/{room}/read`.
-pub(crate) async fn mark_read(
-    state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<i64>,
-    body: web::Json<MarkRead>,
-) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
+#[utoipa::path(put, path = "/api/v1/rooms/{room}/read", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::rooms::MarkRead, responses((status = 200, description = "OK", body = natter_proto::rooms::ReadPosition), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn mark_read(state: web::Data<State>, body: web::Json<MarkRead>, ctx: ApiRoom) -> Answer {
     ctx.require_member()?;
     if body.position < 0 {
         return Err(ApiError::bad_request("position is not negative"));
@@ -272,7 +238,8 @@ pub(crate) async fn mark_read(
     Ok(HttpResponse::Ok().json(ReadPosition { room_id: ctx.room.id, position }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct MessagesQuery {
     before: Option<i64>,
     after: Option<i64>,
@@ -293,13 +260,12 @@ fn default_limit() -> u32 {
 /// onwards (at most `limit`, never beyond `up_to`), with no position missing; when history does not
 /// hold them all yet, 503 with `retry_after_ms`, never a silently short page. A page shorter than the
 /// range asked for is a page: ask again after its last position.
+#[utoipa::path(get, path = "/api/v1/rooms/{room}/messages", params(("room" = i64, Path, description = "the room id"), MessagesQuery), responses((status = 200, description = "OK", body = Vec<natter_proto::events::StoredMessage>), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn messages(
     state: web::Data<State>,
-    request: HttpRequest,
-    path: web::Path<i64>,
     query: web::Query<MessagesQuery>,
+    ctx: ApiRoom,
 ) -> Answer {
-    let ctx = context(&state, &request, path.into_inner()).await?;
     ctx.require_member()?;
     if !(1..=200).contains(&query.limit) {
         return Err(ApiError::bad_request("limit is between 1 and 200"));
@@ -342,59 +308,64 @@ pub(crate) async fn messages(
 }
 
 /// `POST /api/v1/invites/accept`.
+#[utoipa::path(post, path = "/api/v1/invites/accept", request_body = natter_proto::rooms::AcceptInvite, responses((status = 200, description = "OK", body = natter_proto::rooms::RoomView), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn accept_invite(
     state: web::Data<State>,
-    request: HttpRequest,
     body: web::Json<AcceptInvite>,
+    ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let member = bearer_member(&state, &request).await?;
     let room = joining::accept_link(&state, member.id, &body.code).await?;
     let ctx = RoomContext::load(&state, room, member.id).await?;
     Ok(HttpResponse::Ok().json(views::room_view(&state, &ctx.room, ctx.caller, ctx.role()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     #[serde(default)]
     page: u32,
 }
 
 /// `GET /api/v1/me/rooms?page=`.
+#[utoipa::path(get, path = "/api/v1/me/rooms", params(PageQuery), responses((status = 200, description = "OK", body = natter_proto::rooms::RoomListPage), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn my_rooms(
     state: web::Data<State>,
-    request: HttpRequest,
     query: web::Query<PageQuery>,
+    ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let member = bearer_member(&state, &request).await?;
     Ok(HttpResponse::Ok().json(list::room_list(&state, member.id, query.page).await?))
 }
 
 /// `PUT /api/v1/direct/{username}`: the caller's direct room with that member, created on first use.
+#[utoipa::path(put, path = "/api/v1/direct/{username}", params(("username" = String, Path, description = "the other member's username")), responses((status = 200, description = "OK", body = natter_proto::rooms::RoomView), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn start_direct(
     state: web::Data<State>,
-    request: HttpRequest,
     path: web::Path<String>,
+    ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let member = bearer_member(&state, &request).await?;
     let room = direct::start(&state, member.id, &path).await?;
     Ok(HttpResponse::Ok()
         .json(views::room_view(&state, &room, member.id, Some(natter_db::Role::Member)).await?))
 }
 
 /// `PUT /api/v1/blocks/{username}`.
-pub(crate) async fn block(state: web::Data<State>, request: HttpRequest, path: web::Path<String>) -> Answer {
-    let member = bearer_member(&state, &request).await?;
+#[utoipa::path(put, path = "/api/v1/blocks/{username}", params(("username" = String, Path, description = "the other member's username")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn block(
+    state: web::Data<State>,
+    path: web::Path<String>,
+    ApiCaller(member): ApiCaller,
+) -> Answer {
     direct::set_blocked(&state, member.id, &path, true).await?;
     done()
 }
 
 /// `DELETE /api/v1/blocks/{username}`.
+#[utoipa::path(delete, path = "/api/v1/blocks/{username}", params(("username" = String, Path, description = "the other member's username")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn unblock(
     state: web::Data<State>,
-    request: HttpRequest,
     path: web::Path<String>,
+    ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let member = bearer_member(&state, &request).await?;
     direct::set_blocked(&state, member.id, &path, false).await?;
     done()
 }

@@ -4,7 +4,6 @@
 //! content and browsers may keep it for good; the previous picture is deleted.
 
 use actix_multipart::Multipart;
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use futures_util::{StreamExt, TryStreamExt};
@@ -13,8 +12,10 @@ use object_store::path::Path;
 
 use crate::app::State;
 use crate::auth;
+use crate::error::PageError;
+use crate::extract::SignedIn;
 use crate::files::thumbnail;
-use crate::pages::{PageError, see_other};
+use crate::page_format::see_other;
 
 /// The largest picture accepted for an avatar, bytes.
 const AVATAR_MAX_BYTES: usize = 5 * 1024 * 1024;
@@ -57,13 +58,24 @@ async fn read_field(field: actix_multipart::Field, limit: usize, what: &str) -> 
     Ok(body)
 }
 
+/// The multipart body of an avatar upload (described for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct AvatarUpload {
+    /// The session's CSRF token; comes first.
+    csrf: String,
+    /// A PNG, JPEG, GIF or WebP picture.
+    #[schema(value_type = String, format = Binary)]
+    avatar: Vec<u8>,
+}
+
 /// `POST /settings/avatar`: a `multipart/form-data` form with `csrf`, then `avatar` (the picture).
+#[utoipa::path(post, path = "/settings/avatar", request_body(content = AvatarUpload, content_type = "multipart/form-data"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 422, description = "the content is not acceptable (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn upload_avatar(
     state: web::Data<State>,
-    session: Session,
     mut multipart: Multipart,
+    SignedIn { member_id, session }: SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
     let mut checked = false;
     let mut picture = None;
     while let Some(field) = multipart
@@ -111,12 +123,12 @@ pub(crate) async fn upload_avatar(
 }
 
 /// `GET /avatars/{name}`: an uploaded avatar, for logged-in members.
+#[utoipa::path(get, path = "/avatars/{name}", params(("name" = String, Path, description = "`{member}-{ms}.png`")), responses((status = 200, description = "OK", content_type = "image/png"), (status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn avatar(
     state: web::Data<State>,
-    session: Session,
     name: web::Path<String>,
+    _: SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    auth::require_member(&session)?;
     let key = key_of(&name).ok_or_else(|| PageError::not_found("No such picture."))?;
     let stored = match state.files.get(&key).await {
         Ok(stored) => stored,

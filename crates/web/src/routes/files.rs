@@ -8,17 +8,27 @@ use natter_db::Attached;
 use natter_http::ApiError;
 use natter_proto::http::AttachFile;
 
-use super::api_me::bearer_member;
 use crate::app::State;
 use crate::auth;
+use crate::error::PageError;
+use crate::extract::bearer_member;
 use crate::files::serve::{self, DownloadError, Part};
 use crate::files::{file_ref, upload};
-use crate::pages::PageError;
 
 /// Header carrying the session's CSRF token on script-made posts of the room page.
 const CSRF_HEADER: &str = "X-CSRF-Token";
 
+/// The multipart body of an upload (described for the OpenAPI document; the handler streams it).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct FileUpload {
+    /// The file's bytes, with its file name (the part `file`).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// `POST /api/v1/rooms/{room}/files` (multipart, field `file`): 201 with the file's `FileRef`.
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/files", params(("room" = i64, Path, description = "the room id")), request_body(content = FileUpload, content_type = "multipart/form-data"), responses((status = 201, description = "created", body = natter_proto::events::FileRef), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 413, description = "the body is too large (Error)", body = natter_proto::http::ErrorBody), (status = 415, description = "the body has an unsupported type (Error)", body = natter_proto::http::ErrorBody), (status = 422, description = "the content is not acceptable (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "files")]
 pub(crate) async fn api_upload(
     state: web::Data<State>,
     request: HttpRequest,
@@ -32,6 +42,7 @@ pub(crate) async fn api_upload(
 
 /// `POST /rooms/{room}/files`: the room page's upload, with the session and its CSRF token in
 /// `X-CSRF-Token`; answers like the API.
+#[utoipa::path(post, path = "/rooms/{room}/files", params(("room" = i64, Path, description = "the room id")), request_body(content = FileUpload, content_type = "multipart/form-data"), responses((status = 201, description = "created", body = natter_proto::events::FileRef), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 413, description = "the body is too large (Error)", body = natter_proto::http::ErrorBody), (status = 415, description = "the body has an unsupported type (Error)", body = natter_proto::http::ErrorBody), (status = 422, description = "the content is not acceptable (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("session" = [])), tag = "files")]
 pub(crate) async fn page_upload(
     state: web::Data<State>,
     session: Session,
@@ -70,6 +81,7 @@ async fn download(
 }
 
 /// `GET /files/{file}`.
+#[utoipa::path(get, path = "/files/{file}", params(("file" = String, Path, description = "the file id (UUID)")), responses((status = 200, description = "OK", content_type = "application/octet-stream"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = []), ("session" = [])), tag = "files")]
 pub(crate) async fn file_content(
     state: web::Data<State>,
     session: Session,
@@ -80,6 +92,7 @@ pub(crate) async fn file_content(
 }
 
 /// `GET /files/{file}/thumbnail`.
+#[utoipa::path(get, path = "/files/{file}/thumbnail", params(("file" = String, Path, description = "the file id (UUID)")), responses((status = 200, description = "OK", content_type = "image/png"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = []), ("session" = [])), tag = "files")]
 pub(crate) async fn file_thumbnail(
     state: web::Data<State>,
     session: Session,
@@ -90,6 +103,7 @@ pub(crate) async fn file_thumbnail(
 }
 
 /// `PUT /internal/files/{file}/attachment` (message pods): see [`AttachFile`].
+#[utoipa::path(put, path = "/internal/files/{file}/attachment", params(("file" = String, Path, description = "the file id (UUID)")), request_body = natter_proto::http::AttachFile, responses((status = 200, description = "OK", body = natter_proto::events::FileRef), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "internal")]
 pub(crate) async fn attach(
     state: web::Data<State>,
     path: web::Path<String>,

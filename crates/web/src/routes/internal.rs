@@ -6,6 +6,7 @@ use natter_http::ApiError;
 use crate::app::State;
 
 /// `GET /internal/rooms/{room}/members/{member}`: whether and how the member may use the room.
+#[utoipa::path(get, path = "/internal/rooms/{room}/members/{member}", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), responses((status = 200, description = "OK", body = natter_proto::http::RoomAccess), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "internal")]
 pub(crate) async fn room_access(
     state: web::Data<State>,
     path: web::Path<(i64, i64)>,
@@ -17,6 +18,7 @@ pub(crate) async fn room_access(
 
 /// `PUT /internal/rooms/{room}/members/{member}/read`: moves the member's read position forward (a
 /// `mark_read` frame on a message pod); answers the position after, absent when not a member.
+#[utoipa::path(put, path = "/internal/rooms/{room}/members/{member}/read", operation_id = "internal_mark_read", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), request_body = natter_proto::rooms::MarkRead, responses((status = 200, description = "OK", body = natter_proto::rooms::ReadPosition), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "internal")]
 pub(crate) async fn mark_read(
     state: web::Data<State>,
     path: web::Path<(i64, i64)>,
@@ -34,6 +36,7 @@ pub(crate) async fn mark_read(
 
 /// `GET /internal/members/{member}/rooms`: the rooms the member belongs to, for presence to know whom
 /// to tell when the member comes online or goes offline.
+#[utoipa::path(get, path = "/internal/members/{member}/rooms", params(("member" = i64, Path, description = "a member id")), responses((status = 200, description = "OK", body = natter_proto::http::MemberRooms), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "internal")]
 pub(crate) async fn member_rooms(
     state: web::Data<State>,
     path: web::Path<i64>,

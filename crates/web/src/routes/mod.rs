@@ -8,6 +8,7 @@ mod avatars;
 mod files;
 mod internal;
 mod keys;
+pub(crate) mod openapi;
 mod ready;
 mod room_manage;
 mod room_pages;
@@ -24,6 +25,7 @@ pub(crate) use files::{
 };
 pub(crate) use internal::{mark_read as internal_mark_read, member_rooms, room_access};
 pub(crate) use keys::{api_token, jwks, ws_token};
+pub(crate) use openapi::openapi_json;
 pub(crate) use ready::readyz;
 pub(crate) use room_manage::{manage_action, manage_page};
 pub(crate) use room_pages::{history_page, leave_room, mark_read, room_page};

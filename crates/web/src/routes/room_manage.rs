@@ -16,11 +16,11 @@ use serde::Deserialize;
 use super::rooms::{optional_number, visibility_field};
 use crate::app::State;
 use crate::auth;
-use crate::pages::{
-    AuditItem, LinkItem, ManagePage, ManagedMember, NewLinkItem, PageError, RoomItem, query_value, see_other,
-    time_text, visibility_options,
-};
+use crate::error::PageError;
+use crate::extract::{CsrfForm, SignedIn};
+use crate::page_format::{query_value, see_other, time_text, visibility_options};
 use crate::rooms::{RoomContext, RoomError, joining, manage, moderation, views};
+use crate::templates::{AuditItem, LinkItem, ManagePage, ManagedMember, NewLinkItem, RoomItem};
 
 /// Audit records shown.
 const AUDIT_SHOWN: i64 = 100;
@@ -163,27 +163,28 @@ async fn render(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ManageQuery {
     #[serde(default)]
     done: String,
 }
 
 /// `GET /rooms/{room}/manage`.
+#[utoipa::path(get, path = "/rooms/{room}/manage", params(("room" = i64, Path, description = "the room id"), ManageQuery), responses((status = 200, description = "the page", content_type = "text/html"), (status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn manage_page(
     state: web::Data<State>,
-    session: Session,
     path: web::Path<i64>,
     query: web::Query<ManageQuery>,
+    SignedIn { member_id, session }: SignedIn,
 ) -> Result<ManagePage, PageError> {
-    let member_id = auth::require_member(&session)?;
     let ctx = moderator_context(&state, path.into_inner(), member_id).await?;
     render(&state, &session, &ctx, notice(&query.done), None).await
 }
 
 /// The fields of every manage form; each action reads the ones it needs (all text, so that an empty
 /// optional number is not a malformed form).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct ManageForm {
     #[serde(default)]
     csrf: String,
@@ -245,14 +246,13 @@ impl ManageForm {
 }
 
 /// `POST /rooms/{room}/manage/{action}`.
+#[utoipa::path(post, path = "/rooms/{room}/manage/{action}", params(("room" = i64, Path, description = "the room id"), ("action" = String, Path, description = "the manage action")), request_body(content = ManageForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn manage_action(
     state: web::Data<State>,
-    session: Session,
     path: web::Path<(i64, String)>,
-    form: web::Form<ManageForm>,
+    SignedIn { member_id, session }: SignedIn,
+    form: CsrfForm<ManageForm>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     let (room_id, action) = path.into_inner();
     let ctx = RoomContext::load(&state, room_id, member_id).await?;
     match action.as_str() {
@@ -325,3 +325,5 @@ async fn create_link(
         .insert_header(("Cache-Control", "no-store"))
         .body(page.render().map_err(PageError::internal)?))
 }
+
+crate::extract::csrf_field!(ManageForm);

@@ -9,11 +9,12 @@ use natter_proto::rooms::{MarkRead, ReadPosition};
 use super::rooms::CsrfOnly;
 use crate::app::State;
 use crate::auth;
-use crate::pages::{
-    HistoryItem, HistoryPage, PageError, PeerItem, PersonItem, RoomItem, RoomPage, see_other, time_text,
-};
+use crate::error::PageError;
+use crate::extract::{CsrfForm, SignedIn};
+use crate::page_format::{see_other, time_text};
 use crate::presence::{MAX_LISTED, PresenceLabel};
 use crate::rooms::{RoomContext, RoomError, joining, manage, reads, room_access, views};
+use crate::templates::{HistoryItem, HistoryPage, PeerItem, PersonItem, RoomItem, RoomPage};
 
 /// Messages shown on the history page.
 const HISTORY_PAGE_SIZE: u32 = 100;
@@ -88,12 +89,12 @@ async fn peer(state: &State, ctx: &RoomContext) -> Result<Option<PeerItem>, Page
 }
 
 /// `GET /rooms/{room}`: the live room (its script connects to the message host).
+#[utoipa::path(get, path = "/rooms/{room}", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "the page", content_type = "text/html"), (status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn room_page(
     state: web::Data<State>,
-    session: Session,
     path: web::Path<i64>,
+    SignedIn { member_id, session }: SignedIn,
 ) -> Result<RoomPage, PageError> {
-    let member_id = auth::require_member(&session)?;
     let ctx = member_context(&state, path.into_inner(), member_id).await?;
     let role = ctx.require_member()?;
     let direct = ctx.room.kind() == RoomKind::Direct;
@@ -128,12 +129,12 @@ pub(crate) async fn room_page(
 }
 
 /// `GET /rooms/{room}/history`: the newest messages, rendered on the server.
+#[utoipa::path(get, path = "/rooms/{room}/history", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "the page", content_type = "text/html"), (status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn history_page(
     state: web::Data<State>,
-    session: Session,
     path: web::Path<i64>,
+    SignedIn { member_id, session }: SignedIn,
 ) -> Result<HistoryPage, PageError> {
-    let member_id = auth::require_member(&session)?;
     let ctx = member_context(&state, path.into_inner(), member_id).await?;
     let room = room_item(&state, &ctx).await?;
     let stored =
@@ -160,14 +161,13 @@ pub(crate) async fn history_page(
 }
 
 /// `POST /rooms/{room}/leave`.
+#[utoipa::path(post, path = "/rooms/{room}/leave", params(("room" = i64, Path, description = "the room id")), request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn leave_room(
     state: web::Data<State>,
-    session: Session,
     path: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    SignedIn { member_id, .. }: SignedIn,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     let ctx = RoomContext::load(&state, path.into_inner(), member_id).await?;
     joining::leave(&state, &ctx).await?;
     Ok(see_other("/rooms"))
@@ -175,6 +175,7 @@ pub(crate) async fn leave_room(
 
 /// `POST /rooms/{room}/read` (JSON `{"position": n}`, the CSRF token in `X-CSRF-Token`): the room
 /// page's script saying what the member has seen. Answers JSON, errors included.
+#[utoipa::path(post, path = "/rooms/{room}/read", operation_id = "page_mark_read", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::rooms::MarkRead, responses((status = 200, description = "OK", body = natter_proto::rooms::ReadPosition), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("session" = [])), tag = "pages")]
 pub(crate) async fn mark_read(
     state: web::Data<State>,
     session: Session,

@@ -1,7 +1,6 @@
 //! The room list and search, creating and joining community rooms, direct chats, invite codes and
 //! blocking. The rules live in `crate::rooms`; these handlers read forms and render pages.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use natter_db::Visibility;
@@ -10,13 +9,14 @@ use serde::Deserialize;
 
 use crate::app::State;
 use crate::auth;
-use crate::pages::{
-    FoundRoomItem, MyRoomItem, PageError, PreviewItem, RoomsPage, Sidebar, query_value, see_other, time_text,
-    visibility_options,
-};
+use crate::error::PageError;
+use crate::extract::{CsrfForm, SignedIn};
+use crate::page_format::{query_value, see_other, time_text, visibility_options};
 use crate::rooms::{RoomContext, direct, joining, list, manage};
+use crate::templates::{FoundRoomItem, MyRoomItem, PreviewItem, RoomsPage, Sidebar};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct RoomsQuery {
     /// Search text for listed rooms (empty: all of them, newest first).
     #[serde(default)]
@@ -127,12 +127,12 @@ async fn found_room(state: &State, member_id: i64, room: RoomView) -> Result<Fou
 /// `GET /rooms?q=&search_page=&invite=`: the app with no room open: the sidebar of the member's rooms
 /// (latest activity first, with unread counts), listed rooms to find and join, and the forms to create a room, start a direct chat and
 /// accept an invite code.
+#[utoipa::path(get, path = "/rooms", params(RoomsQuery), responses((status = 200, description = "the page", content_type = "text/html"), (status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn rooms_page(
     state: web::Data<State>,
-    session: Session,
     query: web::Query<RoomsQuery>,
+    SignedIn { member_id, session }: SignedIn,
 ) -> Result<RoomsPage, PageError> {
-    let member_id = auth::require_member(&session)?;
     let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
     let found = list::search(&state, member_id, &query.q, query.search_page).await?;
     let mut found_rooms = Vec::with_capacity(found.rooms.len());
@@ -170,7 +170,8 @@ pub(crate) fn visibility_field(raw: &str) -> Result<Visibility, PageError> {
     Visibility::parse(raw.trim()).ok_or_else(|| bad_request("Visibility is public, invite_only or private."))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewRoomForm)]
 pub(crate) struct NewRoom {
     #[serde(default)]
     name: String,
@@ -186,20 +187,19 @@ pub(crate) struct NewRoom {
     csrf: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct CsrfOnly {
     #[serde(default)]
     pub(crate) csrf: String,
 }
 
 /// `POST /rooms`: creates a community room owned by the member.
+#[utoipa::path(post, path = "/rooms", request_body(content = NewRoom, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn create_room(
     state: web::Data<State>,
-    session: Session,
-    form: web::Form<NewRoom>,
+    SignedIn { member_id, .. }: SignedIn,
+    form: CsrfForm<NewRoom>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     let visibility = if form.visibility.trim().is_empty() {
         Visibility::Public
     } else {
@@ -216,21 +216,20 @@ pub(crate) async fn create_room(
 }
 
 /// `POST /rooms/{room}/join`: joins a community room (public, or with an invitation).
+#[utoipa::path(post, path = "/rooms/{room}/join", params(("room" = i64, Path, description = "the room id")), request_body(content = CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn join_room(
     state: web::Data<State>,
-    session: Session,
     path: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    SignedIn { member_id, .. }: SignedIn,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     let room_id = path.into_inner();
     let ctx = RoomContext::load(&state, room_id, member_id).await?;
     joining::join(&state, &ctx).await?;
     Ok(see_other(&format!("/rooms/{room_id}")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct UsernameForm {
     #[serde(default)]
     username: String,
@@ -239,18 +238,17 @@ pub(crate) struct UsernameForm {
 }
 
 /// `POST /direct`: opens (creating on first use) the direct chat with `username`.
+#[utoipa::path(post, path = "/direct", operation_id = "page_start_direct", request_body(content = UsernameForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn start_direct(
     state: web::Data<State>,
-    session: Session,
-    form: web::Form<UsernameForm>,
+    SignedIn { member_id, .. }: SignedIn,
+    form: CsrfForm<UsernameForm>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     let room = direct::start(&state, member_id, &form.username).await?;
     Ok(see_other(&format!("/rooms/{}", room.id)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct InviteCodeForm {
     #[serde(default)]
     code: String,
@@ -259,18 +257,17 @@ pub(crate) struct InviteCodeForm {
 }
 
 /// `POST /invites/accept`: joins the room an invite code leads to.
+#[utoipa::path(post, path = "/invites/accept", operation_id = "page_accept_invite", request_body(content = InviteCodeForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn accept_invite(
     state: web::Data<State>,
-    session: Session,
-    form: web::Form<InviteCodeForm>,
+    SignedIn { member_id, .. }: SignedIn,
+    form: CsrfForm<InviteCodeForm>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     let room_id = joining::accept_link(&state, member_id, &form.code).await?;
     Ok(see_other(&format!("/rooms/{room_id}")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct BlockForm {
     #[serde(default)]
     username: String,
@@ -285,13 +282,12 @@ pub(crate) struct BlockForm {
 }
 
 /// `POST /blocks`: blocks or unblocks a member.
+#[utoipa::path(post, path = "/blocks", request_body(content = BlockForm, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn set_block(
     state: web::Data<State>,
-    session: Session,
-    form: web::Form<BlockForm>,
+    SignedIn { member_id, .. }: SignedIn,
+    form: CsrfForm<BlockForm>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     let blocked = match form.action.as_str() {
         "block" => true,
         "unblock" => false,
@@ -300,3 +296,5 @@ pub(crate) async fn set_block(
     direct::set_blocked(&state, member_id, &form.username, blocked).await?;
     Ok(see_other(&form.room.map_or_else(|| "/rooms".to_owned(), |room| format!("/rooms/{room}"))))
 }
+
+crate::extract::csrf_field!(NewRoom, CsrfOnly, UsernameForm, InviteCodeForm, BlockForm);

@@ -1,31 +1,34 @@
 //! The member's settings: the login providers linked to the account, and buttons to link more.
 
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::app::State;
 use crate::auth;
-use crate::pages::{DeviceItem, PageError, SettingsPage, see_other, time_text};
+use crate::error::PageError;
+use crate::extract::{CsrfForm, SignedIn};
+use crate::page_format::{see_other, time_text};
+use crate::templates::{DeviceItem, SettingsPage};
 
 const DISPLAY_NAME_MAX: usize = 64;
 const AVATAR_URL_MAX: usize = 512;
 
 /// `GET /settings`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SettingsQuery {
     /// Set by the redirect after saving, to say so.
     #[serde(default)]
     saved: Option<String>,
 }
 
+#[utoipa::path(get, path = "/settings", params(SettingsQuery), responses((status = 200, description = "the page", content_type = "text/html"), (status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn settings_page(
     state: web::Data<State>,
-    session: Session,
     query: web::Query<SettingsQuery>,
+    SignedIn { member_id, session }: SignedIn,
 ) -> Result<SettingsPage, PageError> {
-    let member_id = auth::require_member(&session)?;
     let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
     let linked = state.directory.identities_of(member_id).await?;
     let linkable = state.oauth.names().into_iter().filter(|p| !linked.contains(p)).collect();
@@ -48,7 +51,7 @@ pub(crate) async fn settings_page(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct Profile {
     display_name: String,
     #[serde(default)]
@@ -90,13 +93,12 @@ fn check_avatar_url(url: &str, member: i64) -> Result<Option<&str>, PageError> {
 }
 
 /// `POST /settings/profile`: display name and avatar URL.
+#[utoipa::path(post, path = "/settings/profile", request_body(content = Profile, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn update_profile(
     state: web::Data<State>,
-    session: Session,
-    form: web::Form<Profile>,
+    SignedIn { member_id, .. }: SignedIn,
+    form: CsrfForm<Profile>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     let display_name = form.display_name.trim();
     check_display_name(display_name)?;
     let avatar_url = check_avatar_url(form.avatar_url.trim(), member_id)?;
@@ -105,14 +107,15 @@ pub(crate) async fn update_profile(
 }
 
 /// `POST /settings/log-out-others`: ends every session of the member but this one.
+#[utoipa::path(post, path = "/settings/log-out-others", request_body(content = crate::routes::rooms::CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn log_out_others(
     state: web::Data<State>,
-    session: Session,
-    form: web::Form<crate::routes::rooms::CsrfOnly>,
+    SignedIn { member_id, session }: SignedIn,
+    _: CsrfForm<crate::routes::rooms::CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let member_id = auth::require_member(&session)?;
-    auth::check_csrf(&session, &form.csrf)?;
     crate::devices::log_out_others(&state, &session, member_id).await?;
     tracing::info!(member.id = member_id, "logged out other devices");
     Ok(see_other("/settings?saved=1"))
 }
+
+crate::extract::csrf_field!(Profile);

@@ -13,6 +13,7 @@ const FILES: &[(&str, &str, &str)] = &[
 ];
 
 /// `GET /static/{file}`.
+#[utoipa::path(get, path = "/static/{file}", params(("file" = String, Path, description = "a bundled file: room.js, app.js, history.js, theme.js, natter.css, favicon.svg")), responses((status = 200, description = "OK", content_type = "text/javascript"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html")), tag = "pages")]
 pub(crate) async fn static_file(name: web::Path<String>) -> HttpResponse {
     match FILES.iter().find(|(file, _, _)| *file == name.as_str()) {
         Some((_, content_type, body)) => HttpResponse::Ok()

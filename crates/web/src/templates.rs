@@ -1,9 +1,9 @@
-//! Server-rendered pages (askama; HTML output is escaped by default) and the page error type.
+//! The server-rendered pages (askama; HTML output is escaped by default) and the items they list.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use askama_web::WebTemplate;
+
+use crate::page_format::VisibilityOption;
 
 /// One room in a list.
 pub(crate) struct RoomItem {
@@ -63,46 +63,6 @@ pub(crate) struct DeviceItem {
     pub since: String,
     /// The browser looking at the page.
     pub this: bool,
-}
-
-/// A choice in a visibility select.
-pub(crate) struct VisibilityOption {
-    pub value: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
-}
-
-/// The visibility choices, with `selected` marked.
-pub(crate) fn visibility_options(selected: natter_db::Visibility) -> Vec<VisibilityOption> {
-    use natter_db::Visibility;
-    [Visibility::Public, Visibility::InviteOnly, Visibility::Private]
-        .into_iter()
-        .map(|v| VisibilityOption {
-            value: v.as_str(),
-            label: crate::rooms::manage::visibility_label(v),
-            selected: v == selected,
-        })
-        .collect()
-}
-
-/// A time (milliseconds since the epoch) as pages show it.
-pub(crate) fn time_text(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
-}
-
-/// Percent-encodes a query parameter value (for links built on the server).
-pub(crate) fn query_value(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for byte in raw.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// The newest message of a room in the room list.
@@ -300,95 +260,4 @@ pub(crate) struct HistoryPage {
     pub member_name: String,
     pub room: RoomItem,
     pub messages: Vec<HistoryItem>,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    status: u16,
-    title: &'static str,
-    detail: &'a str,
-}
-
-/// The heading of an error page.
-fn error_title(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "That did not work",
-        403 => "You cannot go there",
-        404 => "Nothing here",
-        409 => "That clashes with something",
-        413 => "That is too large",
-        429 => "Slow down a little",
-        503 => "Back in a moment",
-        _ if status.is_server_error() => "Something went wrong",
-        _ => "That did not work",
-    }
-}
-
-/// What can go wrong on a page.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum PageError {
-    /// Not logged in: send them to the login page.
-    #[error("login required")]
-    LoginRequired,
-    #[error("{1}")]
-    Status(StatusCode, String),
-}
-
-impl PageError {
-    pub(crate) fn forbidden(detail: impl Into<String>) -> Self {
-        Self::Status(StatusCode::FORBIDDEN, detail.into())
-    }
-    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
-        Self::Status(StatusCode::NOT_FOUND, detail.into())
-    }
-    pub(crate) fn unavailable(cause: impl std::fmt::Display) -> Self {
-        tracing::warn!(error = %cause, "dependency unavailable");
-        Self::Status(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "A service this page needs is unavailable; try again soon.".into(),
-        )
-    }
-    pub(crate) fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::Status(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.".into())
-    }
-}
-
-impl From<natter_db::DbError> for PageError {
-    fn from(e: natter_db::DbError) -> Self {
-        match e {
-            natter_db::DbError::Unavailable(_) => Self::unavailable(e),
-            _ => Self::internal(e),
-        }
-    }
-}
-
-impl ResponseError for PageError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            PageError::LoginRequired => StatusCode::SEE_OTHER,
-            PageError::Status(status, _) => *status,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            PageError::LoginRequired => HttpResponse::SeeOther()
-                .insert_header(("Location", "/"))
-                .insert_header((crate::login_redirect::MARKER, "1"))
-                .finish(),
-            PageError::Status(status, detail) => {
-                let body = ErrorPage { status: status.as_u16(), title: error_title(*status), detail }
-                    .render()
-                    .unwrap_or_else(|_| "error".to_owned());
-                HttpResponse::build(*status).content_type("text/html; charset=utf-8").body(body)
-            }
-        }
-    }
-}
-
-/// A 303 redirect after a successful form post.
-pub(crate) fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", location)).finish()
 }

@@ -1,0 +1,134 @@
+//! The HTTP contract as a client depends on it: the committed OpenAPI documents are the ones the code
+//! generates, web serves that same document, both are valid OpenAPI 3.1, and a fuzzer that follows the
+//! document against a running stack finds no server error, no undocumented status and no body that
+//! breaks its schema.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use natter_proto::http::TokenPair;
+use serde_json::json;
+
+use crate::client::Browser;
+use crate::stack::Stack;
+
+fn proto_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto")
+}
+
+fn pretty(document: &utoipa::openapi::OpenApi) -> String {
+    format!("{}\n", document.to_pretty_json().unwrap())
+}
+
+/// Where `scripts/services start` installed schemathesis and openapi-spec-validator.
+fn api_tool(name: &str) -> PathBuf {
+    let tools = std::env::var_os("NATTER_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/natter-tools")
+    });
+    let mut venvs: Vec<PathBuf> = std::fs::read_dir(&tools)
+        .map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    venvs.retain(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("schemathesis-")));
+    venvs.sort();
+    let tool = venvs.last().map(|venv| venv.join("bin").join(name));
+    tool.filter(|t| t.exists()).unwrap_or_else(|| {
+        panic!("{name} is not installed under {}; run scripts/services start", tools.display())
+    })
+}
+
+/// The committed documents are the generated ones (`scripts/openapi` rewrites them), and valid.
+pub fn committed_documents_are_generated() {
+    for (file, document) in [
+        ("openapi.json", natter_web::openapi_document()),
+        ("presence.openapi.json", natter_presence::openapi_document()),
+    ] {
+        let path = proto_dir().join(file);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == pretty(&document),
+            "proto/{file} differs from the document the code generates; run scripts/openapi and commit it"
+        );
+        let validated = Command::new(api_tool("openapi-spec-validator")).arg(&path).output().unwrap();
+        assert!(
+            validated.status.success(),
+            "proto/{file} is not a valid OpenAPI document:\n{}{}",
+            String::from_utf8_lossy(&validated.stdout),
+            String::from_utf8_lossy(&validated.stderr)
+        );
+        // Every operation declares the path parameters its path names (a hand-written document once
+        // missed 25 of them).
+        let value: serde_json::Value = serde_json::from_str(&committed).unwrap();
+        for (path, item) in value["paths"].as_object().unwrap() {
+            let named: Vec<&str> = path.split('{').skip(1).filter_map(|p| p.split('}').next()).collect();
+            for (method, operation) in item.as_object().unwrap() {
+                let declared: Vec<&str> = operation["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter().filter(|p| p["in"] == "path").filter_map(|p| p["name"].as_str()).collect()
+                    })
+                    .unwrap_or_default();
+                assert_eq!(declared, named, "{method} {path} declares its path parameters");
+            }
+        }
+    }
+}
+
+/// Web serves the committed document, and schemathesis, following it with a member's access token,
+/// finds nothing to report in a bounded run.
+pub async fn run(stack: Stack) {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let served = http.get(format!("{}/api/v1/openapi.json", stack.web_url)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "application/json");
+    let served: serde_json::Value = served.json().await.unwrap();
+    let generated: serde_json::Value =
+        serde_json::from_str(&pretty(&natter_web::openapi_document())).unwrap();
+    assert_eq!(served, generated, "web serves the generated document");
+
+    let name = format!("fuzz_{}", natter_test_support::unique_suffix());
+    Browser::new(&stack.web_url).sign_up(&name, "correct horse battery").await;
+    let login = http
+        .post(format!("{}/api/v1/auth/login", stack.web_url))
+        .json(&json!({ "username": name, "password": "correct horse battery" }))
+        .send()
+        .await
+        .unwrap();
+    let tokens: TokenPair = login.json().await.unwrap();
+    // One room of the member's own, so that some generated ids name a room that exists.
+    let room = http
+        .post(format!("{}/api/v1/rooms", stack.web_url))
+        .bearer_auth(&tokens.access_token)
+        .json(&json!({ "name": format!("fuzz {name}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(room.status(), 201);
+
+    let seconds = std::env::var("NATTER_FUZZ_SECONDS").unwrap_or_else(|_| "60".to_owned());
+    let output = tokio::task::spawn_blocking({
+        let web_url = stack.web_url.clone();
+        let token = tokens.access_token.clone();
+        move || {
+            Command::new(api_tool("schemathesis"))
+                .args(["run", &format!("{web_url}/api/v1/openapi.json"), "--url", &web_url])
+                .args(["--include-path-regex", "^/api/v1/"])
+                .args(["--exclude-path", "/api/v1/auth/logout"])
+                .args(["--header", &format!("Authorization: Bearer {token}")])
+                .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"])
+                .args(["--max-time", &seconds, "--workers", "2", "--max-redirects", "0"])
+                .args(["--request-timeout", "20", "--no-color"])
+                .env("SCHEMATHESIS_TELEMETRY", "false")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let report =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "schemathesis found problems:\n{report}");
+    let tail: String =
+        report.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+    eprintln!("schemathesis:\n{tail}");
+}
