@@ -21,8 +21,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::app::Shared;
-use crate::hub::Outgoing;
+use crate::node::Node;
+use crate::outbox::Outgoing;
 
 /// How long a message not (yet) in history is looked for.
 pub(super) const LOOKUP_PATIENCE: Duration = Duration::from_secs(3);
@@ -47,9 +47,9 @@ pub(super) struct Request {
 }
 
 /// Serves `request` and queues the answer on `frames`.
-pub(super) async fn run(shared: Arc<Shared>, request: Request, frames: mpsc::Sender<Outgoing>) {
+pub(super) async fn run(node: Arc<Node>, request: Request, frames: mpsc::Sender<Outgoing>) {
     let id = request.id.clone();
-    let answer = match answer(&shared, request).await {
+    let answer = match answer(&node, request).await {
         Ok(ack) => ack,
         Err(Refusal(code, detail)) => ServerFrame::error(Some(id), code, detail),
     };
@@ -62,15 +62,20 @@ pub(super) async fn run(shared: Arc<Shared>, request: Request, frames: mpsc::Sen
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Refusal(pub(super) ErrorCode, pub(super) String);
 
-async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusal> {
+async fn answer(node: &Node, request: Request) -> Result<ServerFrame, Refusal> {
     let Request { id, room, member, message_id, change } = request;
     let unavailable = |what: &str, e: &dyn std::fmt::Display| {
         tracing::warn!(error = %e, room.id = room, "{what} failed");
         Refusal(ErrorCode::Unavailable, format!("cannot {what} right now; retry"))
     };
-    let access =
-        shared.access.check(room, member).await.map_err(|e| unavailable("check room access", &e))?.access;
-    let message = find(shared.history.as_ref(), room, message_id, LOOKUP_PATIENCE)
+    let access = node
+        .upstream
+        .access
+        .check(room, member)
+        .await
+        .map_err(|e| unavailable("check room access", &e))?
+        .access;
+    let message = find(node.backends.history.as_ref(), room, message_id, LOOKUP_PATIENCE)
         .await
         .map_err(|e| unavailable("read history", &e))?
         .ok_or_else(|| missing(message_id, room))?;
@@ -81,16 +86,16 @@ async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusa
         // message. Meanwhile the file may be gone while the message still shows it.
         let removed = FileEvent::Removed(FileRemoved { room_id: room, file_id: file.file_id, message_id });
         let payload = serde_json::to_vec(&removed).expect("events serialise");
-        let topic = Topic::Files.name(&shared.settings.topic_prefix);
-        shared
+        let topic = Topic::Files.name(&node.settings.topic_prefix);
+        node.backends
             .bus
             .publish(&topic, &room_key(room), payload)
             .await
             .map_err(|e| unavailable("remove the file", &e))?;
     }
     let payload = serde_json::to_vec(&event).expect("events serialise");
-    let topic = Topic::Edits.name(&shared.settings.topic_prefix);
-    shared
+    let topic = Topic::Edits.name(&node.settings.topic_prefix);
+    node.backends
         .bus
         .publish(&topic, &room_key(room), payload)
         .await

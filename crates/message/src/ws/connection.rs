@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
@@ -17,10 +16,11 @@ use tracing::Instrument;
 
 use super::admission::{self, Applicant};
 use super::publish_order::PublishOrder;
-use super::resume::{self, Replay};
-use super::{HARD_FRAME_LIMIT, change, frames, publish};
-use crate::app::Shared;
-use crate::hub::{ConnectionId, Outbox, Outgoing};
+use super::resume;
+use super::{change, frames, publish};
+use crate::node::Node;
+use crate::outbox::{ConnectionId, Outbox, Outgoing, Replay};
+use crate::settings::HARD_FRAME_LIMIT;
 
 /// How often the server pings.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
@@ -35,7 +35,7 @@ const MAX_PUBLISHES_IN_FLIGHT: usize = 32;
 const MAX_HELD_WHILE_REPLAYING: usize = 10_000;
 
 struct Connection {
-    shared: Arc<Shared>,
+    node: Arc<Node>,
     member: MemberId,
     name: String,
     id: ConnectionId,
@@ -59,7 +59,7 @@ struct Connection {
 }
 
 pub(crate) async fn run(
-    shared: Arc<Shared>,
+    node: Arc<Node>,
     member: MemberId,
     name: String,
     session: Session,
@@ -69,9 +69,9 @@ pub(crate) async fn run(
         .max_frame_size(HARD_FRAME_LIMIT)
         .aggregate_continuations()
         .max_continuation_size(HARD_FRAME_LIMIT);
-    let (frames_tx, mut frames_rx) = mpsc::channel(shared.settings.outbound_queue);
+    let (frames_tx, mut frames_rx) = mpsc::channel(node.settings.outbound_queue);
     let overflowed = CancellationToken::new();
-    let id = shared.hub.next_connection_id();
+    let id = node.hub.next_connection_id();
     let mut conn = Connection {
         member,
         name,
@@ -85,15 +85,15 @@ pub(crate) async fn run(
         publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
         slot: None,
         publish_order: Arc::default(),
-        limits: crate::rate_limit::ConnectionLimits::new(&shared.settings),
+        limits: crate::rate_limit::ConnectionLimits::new(&node.settings),
         presence_key: format!("c{id}"),
-        shared,
+        node,
     };
-    conn.shared.hub.connected(member, id, conn.outbox.clone());
-    conn.shared.connections.fetch_add(1, Ordering::Relaxed);
+    conn.node.hub.connected(member, id, conn.outbox.clone());
+    conn.node.drain.connection_opened();
     metrics::gauge!("natter_ws_connections").increment(1.0);
-    let draining = conn.shared.draining.clone();
-    conn.shared.presence.opened(&conn.presence_key, member);
+    let draining = conn.node.drain.signal();
+    conn.node.upstream.presence.opened(&conn.presence_key, member);
     tracing::debug!(member.id = member, connection.id = id, "connection open");
 
     let publishing = Arc::clone(&conn.publishing);
@@ -155,13 +155,13 @@ pub(crate) async fn run(
     };
 
     for room in conn.subscriptions.drain() {
-        conn.shared.hub.leave(room, id);
+        conn.node.hub.leave(room, id);
     }
-    conn.shared.hub.disconnected(member, id);
-    conn.shared.presence.closed(&conn.presence_key);
+    conn.node.hub.disconnected(member, id);
+    conn.node.upstream.presence.closed(&conn.presence_key);
     tracing::debug!(member.id = member, connection.id = id, "connection closed");
     let _ = conn.session.close(close).await;
-    conn.shared.connections.fetch_sub(1, Ordering::Relaxed);
+    conn.node.drain.connection_closed();
     metrics::gauge!("natter_ws_connections").decrement(1.0);
 }
 
@@ -202,7 +202,7 @@ impl Connection {
         let all = u32::try_from(MAX_PUBLISHES_IN_FLIGHT).expect("a small number");
         self.slot = None;
         let answered = Arc::clone(&self.publishing).acquire_many_owned(all);
-        let deadline = tokio::time::sleep(self.shared.settings.drain_timeout);
+        let deadline = tokio::time::sleep(self.node.settings.drain_timeout);
         tokio::pin!(answered, deadline);
         loop {
             tokio::select! {
@@ -232,12 +232,12 @@ impl Connection {
     }
 
     async fn on_text(&mut self, text: &str) -> Result<(), Gone> {
-        let frame = match frames::read(text, self.shared.settings.max_frame_bytes) {
+        let frame = match frames::read(text, self.node.settings.max_frame_bytes) {
             Ok(frame) => frame,
             Err(error) => return self.reply(&error.into_frame()).await,
         };
         if !matches!(frame, ClientFrame::Ping { .. }) {
-            self.shared.presence.active(&self.presence_key);
+            self.node.upstream.presence.active(&self.presence_key);
         }
         match frame {
             ClientFrame::Ping { id } => self.reply(&ServerFrame::Pong { id }).await,
@@ -254,7 +254,7 @@ impl Connection {
                     let detail = format!("subscribe to room {room} before marking it read");
                     return self.reply(&ServerFrame::error(Some(id), ErrorCode::NotSubscribed, detail)).await;
                 }
-                let web = Arc::clone(&self.shared.web);
+                let web = Arc::clone(&self.node.upstream.web);
                 let frames = self.outbox.frames.clone();
                 tokio::spawn(super::mark_read::run(web, self.member, id, room, position, frames));
                 Ok(())
@@ -272,8 +272,8 @@ impl Connection {
                     subscribed: self.subscriptions.contains(&room),
                     bucket: &self.limits.typing,
                 };
-                let prefix = &self.shared.settings.topic_prefix;
-                match super::typing::handle(&self.shared.bus, prefix, typist, id, room, typing) {
+                let prefix = &self.node.settings.topic_prefix;
+                match super::typing::handle(&self.node.backends.bus, prefix, typist, id, room, typing) {
                     Some(refusal) => self.reply(&refusal).await,
                     None => Ok(()),
                 }
@@ -290,14 +290,14 @@ impl Connection {
         }
         let already = self.subscriptions.contains(&room);
         let applicant = Applicant { room, member: self.member, connection: self.id, outbox: &self.outbox };
-        let admitted = admission::join(&self.shared.access, &self.shared.hub, applicant).await;
-        if !matches!(admitted, Ok(Some(_))) && !self.shared.hub.is_subscribed(room, self.id) {
+        let admitted = admission::join(&self.node.upstream.access, &self.node.hub, applicant).await;
+        if !matches!(admitted, Ok(Some(_))) && !self.node.hub.is_subscribed(room, self.id) {
             self.subscriptions.remove(&room);
         }
         let refusal = match admitted {
             Ok(Some(admitted)) => {
                 self.subscriptions.insert(room);
-                self.shared.presence.looking_at(&self.presence_key, Some(room));
+                self.node.upstream.presence.looking_at(&self.presence_key, Some(room));
                 self.reply(&ServerFrame::Subscribed { id, room }).await?;
                 // Already subscribed: everything since then is in the queue; nothing to replay.
                 if let Some(since) = since.filter(|_| !already) {
@@ -318,7 +318,7 @@ impl Connection {
     /// messages are held until it arrives as [`Outgoing::Replayed`].
     fn start_replay(&mut self, room: RoomId, since: i64, delivered_before: Option<i64>) {
         self.replaying.insert(room, Vec::new());
-        let history = Arc::clone(&self.shared.history);
+        let history = Arc::clone(&self.node.backends.history);
         let frames = self.outbox.frames.clone();
         tokio::spawn(async move {
             let replay = resume::replay(history.as_ref(), room, since, delivered_before).await;
@@ -372,19 +372,19 @@ impl Connection {
         self.subscriptions.remove(&room);
         self.replayed.remove(&room);
         self.drop_held(room);
-        self.shared.hub.leave(room, self.id);
-        self.shared.presence.left(&self.presence_key, room);
+        self.node.hub.leave(room, self.id);
+        self.node.upstream.presence.left(&self.presence_key, room);
     }
 
     /// The hub has removed this connection from `room` (see [`Outgoing::Removed`]); whether to tell the
     /// client. Not when it has unsubscribed since, nor when it has subscribed again (web allowed it).
     fn removed(&mut self, room: RoomId) -> bool {
-        if !self.subscriptions.contains(&room) || self.shared.hub.is_subscribed(room, self.id) {
+        if !self.subscriptions.contains(&room) || self.node.hub.is_subscribed(room, self.id) {
             return false;
         }
         self.subscriptions.remove(&room);
         self.drop_held(room);
-        self.shared.presence.left(&self.presence_key, room);
+        self.node.upstream.presence.left(&self.presence_key, room);
         true
     }
 
@@ -410,10 +410,10 @@ impl Connection {
         }
         let request = change::Request { id, room, member: self.member, message_id, change };
         let permit = self.slot.take().expect("a frame is read only with a slot in hand");
-        let shared = Arc::clone(&self.shared);
+        let node = Arc::clone(&self.node);
         let frames = self.outbox.frames.clone();
         tokio::spawn(async move {
-            change::run(shared, request, frames).await;
+            change::run(node, request, frames).await;
             drop(permit);
         });
         Ok(())
@@ -435,12 +435,8 @@ impl Connection {
             );
             return self.reply(&frame).await;
         }
-        let limits = crate::rate_limit::check_publish(
-            &self.limits.publish,
-            &self.shared.member_limit,
-            self.member,
-            &id,
-        );
+        let limits =
+            crate::rate_limit::check_publish(&self.limits.publish, &self.node.member_limit, self.member, &id);
         if let Some(refusal) = limits.await {
             return self.reply(&refusal).await;
         }
@@ -458,7 +454,7 @@ impl Connection {
         // Waiting here when too many publishes are in flight stops reading from this client.
         let permit = self.slot.take().expect("a frame is read only with a slot in hand");
         let turn = self.publish_order.take_turn();
-        let shared = Arc::clone(&self.shared);
+        let node = Arc::clone(&self.node);
         let frames = self.outbox.frames.clone();
         // The root of the message's trace: the broker, every pod's fan-out and the history writer
         // continue it through the record's headers.
@@ -474,7 +470,7 @@ impl Connection {
         natter_runtime::trace_context::record_trace_id(&span);
         tokio::spawn(
             async move {
-                publish::run(shared, id, posted, shares, turn, frames).await;
+                publish::run(node, id, posted, shares, turn, frames).await;
                 drop(permit);
             }
             .instrument(span),

@@ -11,7 +11,7 @@ use natter_proto::rooms::{MarkRead, ReadPosition};
 use natter_proto::{MemberId, RoomId};
 use tokio::sync::mpsc;
 
-use crate::hub::Outgoing;
+use crate::outbox::Outgoing;
 
 /// Forwards the mark of request `id` to web and queues the answer on `frames`.
 pub(super) async fn run(

@@ -19,8 +19,8 @@ use uuid::Uuid;
 use super::change;
 use super::idempotency::{self, Claim};
 use super::publish_order::Turn;
-use crate::app::Shared;
-use crate::hub::Outgoing;
+use crate::node::Node;
+use crate::outbox::Outgoing;
 
 /// What a published message refers to besides its text.
 pub(super) struct Shares {
@@ -40,15 +40,15 @@ const POSITION_POLL: Duration = Duration::from_secs(1);
 /// Publishes `posted` (with what it `shares`) for request `id`, in `turn`, and queues the answer on
 /// `frames`.
 pub(super) async fn run(
-    shared: Arc<Shared>,
+    node: Arc<Node>,
     id: String,
     posted: MessagePosted,
     shares: Shares,
     turn: Turn,
     frames: mpsc::Sender<Outgoing>,
 ) {
-    let answer = match replying(&shared, posted, shares.reply_to).await {
-        Ok(posted) => answer(&shared, id, posted, shares.file, turn).await,
+    let answer = match replying(&node, posted, shares.reply_to).await {
+        Ok(posted) => answer(&node, id, posted, shares.file, turn).await,
         Err(refusal) => refusal.answering(id),
     };
     let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
@@ -57,7 +57,7 @@ pub(super) async fn run(
 }
 
 async fn answer(
-    shared: &Shared,
+    node: &Node,
     id: String,
     posted: MessagePosted,
     file: Option<Uuid>,
@@ -65,7 +65,7 @@ async fn answer(
 ) -> ServerFrame {
     let room = posted.room_id;
     let error = |code, detail: String| ServerFrame::error(Some(id.clone()), code, detail);
-    let access = match shared.access.check(room, posted.sender_id).await {
+    let access = match node.upstream.access.check(room, posted.sender_id).await {
         Ok(checked) => checked.access,
         Err(e) => {
             tracing::warn!(error = %e, room.id = room, "room access check failed");
@@ -76,11 +76,11 @@ async fn answer(
         return error(ErrorCode::Forbidden, reason);
     }
     let topic = if access.direct { Topic::DirectMessages } else { Topic::CommunityMessages };
-    let topic = topic.name(&shared.settings.topic_prefix);
+    let topic = topic.name(&node.settings.topic_prefix);
     let Some(client_msg_id) = posted.client_msg_id.clone() else {
-        let sent = match sharing(shared, posted, file).await {
+        let sent = match sharing(node, posted, file).await {
             Ok(posted) => {
-                send(shared, &topic, &posted, turn).await.map(|position| (posted.message_id, position))
+                send(node, &topic, &posted, turn).await.map(|position| (posted.message_id, position))
             }
             Err(refusal) => Err(refusal),
         };
@@ -92,7 +92,7 @@ async fn answer(
             Err(frame) => frame.answering(id),
         };
     };
-    let kv = shared.kv.as_ref();
+    let kv = node.backends.kv.as_ref();
     let member = posted.sender_id;
     let message_id = match idempotency::claim(kv, member, &client_msg_id, posted.message_id).await {
         Ok(Claim::Publish { message_id, earlier_attempt: false }) => message_id,
@@ -100,7 +100,7 @@ async fn answer(
         // the ack): then that is the message. If not, it is published again under the same id; the
         // sequencer drops a second copy should the first still arrive.
         Ok(Claim::Publish { message_id, earlier_attempt: true }) => {
-            match shared.history.message(room, message_id).await {
+            match node.backends.history.message(room, message_id).await {
                 Ok(Some(stored)) => {
                     let position = stored.position;
                     if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await
@@ -124,8 +124,8 @@ async fn answer(
             return error(ErrorCode::Unavailable, "cannot store messages right now; retry".to_owned());
         }
     };
-    let sent = match sharing(shared, MessagePosted { message_id, ..posted }, file).await {
-        Ok(posted) => send(shared, &topic, &posted, turn).await,
+    let sent = match sharing(node, MessagePosted { message_id, ..posted }, file).await {
+        Ok(posted) => send(node, &topic, &posted, turn).await,
         Err(refusal) => Err(refusal),
     };
     match sent {
@@ -144,7 +144,7 @@ async fn answer(
 /// `posted` naming the message it answers: one of the same room, not deleted. The message may have
 /// been acked a moment ago and not be in history yet, so it is looked for a while (as for edits).
 async fn replying(
-    shared: &Shared,
+    node: &Node,
     posted: MessagePosted,
     reply_to: Option<Uuid>,
 ) -> Result<MessagePosted, Refusal> {
@@ -152,7 +152,7 @@ async fn replying(
         return Ok(posted);
     };
     let room = posted.room_id;
-    let original = change::find(shared.history.as_ref(), room, message_id, change::LOOKUP_PATIENCE)
+    let original = change::find(node.backends.history.as_ref(), room, message_id, change::LOOKUP_PATIENCE)
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, room.id = room, "reading history failed");
@@ -179,18 +179,14 @@ async fn replying(
 
 /// `posted` carrying the uploaded `file`, attached to it by web (which checks that the sender
 /// uploaded it to this room and that no other message shares it; a retry of the same message may).
-async fn sharing(
-    shared: &Shared,
-    posted: MessagePosted,
-    file: Option<Uuid>,
-) -> Result<MessagePosted, Refusal> {
+async fn sharing(node: &Node, posted: MessagePosted, file: Option<Uuid>) -> Result<MessagePosted, Refusal> {
     let Some(file_id) = file else {
         return Ok(posted);
     };
     let request =
         AttachFile { room_id: posted.room_id, member_id: posted.sender_id, message_id: posted.message_id };
     let path = format!("/internal/files/{file_id}/attachment");
-    match shared.web.put_json_answer::<_, FileRef>(&path, &request).await {
+    match node.upstream.web.put_json_answer::<_, FileRef>(&path, &request).await {
         Ok(file) => Ok(MessagePosted { file: Some(file), ..posted }),
         Err(InternalCallError::Status { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => {
             Err(Refusal(
@@ -222,12 +218,12 @@ impl Refusal {
 
 /// Publishes to the broker when it is `turn`; the message's position once it is stored durably and
 /// placed by the sequencer.
-async fn send(shared: &Shared, topic: &str, posted: &MessagePosted, turn: Turn) -> Result<i64, Refusal> {
+async fn send(node: &Node, topic: &str, posted: &MessagePosted, turn: Turn) -> Result<i64, Refusal> {
     let payload = serde_json::to_vec(posted).expect("events serialise");
     // Registered before publishing, so the placement cannot be missed.
-    let awaited = shared.acks.wait_for(posted.message_id);
+    let awaited = node.acks.wait_for(posted.message_id);
     turn.wait().await;
-    let stored = shared.bus.enqueue(topic, &room_key(posted.room_id), payload);
+    let stored = node.backends.bus.enqueue(topic, &room_key(posted.room_id), payload);
     drop(turn);
     if let Err(e) = stored.await {
         tracing::warn!(error = %e, room.id = posted.room_id, "publish failed");
@@ -236,13 +232,13 @@ async fn send(shared: &Shared, topic: &str, posted: &MessagePosted, turn: Turn) 
             "the message could not be stored; retry with the same client_msg_id".to_owned(),
         ));
     }
-    position_of(shared, posted.room_id, posted.message_id, awaited).await
+    position_of(node, posted.room_id, posted.message_id, awaited).await
 }
 
 /// Waits for the sequencer to place a stored message: the pod's fan-out tells at once, history is
 /// asked now and then (see [`POSITION_POLL`]).
 async fn position_of(
-    shared: &Shared,
+    node: &Node,
     room: natter_proto::RoomId,
     message_id: Uuid,
     mut awaited: crate::pending_acks::AwaitedPosition,
@@ -256,7 +252,7 @@ async fn position_of(
                 Err(_) => listening = false,
             },
             () = tokio::time::sleep(POSITION_POLL) => {
-                if let Ok(Some(stored)) = shared.history.message(room, message_id).await {
+                if let Ok(Some(stored)) = node.backends.history.message(room, message_id).await {
                     return Ok(stored.position);
                 }
             }

@@ -16,7 +16,7 @@ use natter_http::InternalCallError;
 use natter_proto::http::RoomAccess;
 use natter_proto::{MemberId, RoomId};
 
-use crate::access::AccessSource;
+use crate::upstream::access::AccessSource;
 
 /// Rooms share generations in this many stripes.
 const STRIPES: usize = 256;
@@ -119,7 +119,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::access::fake::{MEMBER, NOT_A_MEMBER, Scripted, UNAVAILABLE};
+    use crate::upstream::access::fake::{MEMBER, NOT_A_MEMBER, Scripted, UNAVAILABLE};
 
     fn cache(source: &Arc<Scripted>, ttl_ms: u64) -> AccessCache<Arc<Scripted>> {
         AccessCache::new(Arc::clone(source), Duration::from_millis(ttl_ms))

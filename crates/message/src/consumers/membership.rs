@@ -9,16 +9,16 @@ use natter_bus::BusStream;
 use natter_proto::events::{MembershipChange, MembershipChanged};
 use natter_proto::frames::ServerFrame;
 
-use crate::access::AccessSource;
-use crate::access_cache::AccessCache;
 use crate::hub::Hub;
+use crate::upstream::access::AccessSource;
+use crate::upstream::access_cache::AccessCache;
 
 pub(crate) async fn run<S: AccessSource>(
     stream: Box<dyn BusStream>,
     access: Arc<AccessCache<S>>,
     hub: Arc<Hub>,
 ) {
-    crate::consume::each_event(stream, "membership", |event: MembershipChanged, _| {
+    super::each_event::each_event(stream, "membership", |event: MembershipChanged, _| {
         apply(&event, &access, &hub);
     })
     .await;
@@ -98,8 +98,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::access::fake::{Answer, MEMBER, Scripted};
-    use crate::hub::{Outbox, Outgoing};
+    use crate::outbox::{Outbox, Outgoing};
+    use crate::upstream::access::fake::{Answer, MEMBER, Scripted};
 
     fn cache(answers: impl IntoIterator<Item = Answer>) -> AccessCache<Arc<Scripted>> {
         AccessCache::new(Arc::new(Scripted::open(answers)), Duration::from_secs(60))
