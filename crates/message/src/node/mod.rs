@@ -6,8 +6,10 @@
 //! [`Node::start`] builds them once, in one order; connections get the node as `Arc<Node>`, and
 //! `consumers::start` takes from it what each consumer reads.
 //!
-//! The bus consumers and history writers are watched as a set (see `consumers`): one that ends
-//! makes the pod unready and exit.
+//! Tasks are never detached and forgotten: the bus consumers and history writers are watched as a
+//! set (see `consumers`; one that ends makes the pod unready and exit), and the requests a
+//! connection serves off its own task run on the node's request tracker ([`Drain::spawn`]), which a
+//! draining pod waits for before it stops.
 
 mod drain;
 

@@ -3,16 +3,26 @@
 //! The token travels in the `Sec-WebSocket-Protocol` header (browsers offer `natter.v1` and
 //! `natter.token.<jwt>`; the server answers `natter.v1`) or, for other clients, in
 //! `Authorization: Bearer`. Not in the URL, where proxies and access logs would keep it.
+//!
+//! After the upgrade, `connection.rs` runs the connection; `request.rs` reads each client frame into
+//! a request once, `dispatch.rs` hands it to its handler (one file per request: `subscribe.rs`,
+//! `publish.rs`, `change.rs` for edits and deletions, `mark_read.rs`, `typing.rs`), and a refused
+//! request is answered with one shape of error (`refusal.rs`).
 
 mod admission;
 mod change;
 mod connection;
-mod frames;
+mod ctx;
+mod dispatch;
 mod idempotency;
 mod mark_read;
 mod publish;
 mod publish_order;
+mod refusal;
+mod request;
 mod resume;
+mod rooms;
+mod subscribe;
 mod typing;
 
 use std::sync::Arc;
@@ -68,7 +78,7 @@ pub(crate) async fn connect(
         node.upstream.keys.verify(&token).await.map_err(|e| ApiError::unauthorized(e.to_string()))?;
     let member = claims.member_id().ok_or_else(|| ApiError::unauthorized("the token names no member"))?;
     let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[WS_SUBPROTOCOL])?;
-    let node = Arc::clone(node.get_ref());
-    actix_web::rt::spawn(connection::run(node, member, claims.name, session, stream));
+    let connection = connection::run(Arc::clone(node.get_ref()), member, claims.name, session, stream);
+    node.drain.spawn_connection(connection);
     Ok(response)
 }
