@@ -25,7 +25,7 @@ pub(crate) async fn run<S: AccessSource>(
 }
 
 /// Invalidates first, then removes: a subscribe racing with the change either is removed here or
-/// sees the invalidation afterwards and asks web again (see `ws::connection`).
+/// sees the invalidation afterwards and asks web again (see `ws/admission.rs`).
 fn apply<S: AccessSource>(event: &MembershipChanged, access: &AccessCache<S>, hub: &Hub) {
     let room = event.room_id;
     match event.member_id {

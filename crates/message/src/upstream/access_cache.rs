@@ -1,6 +1,6 @@
 //! A short-lived cache of web's room-access answers, so publishing does not cost a call to web per
 //! message. Web announces membership changes on the bus; the pod then drops the affected answers
-//! (see `membership`), so the TTL only bounds how long a lost event can leave an answer stale.
+//! (see `consumers/membership.rs`), so the TTL only bounds how long a lost event can leave an answer stale.
 //!
 //! A fetch that asked web before a change may finish after the change was handled; it must not put
 //! the old answer back. Every invalidation bumps a generation (one per stripe of rooms, so changes in
