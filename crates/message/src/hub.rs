@@ -15,56 +15,8 @@ use std::sync::{Mutex, RwLock};
 
 use bytestring::ByteString;
 use natter_proto::{MemberId, RoomId};
-use tokio::sync::mpsc::{self, error::TrySendError};
-use tokio_util::sync::CancellationToken;
 
-pub(crate) type ConnectionId = u64;
-
-/// What a connection's outbound queue carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outgoing {
-    /// A serialised frame to send as it is.
-    Frame(ByteString),
-    /// A chat message at `position` of `room`; a connection that has just replayed the room up to
-    /// some position skips what it already sent.
-    Message { room: RoomId, position: i64, frame: ByteString },
-    /// The hub has removed the connection from `room`; `frame` tells the client. The connection
-    /// forgets the room before sending it.
-    Removed { room: RoomId, frame: ByteString },
-    /// The replay of `room` after `since` for a resuming subscribe, read off the connection's task;
-    /// the connection sends it, then the room's live messages it held meanwhile.
-    Replayed { room: RoomId, since: i64, replay: crate::ws::resume::Replay },
-}
-
-/// The sending side of one connection's outbound queue.
-#[derive(Clone)]
-pub(crate) struct Outbox {
-    pub(crate) frames: mpsc::Sender<Outgoing>,
-    pub(crate) overflowed: CancellationToken,
-}
-
-impl Outbox {
-    /// Queues without waiting; a full queue marks the connection as overflowed. Whether it was queued.
-    fn offer(&self, item: Outgoing, connection: ConnectionId, room: RoomId) -> bool {
-        match self.frames.try_send(item) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_)) => {
-                if !self.overflowed.is_cancelled() {
-                    tracing::warn!(
-                        connection.id = connection,
-                        room.id = room,
-                        "outbound queue full; closing slow connection"
-                    );
-                    self.overflowed.cancel();
-                    metrics::counter!("natter_outbound_queue_overflows_total").increment(1);
-                }
-                false
-            }
-            // The connection is closing; it removes itself.
-            Err(TrySendError::Closed(_)) => false,
-        }
-    }
-}
+use crate::outbox::{ConnectionId, Outbox, Outgoing};
 
 /// One connection's subscription to a room.
 struct Subscriber {
@@ -245,9 +197,10 @@ impl Hub {
         id: ConnectionId,
         member: MemberId,
         room: RoomId,
-    ) -> mpsc::Receiver<Outgoing> {
-        let (frames, receiver) = mpsc::channel(8);
-        let _ = self.join(room, id, member, Outbox { frames, overflowed: CancellationToken::new() });
+    ) -> tokio::sync::mpsc::Receiver<Outgoing> {
+        let (frames, receiver) = tokio::sync::mpsc::channel(8);
+        let overflowed = tokio_util::sync::CancellationToken::new();
+        let _ = self.join(room, id, member, Outbox { frames, overflowed });
         receiver
     }
 
@@ -260,6 +213,9 @@ impl Hub {
 
 #[cfg(test)]
 mod tests {
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
     use super::*;
 
     fn outbox(capacity: usize) -> (Outbox, mpsc::Receiver<Outgoing>) {

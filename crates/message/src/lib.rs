@@ -9,27 +9,20 @@
 //! membership change on the bus; each pod drops the cached answers concerned and stops delivering a
 //! room to members who lost it.
 
-mod access;
-mod access_cache;
 mod app;
 mod bootstrap;
-mod consume;
 mod consumers;
-mod edits_fanout;
-mod fanout;
-mod history_edits;
 mod hub;
-mod keys;
-mod membership;
+mod node;
+mod outbox;
 mod pending_acks;
-mod presence;
-mod presence_fanout;
 mod rate_limit;
-mod sequencer;
 pub mod settings;
-mod typing_fanout;
+mod upstream;
+mod writers;
 mod ws;
 
-pub use app::{Application, Backends};
+pub use app::Application;
 pub use bootstrap::serve_from_env;
+pub use node::Backends;
 pub use settings::MessageSettings;

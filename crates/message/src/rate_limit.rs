@@ -9,7 +9,8 @@
 //!   goes on (fail open, with a warning): chat must not stop because counters are unreachable, and
 //!   the per-connection bucket still bounds each client.
 //!
-//! A refusal is an error frame `rate_limited` with `retry_after_ms`, so clients learn when to retry.
+//! A refusal ([`Limited`]) becomes an error frame `rate_limited` with `retry_after_ms`, so clients
+//! learn when to retry.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -21,7 +22,6 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use natter_kv::KeyValue;
 use natter_proto::MemberId;
-use natter_proto::frames::{ErrorCode, ServerFrame};
 
 use crate::settings::MessageSettings;
 
@@ -120,40 +120,33 @@ impl MemberLimit {
     }
 }
 
-/// Checks a publish (request `id` of `member`) against the connection's bucket, then the member's
-/// cluster-wide window; the refusal to answer with, if any. The bucket goes first: it is free, and a
-/// flooding client then never reaches the store.
+/// A refused publish or typing frame: why, and when the client may try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Limited {
+    pub(crate) detail: String,
+    pub(crate) retry_after: Duration,
+}
+
+/// Checks a publish of `member` against the connection's bucket, then the member's cluster-wide
+/// window. The bucket goes first: it is free, and a flooding client then never reaches the store.
 pub(crate) async fn check_publish<C: Clock + Clone>(
     bucket: &Bucket<C>,
     members: &MemberLimit,
     member: MemberId,
-    id: &str,
-) -> Option<ServerFrame> {
-    if let Err(wait) = bucket.take() {
+) -> Result<(), Limited> {
+    if let Err(retry_after) = bucket.take() {
         let detail = format!("at most {} messages a second per connection; retry later", bucket.rate());
-        return Some(refusal(id.to_owned(), detail, wait));
+        return Err(Limited { detail, retry_after });
     }
-    if let Err(wait) = members.hit(member).await {
+    if let Err(retry_after) = members.hit(member).await {
         let detail = format!(
             "at most {} messages per {} s per member, over all your connections; retry later",
             members.limit,
             members.window.as_secs()
         );
-        return Some(refusal(id.to_owned(), detail, wait));
+        return Err(Limited { detail, retry_after });
     }
-    None
-}
-
-/// The error frame refusing request `id`; `retry_after` is rounded up to whole milliseconds, so a
-/// client that waits exactly that long is not refused again for want of a fraction.
-pub(crate) fn refusal(id: String, detail: String, retry_after: Duration) -> ServerFrame {
-    let retry_after_ms = u64::try_from(retry_after.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
-    ServerFrame::Error {
-        id: Some(id),
-        code: ErrorCode::RateLimited,
-        detail,
-        retry_after_ms: Some(retry_after_ms.max(1)),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -244,21 +237,17 @@ mod tests {
         let members = MemberLimit::new(kv, 3, Duration::from_secs(10));
         let clock = FakeRelativeClock::default();
         let (first, second) = (Bucket::with_clock(2, clock.clone()), Bucket::with_clock(2, clock.clone()));
-        assert!(check_publish(&first, &members, 7, "a").await.is_none());
-        assert!(check_publish(&first, &members, 7, "b").await.is_none());
-        let Some(ServerFrame::Error { detail, retry_after_ms, .. }) =
-            check_publish(&first, &members, 7, "c").await
-        else {
+        assert!(check_publish(&first, &members, 7).await.is_ok());
+        assert!(check_publish(&first, &members, 7).await.is_ok());
+        let Err(Limited { detail, retry_after }) = check_publish(&first, &members, 7).await else {
             panic!("the connection's bucket is empty")
         };
         assert!(detail.contains("per connection"), "{detail}");
-        assert_eq!(retry_after_ms, Some(500));
-        assert!(check_publish(&second, &members, 7, "d").await.is_none(), "third of the member's window");
-        let Some(ServerFrame::Error { id, detail, .. }) = check_publish(&second, &members, 7, "e").await
-        else {
+        assert_eq!(retry_after, Duration::from_millis(500));
+        assert!(check_publish(&second, &members, 7).await.is_ok(), "third of the member's window");
+        let Err(Limited { detail, .. }) = check_publish(&second, &members, 7).await else {
             panic!("the member's window is full")
         };
-        assert_eq!(id.as_deref(), Some("e"));
         assert!(detail.contains("per member"), "{detail}");
     }
 
@@ -266,17 +255,5 @@ mod tests {
     async fn a_zero_member_limit_never_asks_the_store() {
         let limit = MemberLimit::new(Arc::new(Down), 0, Duration::from_secs(10));
         assert!(limit.hit(7).await.is_ok());
-    }
-
-    #[test]
-    fn a_refusal_rounds_the_wait_up_to_a_millisecond() {
-        let frame = refusal("r1".into(), "slow down".into(), Duration::from_micros(1500));
-        let ServerFrame::Error { id, code, retry_after_ms, .. } = frame else { panic!("{frame:?}") };
-        assert_eq!((id.as_deref(), code, retry_after_ms), (Some("r1"), ErrorCode::RateLimited, Some(2)));
-        let ServerFrame::Error { retry_after_ms, .. } = refusal("r2".into(), String::new(), Duration::ZERO)
-        else {
-            unreachable!()
-        };
-        assert_eq!(retry_after_ms, Some(1));
     }
 }

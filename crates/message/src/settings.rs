@@ -58,6 +58,11 @@ pub struct MessageSettings {
     pub topic_check: Duration,
 }
 
+/// Largest frame the WebSocket codec accepts at all; a larger one closes the connection (1009).
+/// Frames between the configured `max_frame_bytes` and this get an error frame and the connection
+/// stays open. Also the upper bound of `NATTER_MAX_FRAME_BYTES`.
+pub(crate) const HARD_FRAME_LIMIT: usize = 1024 * 1024;
+
 /// Longest `NATTER_ACCESS_CACHE_TTL_MS`: a mute or role change must not wait longer on a lost event.
 const MAX_ACCESS_CACHE_TTL_MS: u64 = 60_000;
 
@@ -67,10 +72,10 @@ impl MessageSettings {
             .optional("NATTER_POD_ID")
             .unwrap_or_else(|| format!("message-{}", uuid::Uuid::now_v7().simple()));
         let max_frame_bytes = env.parse_or("NATTER_MAX_FRAME_BYTES", 16 * 1024usize)?;
-        if !(256..=super::ws::HARD_FRAME_LIMIT).contains(&max_frame_bytes) {
+        if !(256..=HARD_FRAME_LIMIT).contains(&max_frame_bytes) {
             return Err(EnvError::Invalid {
                 name: "NATTER_MAX_FRAME_BYTES".into(),
-                reason: format!("must be between 256 and {}", super::ws::HARD_FRAME_LIMIT),
+                reason: format!("must be between 256 and {}", HARD_FRAME_LIMIT),
             });
         }
         let outbound_queue = env.parse_or("NATTER_OUTBOUND_QUEUE", 256usize)?;

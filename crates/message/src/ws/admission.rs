@@ -9,9 +9,10 @@
 use natter_http::InternalCallError;
 use natter_proto::{MemberId, RoomId};
 
-use crate::access::AccessSource;
-use crate::access_cache::AccessCache;
-use crate::hub::{ConnectionId, Hub, Outbox};
+use crate::hub::Hub;
+use crate::outbox::{ConnectionId, Outbox};
+use crate::upstream::access::AccessSource;
+use crate::upstream::access_cache::AccessCache;
 
 /// Who asks to join which room.
 pub(super) struct Applicant<'a> {
@@ -63,7 +64,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::access::fake::{Answer, MEMBER, NOT_A_MEMBER, Scripted, UNAVAILABLE};
+    use crate::upstream::access::fake::{Answer, MEMBER, NOT_A_MEMBER, Scripted, UNAVAILABLE};
 
     struct Setup {
         source: Arc<Scripted>,

@@ -5,24 +5,21 @@
 //! The message comes from history, which the history writers fill asynchronously: a message acked a
 //! moment ago may not be there yet, so a missing message is looked up again for [`LOOKUP_PATIENCE`].
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytestring::ByteString;
 use natter_history::{HistoryError, HistoryStore};
 use natter_proto::events::{
     FileEvent, FileRemoved, MessageChanged, MessageDeleted, MessageEdited, StoredMessage,
 };
-use natter_proto::frames::{ErrorCode, ServerFrame};
+use natter_proto::frames::ServerFrame;
 use natter_proto::http::{ReadOnlyReason, RoomAccess};
 use natter_proto::topics::{Topic, room_key};
 use natter_proto::{MemberId, RoomId};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::app::Shared;
-use crate::hub::Outgoing;
+use super::ctx::Ctx;
+use super::refusal::Refusal;
 
 /// How long a message not (yet) in history is looked for.
 pub(super) const LOOKUP_PATIENCE: Duration = Duration::from_secs(3);
@@ -38,39 +35,30 @@ pub(super) enum Change {
 }
 
 /// One `edit` or `delete` request.
-pub(super) struct Request {
+#[derive(Debug)]
+pub(super) struct ChangeRequest {
     pub(super) id: String,
     pub(super) room: RoomId,
-    pub(super) member: MemberId,
     pub(super) message_id: Uuid,
     pub(super) change: Change,
 }
 
-/// Serves `request` and queues the answer on `frames`.
-pub(super) async fn run(shared: Arc<Shared>, request: Request, frames: mpsc::Sender<Outgoing>) {
-    let id = request.id.clone();
-    let answer = match answer(&shared, request).await {
-        Ok(ack) => ack,
-        Err(Refusal(code, detail)) => ServerFrame::error(Some(id), code, detail),
-    };
-    let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
-    // The connection may be gone by now; then nobody needs the answer.
-    let _ = frames.send(Outgoing::Frame(answer)).await;
-}
-
-/// An error answer not yet tied to a request id.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct Refusal(pub(super) ErrorCode, pub(super) String);
-
-async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusal> {
-    let Request { id, room, member, message_id, change } = request;
+/// Makes the change; the `ack` naming the message's original position.
+pub(super) async fn handle(ctx: &Ctx, request: ChangeRequest) -> Result<ServerFrame, Refusal> {
+    let (node, member) = (&ctx.node, ctx.member);
+    let ChangeRequest { id, room, message_id, change } = request;
     let unavailable = |what: &str, e: &dyn std::fmt::Display| {
         tracing::warn!(error = %e, room.id = room, "{what} failed");
-        Refusal(ErrorCode::Unavailable, format!("cannot {what} right now; retry"))
+        Refusal::unavailable(format!("cannot {what} right now; retry"))
     };
-    let access =
-        shared.access.check(room, member).await.map_err(|e| unavailable("check room access", &e))?.access;
-    let message = find(shared.history.as_ref(), room, message_id, LOOKUP_PATIENCE)
+    let access = node
+        .upstream
+        .access
+        .check(room, member)
+        .await
+        .map_err(|e| unavailable("check room access", &e))?
+        .access;
+    let message = find(node.backends.history.as_ref(), room, message_id, LOOKUP_PATIENCE)
         .await
         .map_err(|e| unavailable("read history", &e))?
         .ok_or_else(|| missing(message_id, room))?;
@@ -81,16 +69,16 @@ async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusa
         // message. Meanwhile the file may be gone while the message still shows it.
         let removed = FileEvent::Removed(FileRemoved { room_id: room, file_id: file.file_id, message_id });
         let payload = serde_json::to_vec(&removed).expect("events serialise");
-        let topic = Topic::Files.name(&shared.settings.topic_prefix);
-        shared
+        let topic = Topic::Files.name(&node.settings.topic_prefix);
+        node.backends
             .bus
             .publish(&topic, &room_key(room), payload)
             .await
             .map_err(|e| unavailable("remove the file", &e))?;
     }
     let payload = serde_json::to_vec(&event).expect("events serialise");
-    let topic = Topic::Edits.name(&shared.settings.topic_prefix);
-    shared
+    let topic = Topic::Edits.name(&node.settings.topic_prefix);
+    node.backends
         .bus
         .publish(&topic, &room_key(room), payload)
         .await
@@ -102,9 +90,9 @@ async fn answer(shared: &Shared, request: Request) -> Result<ServerFrame, Refusa
 /// time) is probably not stored yet, so "retry"; an older one does not exist in the room.
 pub(super) fn missing(message_id: Uuid, room: RoomId) -> Refusal {
     if minted_recently(message_id, now_ms()) {
-        return Refusal(ErrorCode::Unavailable, format!("message {message_id} is not stored yet; retry"));
+        return Refusal::unavailable(format!("message {message_id} is not stored yet; retry"));
     }
-    Refusal(ErrorCode::InvalidRequest, format!("unknown message {message_id} in room {room}"))
+    Refusal::invalid(format!("unknown message {message_id} in room {room}"))
 }
 
 fn minted_recently(id: Uuid, now_ms: i64) -> bool {
@@ -142,18 +130,11 @@ fn decide(
     change: Change,
     now_ms: i64,
 ) -> Result<MessageChanged, Refusal> {
-    let forbidden = |detail: &str| Refusal(ErrorCode::Forbidden, detail.to_owned());
     let Some(role) = access.role else {
-        return Err(Refusal(
-            ErrorCode::Forbidden,
-            format!("you are not a member of room {}", access.room_id),
-        ));
+        return Err(Refusal::forbidden(format!("you are not a member of room {}", access.room_id)));
     };
     if message.deleted {
-        return Err(Refusal(
-            ErrorCode::InvalidRequest,
-            format!("message {} was deleted", message.posted.message_id),
-        ));
+        return Err(Refusal::invalid(format!("message {} was deleted", message.posted.message_id)));
     }
     let (room_id, message_id, position) =
         (message.posted.room_id, message.posted.message_id, message.position);
@@ -161,9 +142,9 @@ fn decide(
     match change {
         Change::Edit { text } => {
             if !own {
-                return Err(forbidden("only its author may edit a message"));
+                return Err(Refusal::forbidden("only its author may edit a message"));
             }
-            access.may_post(now_ms).map_err(|reason| Refusal(ErrorCode::Forbidden, reason))?;
+            access.may_post(now_ms).map_err(Refusal::forbidden)?;
             // Edits of one message keep their order in history even when pods' clocks disagree.
             let edited_at_ms = message.edited_at_ms.map_or(now_ms, |before| now_ms.max(before + 1));
             Ok(MessageChanged::Edited(MessageEdited {
@@ -177,10 +158,12 @@ fn decide(
         }
         Change::Delete => {
             if !own && !role.moderates() {
-                return Err(forbidden("only its author or a room owner or admin may delete a message"));
+                return Err(Refusal::forbidden(
+                    "only its author or a room owner or admin may delete a message",
+                ));
             }
             if access.read_only == Some(ReadOnlyReason::Archived) {
-                return Err(forbidden(ReadOnlyReason::Archived.explain()));
+                return Err(Refusal::forbidden(ReadOnlyReason::Archived.explain()));
             }
             Ok(MessageChanged::Deleted(MessageDeleted { room_id, message_id, deleted_by: member, position }))
         }
@@ -193,8 +176,11 @@ fn now_ms() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use natter_history::MemoryHistory;
     use natter_proto::events::MessagePosted;
+    use natter_proto::frames::ErrorCode;
     use natter_proto::http::RoomRole;
 
     use super::*;
@@ -206,8 +192,8 @@ mod tests {
         let old = Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_600_000_000, 0));
         assert!(!minted_recently(old, now));
         assert!(!minted_recently(Uuid::from_u128(7), now), "not a v7 id: no time in it");
-        assert_eq!(missing(Uuid::now_v7(), 5).0, ErrorCode::Unavailable);
-        assert_eq!(missing(old, 5).0, ErrorCode::InvalidRequest);
+        assert_eq!(missing(Uuid::now_v7(), 5).code, ErrorCode::Unavailable);
+        assert_eq!(missing(old, 5).code, ErrorCode::InvalidRequest);
     }
 
     const AUTHOR: MemberId = 7;
@@ -246,7 +232,7 @@ mod tests {
     }
 
     fn code(result: Result<MessageChanged, Refusal>) -> ErrorCode {
-        result.expect_err("refused").0
+        result.expect_err("refused").code
     }
 
     #[test]

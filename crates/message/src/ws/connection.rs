@@ -1,65 +1,50 @@
 //! One WebSocket connection: one task that reads client frames, writes queued frames, and checks the
-//! client's heartbeat.
+//! client's heartbeat. Requests are parsed once into a [`Request`] and dispatched to their handlers
+//! (`subscribe.rs`, `publish.rs`, `change.rs`, `mark_read.rs`, `typing.rs`); an answer is sent at
+//! once or queued later by [`Ctx::spawn_reply`], a [`Refusal`] becomes an error frame naming the
+//! request.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
-use bytestring::ByteString;
-use natter_proto::events::MessagePosted;
-use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
+use natter_proto::frames::{ErrorCode, ServerFrame};
 use natter_proto::{MemberId, RoomId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
-use super::admission::{self, Applicant};
+use super::ctx::Ctx;
 use super::publish_order::PublishOrder;
-use super::resume::{self, Replay};
-use super::{HARD_FRAME_LIMIT, change, frames, publish};
-use crate::app::Shared;
-use crate::hub::{ConnectionId, Outbox, Outgoing};
+use super::request::Request;
+use super::rooms::Rooms;
+use crate::node::Node;
+use crate::outbox::{Outbox, Outgoing, Replay};
+use crate::rate_limit::ConnectionLimits;
+use crate::settings::HARD_FRAME_LIMIT;
 
 /// How often the server pings.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
 /// A client that sends nothing (not even a pong) for this long is gone.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
-/// Rooms one connection may subscribe to.
-const MAX_SUBSCRIPTIONS: usize = 200;
 /// Publishes of one connection waiting for the broker; more make the connection stop reading.
 const MAX_PUBLISHES_IN_FLIGHT: usize = 32;
 /// Live messages of rooms being replayed that a connection holds (outside its outbound queue) until
 /// the replays are sent; beyond this the client is closed as too slow.
 const MAX_HELD_WHILE_REPLAYING: usize = 10_000;
 
-struct Connection {
-    shared: Arc<Shared>,
-    member: MemberId,
-    name: String,
-    id: ConnectionId,
+pub(super) struct Connection {
+    pub(super) ctx: Ctx,
     session: Session,
-    outbox: Outbox,
-    subscriptions: HashSet<RoomId>,
-    /// The last replayed position per room, while live messages may still overlap the replay.
-    replayed: HashMap<RoomId, i64>,
-    /// Rooms whose replay is being read, with their live messages held until it is sent.
-    replaying: HashMap<RoomId, Vec<(i64, ByteString)>>,
-    /// Live messages held in `replaying`, all rooms together.
-    held: usize,
+    pub(super) rooms: Rooms,
     publishing: Arc<Semaphore>,
     /// A publishing slot taken before reading the next client frame (see the read loop).
     slot: Option<OwnedSemaphorePermit>,
     /// Keeps this connection's publishes in the order they were sent.
-    publish_order: Arc<PublishOrder>,
-    limits: crate::rate_limit::ConnectionLimits,
-    /// This connection's id in presence heartbeats.
-    presence_key: String,
+    pub(super) publish_order: Arc<PublishOrder>,
 }
 
 pub(crate) async fn run(
-    shared: Arc<Shared>,
+    node: Arc<Node>,
     member: MemberId,
     name: String,
     session: Session,
@@ -69,31 +54,32 @@ pub(crate) async fn run(
         .max_frame_size(HARD_FRAME_LIMIT)
         .aggregate_continuations()
         .max_continuation_size(HARD_FRAME_LIMIT);
-    let (frames_tx, mut frames_rx) = mpsc::channel(shared.settings.outbound_queue);
+    let (frames_tx, mut frames_rx) = mpsc::channel(node.settings.outbound_queue);
     let overflowed = CancellationToken::new();
-    let id = shared.hub.next_connection_id();
-    let mut conn = Connection {
+    let id = node.hub.next_connection_id();
+    let ctx = Ctx {
         member,
-        name,
-        id,
-        session,
+        name: name.into(),
+        connection: id,
         outbox: Outbox { frames: frames_tx, overflowed: overflowed.clone() },
-        subscriptions: HashSet::new(),
-        replayed: HashMap::new(),
-        replaying: HashMap::new(),
-        held: 0,
+        presence_key: format!("c{id}").into(),
+        limits: Arc::new(ConnectionLimits::new(&node.settings)),
+        node,
+    };
+    let mut conn = Connection {
+        ctx,
+        session,
+        rooms: Rooms::default(),
         publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
         slot: None,
         publish_order: Arc::default(),
-        limits: crate::rate_limit::ConnectionLimits::new(&shared.settings),
-        presence_key: format!("c{id}"),
-        shared,
     };
-    conn.shared.hub.connected(member, id, conn.outbox.clone());
-    conn.shared.connections.fetch_add(1, Ordering::Relaxed);
+    let node = Arc::clone(&conn.ctx.node);
+    let presence_key = Arc::clone(&conn.ctx.presence_key);
+    node.hub.connected(member, id, conn.ctx.outbox.clone());
     metrics::gauge!("natter_ws_connections").increment(1.0);
-    let draining = conn.shared.draining.clone();
-    conn.shared.presence.opened(&conn.presence_key, member);
+    let draining = node.drain.signal();
+    node.upstream.presence.opened(&presence_key, member);
     tracing::debug!(member.id = member, connection.id = id, "connection open");
 
     let publishing = Arc::clone(&conn.publishing);
@@ -154,19 +140,18 @@ pub(crate) async fn run(
         }
     };
 
-    for room in conn.subscriptions.drain() {
-        conn.shared.hub.leave(room, id);
+    for room in conn.rooms.drain() {
+        node.hub.leave(room, id);
     }
-    conn.shared.hub.disconnected(member, id);
-    conn.shared.presence.closed(&conn.presence_key);
+    node.hub.disconnected(member, id);
+    node.upstream.presence.closed(&presence_key);
     tracing::debug!(member.id = member, connection.id = id, "connection closed");
     let _ = conn.session.close(close).await;
-    conn.shared.connections.fetch_sub(1, Ordering::Relaxed);
     metrics::gauge!("natter_ws_connections").decrement(1.0);
 }
 
 /// The session is gone; the connection ends.
-struct Gone;
+pub(super) struct Gone;
 
 impl Connection {
     /// Sends a queued item, unless the connection has moved on (see [`Outgoing`]).
@@ -174,17 +159,15 @@ impl Connection {
         let text = match outgoing {
             Outgoing::Frame(text) => Some(text),
             Outgoing::Removed { room, frame } => self.removed(room).then_some(frame),
-            Outgoing::Message { room, position, frame } => {
-                if let Some(held) = self.replaying.get_mut(&room) {
-                    held.push((position, frame));
-                    self.held += 1;
-                    if self.held > MAX_HELD_WHILE_REPLAYING {
-                        self.outbox.overflowed.cancel();
+            Outgoing::Message { room, position, frame } => match self.rooms.hold(room, position, frame) {
+                None => {
+                    if self.rooms.held() > MAX_HELD_WHILE_REPLAYING {
+                        self.ctx.outbox.overflowed.cancel();
                     }
                     return Ok(());
                 }
-                self.fresh(room, position).then_some(frame)
-            }
+                Some(frame) => self.rooms.fresh(room, position).then_some(frame),
+            },
             Outgoing::Replayed { room, since, replay } => return self.send_replay(room, since, replay).await,
         };
         match text {
@@ -202,7 +185,7 @@ impl Connection {
         let all = u32::try_from(MAX_PUBLISHES_IN_FLIGHT).expect("a small number");
         self.slot = None;
         let answered = Arc::clone(&self.publishing).acquire_many_owned(all);
-        let deadline = tokio::time::sleep(self.shared.settings.drain_timeout);
+        let deadline = tokio::time::sleep(self.ctx.node.settings.drain_timeout);
         tokio::pin!(answered, deadline);
         loop {
             tokio::select! {
@@ -219,119 +202,45 @@ impl Connection {
             }
         }
         // Spread the reconnects over two seconds so clients do not all arrive at once elsewhere.
-        let retry_after_ms = self.id.wrapping_mul(7919) % 2000;
+        let retry_after_ms = self.ctx.connection.wrapping_mul(7919) % 2000;
         let reason = "this server is shutting down; reconnect and resume with since".to_owned();
         self.reply(&ServerFrame::Reconnect { reason, retry_after_ms }).await.ok()?;
         Some(CloseReason { code: CloseCode::Restart, description: Some("server shutting down".to_owned()) })
     }
 
-    async fn reply(&mut self, frame: &ServerFrame) -> Result<(), Gone> {
+    pub(super) async fn reply(&mut self, frame: &ServerFrame) -> Result<(), Gone> {
         let text = serde_json::to_string(frame).expect("frames serialise");
         metrics::counter!("natter_ws_frames_out_total").increment(1);
         self.session.text(text).await.map_err(|_| Gone)
     }
 
+    /// Reads a text frame as a request, serves it, and sends its answer or refusal, if it has one
+    /// now.
     async fn on_text(&mut self, text: &str) -> Result<(), Gone> {
-        let frame = match frames::read(text, self.shared.settings.max_frame_bytes) {
-            Ok(frame) => frame,
-            Err(error) => return self.reply(&error.into_frame()).await,
+        let request = match Request::read(text, self.ctx.node.settings.max_frame_bytes) {
+            Ok(request) => request,
+            Err(unreadable) => return self.reply(&unreadable.refusal.answering(unreadable.id)).await,
         };
-        if !matches!(frame, ClientFrame::Ping { .. }) {
-            self.shared.presence.active(&self.presence_key);
+        if request.is_activity() {
+            self.ctx.node.upstream.presence.active(&self.ctx.presence_key);
         }
-        match frame {
-            ClientFrame::Ping { id } => self.reply(&ServerFrame::Pong { id }).await,
-            ClientFrame::Subscribe { id, room, since } => self.subscribe(id, room, since).await,
-            ClientFrame::Unsubscribe { id, room } => {
-                self.forget(room);
-                self.reply(&ServerFrame::Unsubscribed { id, room }).await
-            }
-            ClientFrame::Publish { id, room, text, client_msg_id, reply_to, file } => {
-                self.publish(id, room, text, client_msg_id, publish::Shares { reply_to, file }).await
-            }
-            ClientFrame::MarkRead { id, room, position } => {
-                if !self.subscriptions.contains(&room) {
-                    let detail = format!("subscribe to room {room} before marking it read");
-                    return self.reply(&ServerFrame::error(Some(id), ErrorCode::NotSubscribed, detail)).await;
-                }
-                let web = Arc::clone(&self.shared.web);
-                let frames = self.outbox.frames.clone();
-                tokio::spawn(super::mark_read::run(web, self.member, id, room, position, frames));
-                Ok(())
-            }
-            ClientFrame::Edit { id, room, message_id, text } => {
-                self.change(id, room, message_id, change::Change::Edit { text }).await
-            }
-            ClientFrame::Delete { id, room, message_id } => {
-                self.change(id, room, message_id, change::Change::Delete).await
-            }
-            ClientFrame::Typing { id, room, typing } => {
-                let typist = super::typing::Typist {
-                    member: self.member,
-                    name: &self.name,
-                    subscribed: self.subscriptions.contains(&room),
-                    bucket: &self.limits.typing,
-                };
-                let prefix = &self.shared.settings.topic_prefix;
-                match super::typing::handle(&self.shared.bus, prefix, typist, id, room, typing) {
-                    Some(refusal) => self.reply(&refusal).await,
-                    None => Ok(()),
-                }
-            }
+        let id = request.id().to_owned();
+        match self.dispatch(request).await {
+            Ok(Some(answer)) => self.reply(&answer).await,
+            Ok(None) => Ok(()),
+            Err(refusal) => self.reply(&refusal.answering(Some(id))).await,
         }
     }
 
-    async fn subscribe(&mut self, id: String, room: RoomId, since: Option<i64>) -> Result<(), Gone> {
-        let error = |code, detail: String| ServerFrame::error(Some(id.clone()), code, detail);
-        if !self.subscriptions.contains(&room) && self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
-            let frame =
-                error(ErrorCode::InvalidRequest, format!("at most {MAX_SUBSCRIPTIONS} rooms per connection"));
-            return self.reply(&frame).await;
-        }
-        let already = self.subscriptions.contains(&room);
-        let applicant = Applicant { room, member: self.member, connection: self.id, outbox: &self.outbox };
-        let admitted = admission::join(&self.shared.access, &self.shared.hub, applicant).await;
-        if !matches!(admitted, Ok(Some(_))) && !self.shared.hub.is_subscribed(room, self.id) {
-            self.subscriptions.remove(&room);
-        }
-        let refusal = match admitted {
-            Ok(Some(admitted)) => {
-                self.subscriptions.insert(room);
-                self.shared.presence.looking_at(&self.presence_key, Some(room));
-                self.reply(&ServerFrame::Subscribed { id, room }).await?;
-                // Already subscribed: everything since then is in the queue; nothing to replay.
-                if let Some(since) = since.filter(|_| !already) {
-                    self.start_replay(room, since, admitted.delivered_before);
-                }
-                return Ok(());
-            }
-            Ok(None) => error(ErrorCode::Forbidden, format!("you are not a member of room {room}")),
-            Err(e) => {
-                tracing::warn!(error = %e, room.id = room, "room access check failed");
-                error(ErrorCode::Unavailable, "cannot check room access right now; retry".to_owned())
-            }
-        };
-        self.reply(&refusal).await
-    }
-
-    /// Reads the replay of `room` after `since` off this task (see `resume.rs`); the room's live
-    /// messages are held until it arrives as [`Outgoing::Replayed`].
-    fn start_replay(&mut self, room: RoomId, since: i64, delivered_before: Option<i64>) {
-        self.replaying.insert(room, Vec::new());
-        let history = Arc::clone(&self.shared.history);
-        let frames = self.outbox.frames.clone();
-        tokio::spawn(async move {
-            let replay = resume::replay(history.as_ref(), room, since, delivered_before).await;
-            // The connection may be gone by now.
-            let _ = frames.send(Outgoing::Replayed { room, since, replay }).await;
-        });
+    /// The publishing slot taken before this frame was read (see the read loop).
+    pub(super) fn take_slot(&mut self) -> OwnedSemaphorePermit {
+        self.slot.take().expect("a frame is read only with a slot in hand")
     }
 
     /// Sends the replay of `room`, then the live messages held meanwhile that it did not cover.
     async fn send_replay(&mut self, room: RoomId, since: i64, replay: Replay) -> Result<(), Gone> {
         // Unsubscribed (or removed) meanwhile: nothing to send.
-        let Some(held) = self.replaying.remove(&room) else { return Ok(()) };
-        self.held -= held.len();
+        let Some(held) = self.rooms.replay_arrived(room) else { return Ok(()) };
         let covered = match replay {
             Replay::Messages(messages) => {
                 let last = messages.last().map_or(since, |m| m.position.max(since));
@@ -345,9 +254,9 @@ impl Connection {
                 up_to
             }
         };
-        self.replayed.insert(room, covered);
+        self.rooms.replayed_up_to(room, covered);
         for (position, frame) in held {
-            if self.fresh(room, position) {
+            if self.rooms.fresh(room, position) {
                 metrics::counter!("natter_ws_frames_out_total").increment(1);
                 self.session.text(frame).await.map_err(|_| Gone)?;
             }
@@ -355,130 +264,20 @@ impl Connection {
         Ok(())
     }
 
-    /// Whether a live message at `position` of `room` is new to the client (not already replayed).
-    fn fresh(&mut self, room: RoomId, position: i64) -> bool {
-        match self.replayed.get(&room) {
-            Some(&last) if position <= last => false,
-            Some(_) => {
-                self.replayed.remove(&room);
-                true
-            }
-            None => true,
-        }
-    }
-
     /// Ends the subscription to the room, if any.
-    fn forget(&mut self, room: RoomId) {
-        self.subscriptions.remove(&room);
-        self.replayed.remove(&room);
-        self.drop_held(room);
-        self.shared.hub.leave(room, self.id);
-        self.shared.presence.left(&self.presence_key, room);
+    pub(super) fn forget(&mut self, room: RoomId) {
+        self.rooms.forget(room);
+        self.ctx.node.hub.leave(room, self.ctx.connection);
+        self.ctx.node.upstream.presence.left(&self.ctx.presence_key, room);
     }
 
     /// The hub has removed this connection from `room` (see [`Outgoing::Removed`]); whether to tell the
     /// client. Not when it has unsubscribed since, nor when it has subscribed again (web allowed it).
     fn removed(&mut self, room: RoomId) -> bool {
-        if !self.subscriptions.contains(&room) || self.shared.hub.is_subscribed(room, self.id) {
+        if self.ctx.node.hub.is_subscribed(room, self.ctx.connection) || !self.rooms.removed(room) {
             return false;
         }
-        self.subscriptions.remove(&room);
-        self.drop_held(room);
-        self.shared.presence.left(&self.presence_key, room);
+        self.ctx.node.upstream.presence.left(&self.ctx.presence_key, room);
         true
-    }
-
-    /// Forgets a replay in progress for `room` and the live messages held for it.
-    fn drop_held(&mut self, room: RoomId) {
-        if let Some(held) = self.replaying.remove(&room) {
-            self.held -= held.len();
-        }
-    }
-
-    /// Edits or deletes a message of a subscribed room, in a task of its own (see `change.rs`); shares
-    /// the publishes' in-flight limit.
-    async fn change(
-        &mut self,
-        id: String,
-        room: RoomId,
-        message_id: uuid::Uuid,
-        change: change::Change,
-    ) -> Result<(), Gone> {
-        if !self.subscriptions.contains(&room) {
-            let detail = format!("subscribe to room {room} before changing its messages");
-            return self.reply(&ServerFrame::error(Some(id), ErrorCode::NotSubscribed, detail)).await;
-        }
-        let request = change::Request { id, room, member: self.member, message_id, change };
-        let permit = self.slot.take().expect("a frame is read only with a slot in hand");
-        let shared = Arc::clone(&self.shared);
-        let frames = self.outbox.frames.clone();
-        tokio::spawn(async move {
-            change::run(shared, request, frames).await;
-            drop(permit);
-        });
-        Ok(())
-    }
-
-    async fn publish(
-        &mut self,
-        id: String,
-        room: RoomId,
-        text: String,
-        client_msg_id: Option<String>,
-        shares: publish::Shares,
-    ) -> Result<(), Gone> {
-        if !self.subscriptions.contains(&room) {
-            let frame = ServerFrame::error(
-                Some(id),
-                ErrorCode::NotSubscribed,
-                format!("subscribe to room {room} before publishing to it"),
-            );
-            return self.reply(&frame).await;
-        }
-        let limits = crate::rate_limit::check_publish(
-            &self.limits.publish,
-            &self.shared.member_limit,
-            self.member,
-            &id,
-        );
-        if let Some(refusal) = limits.await {
-            return self.reply(&refusal).await;
-        }
-        let posted = MessagePosted {
-            message_id: uuid::Uuid::now_v7(),
-            room_id: room,
-            sender_id: self.member,
-            sender_name: self.name.clone(),
-            text,
-            client_msg_id,
-            sent_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64,
-            reply_to: None,
-            file: None,
-        };
-        // Waiting here when too many publishes are in flight stops reading from this client.
-        let permit = self.slot.take().expect("a frame is read only with a slot in hand");
-        let turn = self.publish_order.take_turn();
-        let shared = Arc::clone(&self.shared);
-        let frames = self.outbox.frames.clone();
-        // The root of the message's trace: the broker, every pod's fan-out and the history writer
-        // continue it through the record's headers.
-        let span = tracing::info_span!(
-            "publish frame",
-            otel.name = "publish message",
-            otel.kind = "server",
-            room.id = room,
-            member.id = self.member,
-            message.id = %posted.message_id,
-            trace_id = tracing::field::Empty,
-        );
-        natter_runtime::trace_context::record_trace_id(&span);
-        tokio::spawn(
-            async move {
-                publish::run(shared, id, posted, shares, turn, frames).await;
-                drop(permit);
-            }
-            .instrument(span),
-        );
-        Ok(())
     }
 }

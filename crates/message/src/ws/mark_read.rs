@@ -1,56 +1,39 @@
 //! `mark_read` frames: the member has read a room up to a position. Read positions are kept by web
 //! (with the membership, in PostgreSQL, only moving forward) because the room list's unread counts
-//! come from them; the pod forwards the mark in a task of its own and queues the answer.
+//! come from them; the pod forwards the mark off the connection's task and queues the answer.
 
-use std::sync::Arc;
+use natter_proto::RoomId;
+use natter_proto::frames::ServerFrame;
+use natter_proto::rooms::{MarkRead as Mark, ReadPosition};
 
-use bytestring::ByteString;
-use natter_http::InternalClient;
-use natter_proto::frames::{ErrorCode, ServerFrame};
-use natter_proto::rooms::{MarkRead, ReadPosition};
-use natter_proto::{MemberId, RoomId};
-use tokio::sync::mpsc;
+use super::ctx::Ctx;
+use super::refusal::Refusal;
 
-use crate::hub::Outgoing;
-
-/// Forwards the mark of request `id` to web and queues the answer on `frames`.
-pub(super) async fn run(
-    web: Arc<InternalClient>,
-    member: MemberId,
-    id: String,
-    room: RoomId,
-    position: i64,
-    frames: mpsc::Sender<Outgoing>,
-) {
-    let answer = answer(&web, member, id, room, position).await;
-    let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
-    // The connection may be gone by now; then nobody needs the answer.
-    let _ = frames.send(Outgoing::Frame(answer)).await;
+/// One `mark_read` request.
+#[derive(Debug)]
+pub(super) struct MarkRead {
+    pub(super) id: String,
+    pub(super) room: RoomId,
+    pub(super) position: i64,
 }
 
-async fn answer(
-    web: &InternalClient,
-    member: MemberId,
-    id: String,
-    room: RoomId,
-    position: i64,
-) -> ServerFrame {
+/// Forwards the mark to web; the member's read position after it.
+pub(super) async fn handle(ctx: &Ctx, request: MarkRead) -> Result<ServerFrame, Refusal> {
+    let MarkRead { id, room, position } = request;
     if position < 0 {
-        return ServerFrame::error(Some(id), ErrorCode::InvalidRequest, "position is not negative");
+        return Err(Refusal::invalid("position is not negative"));
     }
-    let path = format!("/internal/rooms/{room}/members/{member}/read");
-    match web.put_json_answer::<_, ReadPosition>(&path, &MarkRead { position }).await {
-        Ok(ReadPosition { position: Some(position), .. }) => ServerFrame::ReadPosition { id, room, position },
+    let path = format!("/internal/rooms/{room}/members/{}/read", ctx.member);
+    match ctx.node.upstream.web.put_json_answer::<_, ReadPosition>(&path, &Mark { position }).await {
+        Ok(ReadPosition { position: Some(position), .. }) => {
+            Ok(ServerFrame::ReadPosition { id, room, position })
+        }
         Ok(ReadPosition { position: None, .. }) => {
-            ServerFrame::error(Some(id), ErrorCode::Forbidden, format!("you are not a member of room {room}"))
+            Err(Refusal::forbidden(format!("you are not a member of room {room}")))
         }
         Err(e) => {
             tracing::warn!(error = %e, room.id = room, "read position not stored");
-            ServerFrame::error(
-                Some(id),
-                ErrorCode::Unavailable,
-                "cannot store the read position right now; retry",
-            )
+            Err(Refusal::unavailable("cannot store the read position right now; retry"))
         }
     }
 }

@@ -3,16 +3,26 @@
 //! The token travels in the `Sec-WebSocket-Protocol` header (browsers offer `natter.v1` and
 //! `natter.token.<jwt>`; the server answers `natter.v1`) or, for other clients, in
 //! `Authorization: Bearer`. Not in the URL, where proxies and access logs would keep it.
+//!
+//! After the upgrade, `connection.rs` runs the connection; `request.rs` reads each client frame into
+//! a request once, `dispatch.rs` hands it to its handler (one file per request: `subscribe.rs`,
+//! `publish.rs`, `change.rs` for edits and deletions, `mark_read.rs`, `typing.rs`), and a refused
+//! request is answered with one shape of error (`refusal.rs`).
 
 mod admission;
 mod change;
 mod connection;
-mod frames;
+mod ctx;
+mod dispatch;
 mod idempotency;
 mod mark_read;
 mod publish;
 mod publish_order;
-pub(crate) mod resume;
+mod refusal;
+mod request;
+mod resume;
+mod rooms;
+mod subscribe;
 mod typing;
 
 use std::sync::Arc;
@@ -22,12 +32,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use natter_http::ApiError;
 use natter_proto::token::{WS_SUBPROTOCOL, WS_TOKEN_SUBPROTOCOL_PREFIX};
 
-use crate::app::Shared;
-
-/// Largest frame the WebSocket codec accepts at all; a larger one closes the connection (1009).
-/// Frames between the configured `max_frame_bytes` and this get an error frame and the connection
-/// stays open.
-pub(crate) const HARD_FRAME_LIMIT: usize = 1024 * 1024;
+use crate::node::Node;
 
 fn token_from(req: &HttpRequest) -> Option<String> {
     let from_protocols = req
@@ -58,21 +63,22 @@ fn check_origin(req: &HttpRequest, allowed: &[String]) -> Result<(), ApiError> {
 pub(crate) async fn connect(
     req: HttpRequest,
     body: web::Payload,
-    shared: web::Data<Arc<Shared>>,
+    node: web::Data<Arc<Node>>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    if shared.draining.is_cancelled() {
+    if node.drain.is_started() {
         return Err(ApiError::unavailable("draining: this pod is shutting down").into());
     }
-    check_origin(&req, &shared.settings.allowed_origins)?;
+    check_origin(&req, &node.settings.allowed_origins)?;
     let token = token_from(&req).ok_or_else(|| {
         ApiError::unauthorized(
             "no token: offer subprotocol natter.token.<token> or send Authorization: Bearer <token>",
         )
     })?;
-    let claims = shared.keys.verify(&token).await.map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    let claims =
+        node.upstream.keys.verify(&token).await.map_err(|e| ApiError::unauthorized(e.to_string()))?;
     let member = claims.member_id().ok_or_else(|| ApiError::unauthorized("the token names no member"))?;
     let (response, session, stream) = actix_ws::handle_with_protocols(&req, body, &[WS_SUBPROTOCOL])?;
-    let shared = Arc::clone(shared.get_ref());
-    actix_web::rt::spawn(connection::run(shared, member, claims.name, session, stream));
+    let connection = connection::run(Arc::clone(node.get_ref()), member, claims.name, session, stream);
+    node.drain.spawn_connection(connection);
     Ok(response)
 }

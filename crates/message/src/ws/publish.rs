@@ -5,29 +5,51 @@
 //! position is queued for the client.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytestring::ByteString;
 use natter_http::InternalCallError;
+use natter_proto::RoomId;
 use natter_proto::events::{FileRef, MessagePosted, ReplyTo};
-use natter_proto::frames::{ErrorCode, ServerFrame};
+use natter_proto::frames::ServerFrame;
 use natter_proto::http::AttachFile;
 use natter_proto::topics::{Topic, room_key};
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::change;
+use super::ctx::Ctx;
 use super::idempotency::{self, Claim};
-use super::publish_order::Turn;
-use crate::app::Shared;
-use crate::hub::Outgoing;
+use super::publish_order::{PublishOrder, Turn};
+use super::refusal::Refusal;
+use crate::node::Node;
+use crate::rate_limit::{self, Limited};
+
+/// One `publish` request.
+#[derive(Debug)]
+pub(super) struct Publish {
+    pub(super) id: String,
+    pub(super) room: RoomId,
+    pub(super) text: String,
+    /// The client's id of the message, for retries.
+    pub(super) client_msg_id: Option<String>,
+    pub(super) shares: Shares,
+}
 
 /// What a published message refers to besides its text.
+#[derive(Debug)]
 pub(super) struct Shares {
     /// The message of the same room it answers.
     pub(super) reply_to: Option<Uuid>,
     /// The uploaded file it shares.
     pub(super) file: Option<Uuid>,
+}
+
+/// A publish the connection accepted: its message, what it shares, and its turn in the
+/// connection's order.
+pub(super) struct Accepted {
+    pub(super) id: String,
+    pub(super) posted: MessagePosted,
+    pub(super) shares: Shares,
+    pub(super) turn: Turn,
 }
 
 /// How long a stored message may wait for its position before the publish is answered `unavailable`
@@ -37,62 +59,71 @@ const POSITION_PATIENCE: Duration = Duration::from_secs(30);
 /// is dropped by the sequencer, so only history knows the first one's place).
 const POSITION_POLL: Duration = Duration::from_secs(1);
 
-/// Publishes `posted` (with what it `shares`) for request `id`, in `turn`, and queues the answer on
-/// `frames`.
-pub(super) async fn run(
-    shared: Arc<Shared>,
-    id: String,
-    posted: MessagePosted,
-    shares: Shares,
-    turn: Turn,
-    frames: mpsc::Sender<Outgoing>,
-) {
-    let answer = match replying(&shared, posted, shares.reply_to).await {
-        Ok(posted) => answer(&shared, id, posted, shares.file, turn).await,
-        Err(refusal) => refusal.answering(id),
+/// On the connection's task, before its next frame is read: checks the connection's and the
+/// member's publish limits, mints the message, and takes its turn in `order`.
+pub(super) async fn accept(
+    ctx: &Ctx,
+    request: Publish,
+    order: &Arc<PublishOrder>,
+) -> Result<Accepted, Refusal> {
+    let Publish { id, room, text, client_msg_id, shares } = request;
+    rate_limit::check_publish(&ctx.limits.publish, &ctx.node.member_limit, ctx.member)
+        .await
+        .map_err(|Limited { detail, retry_after }| Refusal::rate_limited(detail, retry_after))?;
+    let posted = MessagePosted {
+        message_id: Uuid::now_v7(),
+        room_id: room,
+        sender_id: ctx.member,
+        sender_name: ctx.name.to_string(),
+        text,
+        client_msg_id,
+        sent_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64,
+        reply_to: None,
+        file: None,
     };
-    let answer = ByteString::from(serde_json::to_string(&answer).expect("frames serialise"));
-    // The connection may be gone by now; then nobody needs the answer.
-    let _ = frames.send(Outgoing::Frame(answer)).await;
+    Ok(Accepted { id, posted, shares, turn: order.take_turn() })
 }
 
-async fn answer(
-    shared: &Shared,
-    id: String,
-    posted: MessagePosted,
-    file: Option<Uuid>,
-    turn: Turn,
-) -> ServerFrame {
+/// The root of an accepted message's trace: the broker, every pod's fan-out and the history writer
+/// continue it through the record's headers.
+pub(super) fn span(accepted: &Accepted) -> tracing::Span {
+    let posted = &accepted.posted;
+    let span = tracing::info_span!(
+        "publish frame",
+        otel.name = "publish message",
+        otel.kind = "server",
+        room.id = posted.room_id,
+        member.id = posted.sender_id,
+        message.id = %posted.message_id,
+        trace_id = tracing::field::Empty,
+    );
+    natter_runtime::trace_context::record_trace_id(&span);
+    span
+}
+
+/// Publishes the accepted message (with what it shares), in its turn; the `ack` with its position.
+pub(super) async fn handle(ctx: &Ctx, accepted: Accepted) -> Result<ServerFrame, Refusal> {
+    let Accepted { id, posted, shares, turn } = accepted;
+    let node = ctx.node.as_ref();
+    let posted = replying(node, posted, shares.reply_to).await?;
     let room = posted.room_id;
-    let error = |code, detail: String| ServerFrame::error(Some(id.clone()), code, detail);
-    let access = match shared.access.check(room, posted.sender_id).await {
+    let access = match node.upstream.access.check(room, posted.sender_id).await {
         Ok(checked) => checked.access,
         Err(e) => {
             tracing::warn!(error = %e, room.id = room, "room access check failed");
-            return error(ErrorCode::Unavailable, "cannot check room access right now; retry".to_owned());
+            return Err(Refusal::unavailable("cannot check room access right now; retry"));
         }
     };
-    if let Err(reason) = access.may_post(posted.sent_at_ms) {
-        return error(ErrorCode::Forbidden, reason);
-    }
+    access.may_post(posted.sent_at_ms).map_err(Refusal::forbidden)?;
     let topic = if access.direct { Topic::DirectMessages } else { Topic::CommunityMessages };
-    let topic = topic.name(&shared.settings.topic_prefix);
+    let topic = topic.name(&node.settings.topic_prefix);
     let Some(client_msg_id) = posted.client_msg_id.clone() else {
-        let sent = match sharing(shared, posted, file).await {
-            Ok(posted) => {
-                send(shared, &topic, &posted, turn).await.map(|position| (posted.message_id, position))
-            }
-            Err(refusal) => Err(refusal),
-        };
-        return match sent {
-            Ok((message_id, position)) => {
-                metrics::counter!("natter_messages_published_total").increment(1);
-                ServerFrame::Ack { id, room, message_id, position }
-            }
-            Err(frame) => frame.answering(id),
-        };
+        let posted = sharing(node, posted, shares.file).await?;
+        let position = send(node, &topic, &posted, turn).await?;
+        metrics::counter!("natter_messages_published_total").increment(1);
+        return Ok(ServerFrame::Ack { id, room, message_id: posted.message_id, position });
     };
-    let kv = shared.kv.as_ref();
+    let kv = node.backends.kv.as_ref();
     let member = posted.sender_id;
     let message_id = match idempotency::claim(kv, member, &client_msg_id, posted.message_id).await {
         Ok(Claim::Publish { message_id, earlier_attempt: false }) => message_id,
@@ -100,51 +131,45 @@ async fn answer(
         // the ack): then that is the message. If not, it is published again under the same id; the
         // sequencer drops a second copy should the first still arrive.
         Ok(Claim::Publish { message_id, earlier_attempt: true }) => {
-            match shared.history.message(room, message_id).await {
+            match node.backends.history.message(room, message_id).await {
                 Ok(Some(stored)) => {
                     let position = stored.position;
                     if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await
                     {
                         tracing::warn!(error = %e, "ack not recorded; a retry looks it up again");
                     }
-                    return ServerFrame::Ack { id, room, message_id, position };
+                    return Ok(ServerFrame::Ack { id, room, message_id, position });
                 }
                 Ok(None) => message_id,
                 Err(e) => {
                     tracing::warn!(error = %e, "history unavailable to check an earlier attempt");
-                    return error(ErrorCode::Unavailable, "cannot check history right now; retry".to_owned());
+                    return Err(Refusal::unavailable("cannot check history right now; retry"));
                 }
             }
         }
         Ok(Claim::Acked { message_id, position }) => {
-            return ServerFrame::Ack { id, room, message_id, position };
+            return Ok(ServerFrame::Ack { id, room, message_id, position });
         }
         Err(e) => {
             tracing::warn!(error = %e, "idempotency store unavailable");
-            return error(ErrorCode::Unavailable, "cannot store messages right now; retry".to_owned());
+            return Err(Refusal::unavailable("cannot store messages right now; retry"));
         }
     };
-    let sent = match sharing(shared, MessagePosted { message_id, ..posted }, file).await {
-        Ok(posted) => send(shared, &topic, &posted, turn).await,
-        Err(refusal) => Err(refusal),
-    };
-    match sent {
-        Ok(position) => {
-            metrics::counter!("natter_messages_published_total").increment(1);
-            if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await {
-                tracing::warn!(error = %e, "ack not recorded; a retry looks the message up again");
-            }
-            ServerFrame::Ack { id, room, message_id, position }
-        }
-        // A retry publishes again under the same message id (see `idempotency.rs`).
-        Err(frame) => frame.answering(id),
+    // On a refusal from here on, a retry publishes again under the same message id (see
+    // `idempotency.rs`).
+    let posted = sharing(node, MessagePosted { message_id, ..posted }, shares.file).await?;
+    let position = send(node, &topic, &posted, turn).await?;
+    metrics::counter!("natter_messages_published_total").increment(1);
+    if let Err(e) = idempotency::acked(kv, member, &client_msg_id, message_id, position).await {
+        tracing::warn!(error = %e, "ack not recorded; a retry looks the message up again");
     }
+    Ok(ServerFrame::Ack { id, room, message_id, position })
 }
 
 /// `posted` naming the message it answers: one of the same room, not deleted. The message may have
 /// been acked a moment ago and not be in history yet, so it is looked for a while (as for edits).
 async fn replying(
-    shared: &Shared,
+    node: &Node,
     posted: MessagePosted,
     reply_to: Option<Uuid>,
 ) -> Result<MessagePosted, Refusal> {
@@ -152,21 +177,18 @@ async fn replying(
         return Ok(posted);
     };
     let room = posted.room_id;
-    let original = change::find(shared.history.as_ref(), room, message_id, change::LOOKUP_PATIENCE)
+    let original = change::find(node.backends.history.as_ref(), room, message_id, change::LOOKUP_PATIENCE)
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, room.id = room, "reading history failed");
-            Refusal(ErrorCode::Unavailable, "cannot read history right now; retry".to_owned())
+            Refusal::unavailable("cannot read history right now; retry")
         })?
         .ok_or_else(|| {
-            let change::Refusal(code, detail) = change::missing(message_id, room);
-            Refusal(code, format!("reply_to: {detail}"))
+            let missing = change::missing(message_id, room);
+            Refusal { detail: format!("reply_to: {}", missing.detail), ..missing }
         })?;
     if original.deleted {
-        return Err(Refusal(
-            ErrorCode::InvalidRequest,
-            format!("reply_to: message {message_id} was deleted"),
-        ));
+        return Err(Refusal::invalid(format!("reply_to: message {message_id} was deleted")));
     }
     let reply_to = ReplyTo {
         message_id,
@@ -179,71 +201,51 @@ async fn replying(
 
 /// `posted` carrying the uploaded `file`, attached to it by web (which checks that the sender
 /// uploaded it to this room and that no other message shares it; a retry of the same message may).
-async fn sharing(
-    shared: &Shared,
-    posted: MessagePosted,
-    file: Option<Uuid>,
-) -> Result<MessagePosted, Refusal> {
+async fn sharing(node: &Node, posted: MessagePosted, file: Option<Uuid>) -> Result<MessagePosted, Refusal> {
     let Some(file_id) = file else {
         return Ok(posted);
     };
     let request =
         AttachFile { room_id: posted.room_id, member_id: posted.sender_id, message_id: posted.message_id };
     let path = format!("/internal/files/{file_id}/attachment");
-    match shared.web.put_json_answer::<_, FileRef>(&path, &request).await {
+    match node.upstream.web.put_json_answer::<_, FileRef>(&path, &request).await {
         Ok(file) => Ok(MessagePosted { file: Some(file), ..posted }),
-        Err(InternalCallError::Status { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => {
-            Err(Refusal(
-                ErrorCode::InvalidRequest,
-                format!("file: no file {file_id} uploaded by you to room {}", posted.room_id),
-            ))
-        }
+        Err(InternalCallError::Status { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => Err(
+            Refusal::invalid(format!("file: no file {file_id} uploaded by you to room {}", posted.room_id)),
+        ),
         Err(InternalCallError::Status { status, .. }) if status == reqwest::StatusCode::CONFLICT => {
-            Err(Refusal(
-                ErrorCode::InvalidRequest,
-                format!("file: {file_id} is already shared by another message"),
-            ))
+            Err(Refusal::invalid(format!("file: {file_id} is already shared by another message")))
         }
         Err(e) => {
             tracing::warn!(error = %e, room.id = posted.room_id, "attaching a file failed");
-            Err(Refusal(ErrorCode::Unavailable, "cannot attach the file right now; retry".to_owned()))
+            Err(Refusal::unavailable("cannot attach the file right now; retry"))
         }
-    }
-}
-
-/// A refusal not yet tied to a request id.
-struct Refusal(ErrorCode, String);
-
-impl Refusal {
-    fn answering(self, id: String) -> ServerFrame {
-        ServerFrame::error(Some(id), self.0, self.1)
     }
 }
 
 /// Publishes to the broker when it is `turn`; the message's position once it is stored durably and
 /// placed by the sequencer.
-async fn send(shared: &Shared, topic: &str, posted: &MessagePosted, turn: Turn) -> Result<i64, Refusal> {
+async fn send(node: &Node, topic: &str, posted: &MessagePosted, turn: Turn) -> Result<i64, Refusal> {
     let payload = serde_json::to_vec(posted).expect("events serialise");
     // Registered before publishing, so the placement cannot be missed.
-    let awaited = shared.acks.wait_for(posted.message_id);
+    let awaited = node.acks.wait_for(posted.message_id);
     turn.wait().await;
-    let stored = shared.bus.enqueue(topic, &room_key(posted.room_id), payload);
+    let stored = node.backends.bus.enqueue(topic, &room_key(posted.room_id), payload);
     drop(turn);
     if let Err(e) = stored.await {
         tracing::warn!(error = %e, room.id = posted.room_id, "publish failed");
-        return Err(Refusal(
-            ErrorCode::Unavailable,
-            "the message could not be stored; retry with the same client_msg_id".to_owned(),
+        return Err(Refusal::unavailable(
+            "the message could not be stored; retry with the same client_msg_id",
         ));
     }
-    position_of(shared, posted.room_id, posted.message_id, awaited).await
+    position_of(node, posted.room_id, posted.message_id, awaited).await
 }
 
 /// Waits for the sequencer to place a stored message: the pod's fan-out tells at once, history is
 /// asked now and then (see [`POSITION_POLL`]).
 async fn position_of(
-    shared: &Shared,
-    room: natter_proto::RoomId,
+    node: &Node,
+    room: RoomId,
     message_id: Uuid,
     mut awaited: crate::pending_acks::AwaitedPosition,
 ) -> Result<i64, Refusal> {
@@ -256,16 +258,15 @@ async fn position_of(
                 Err(_) => listening = false,
             },
             () = tokio::time::sleep(POSITION_POLL) => {
-                if let Ok(Some(stored)) = shared.history.message(room, message_id).await {
+                if let Ok(Some(stored)) = node.backends.history.message(room, message_id).await {
                     return Ok(stored.position);
                 }
             }
         }
         if tokio::time::Instant::now() >= deadline {
             tracing::warn!(room.id = room, message.id = %message_id, "stored message not placed in time");
-            return Err(Refusal(
-                ErrorCode::Unavailable,
-                "the message is stored but not yet ordered; retry with the same client_msg_id".to_owned(),
+            return Err(Refusal::unavailable(
+                "the message is stored but not yet ordered; retry with the same client_msg_id",
             ));
         }
     }

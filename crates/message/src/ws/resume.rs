@@ -12,19 +12,11 @@
 
 use natter_history::HistoryStore;
 use natter_proto::RoomId;
-use natter_proto::events::StoredMessage;
+
+use crate::outbox::Replay;
 
 /// Most messages replayed on one subscribe.
 pub(crate) const MAX_REPLAY: u32 = 1000;
-
-/// What a resuming client gets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Replay {
-    /// These messages, oldest first (possibly none).
-    Messages(Vec<StoredMessage>),
-    /// Too many, or history could not be read: fetch positions `after + 1 ..= up_to` instead.
-    Reload { after: i64, up_to: i64 },
-}
 
 /// The messages of `room` after `since`. `delivered_before` is the room's last position this pod
 /// delivered before the connection joined (when it knows one): live messages start after it.
@@ -57,7 +49,7 @@ pub(super) async fn replay(
 #[cfg(test)]
 mod tests {
     use natter_history::MemoryHistory;
-    use natter_proto::events::MessagePosted;
+    use natter_proto::events::{MessagePosted, StoredMessage};
 
     use super::*;
 

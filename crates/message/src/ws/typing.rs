@@ -5,59 +5,60 @@
 //! and is never stored. Accepted frames get no answer; refused ones get an error frame, so clients
 //! learn to subscribe first or to slow down.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use natter_bus::EventBus;
+use natter_proto::RoomId;
 use natter_proto::events::TypingChanged;
-use natter_proto::frames::{ErrorCode, ServerFrame};
 use natter_proto::topics::{Topic, room_key};
-use natter_proto::{MemberId, RoomId};
 
-use crate::rate_limit::{self, Bucket};
+use super::ctx::Ctx;
+use super::refusal::Refusal;
+use crate::rate_limit::Bucket;
 
-/// Who sends the frame, as the connection knows them.
-pub(super) struct Typist<'a> {
-    pub(super) member: MemberId,
-    pub(super) name: &'a str,
-    /// Whether the connection is subscribed to the frame's room.
-    pub(super) subscribed: bool,
-    /// The connection's typing bucket.
-    pub(super) bucket: &'a Bucket,
+/// One `typing` request.
+#[derive(Debug)]
+pub(super) struct Typing {
+    pub(super) id: String,
+    pub(super) room: RoomId,
+    pub(super) typing: bool,
 }
 
-/// Handles request `id`: publishes the change to `room` on `bus` (topics prefixed `topic_prefix`), or
-/// returns the error frame that refuses it.
-pub(super) fn handle(
+/// The one request with no answer when accepted: the event is published off the connection's task
+/// and nothing is queued for the client. Refused when the connection's typing bucket is empty.
+pub(super) fn accept(ctx: &Ctx, request: Typing) -> Result<(), Refusal> {
+    let event = TypingChanged {
+        room_id: request.room,
+        member_id: ctx.member,
+        member_name: ctx.name.to_string(),
+        typing: request.typing,
+    };
+    let node = &ctx.node;
+    let publish = limited(&ctx.limits.typing, &node.backends.bus, &node.settings.topic_prefix, event)?;
+    node.drain.spawn(publish);
+    Ok(())
+}
+
+/// The publication of `event` on `bus` (topics prefixed `topic_prefix`), once `bucket` allows it.
+fn limited(
+    bucket: &Bucket,
     bus: &Arc<dyn EventBus>,
     topic_prefix: &str,
-    typist: Typist<'_>,
-    id: String,
-    room: RoomId,
-    typing: bool,
-) -> Option<ServerFrame> {
-    if !typist.subscribed {
-        let detail = format!("subscribe to room {room} before sending typing to it");
-        return Some(ServerFrame::error(Some(id), ErrorCode::NotSubscribed, detail));
+    event: TypingChanged,
+) -> Result<impl Future<Output = ()> + Send + 'static, Refusal> {
+    if let Err(wait) = bucket.take() {
+        let detail = format!("at most {} typing frames a second per connection", bucket.rate());
+        return Err(Refusal::rate_limited(detail, wait));
     }
-    if let Err(wait) = typist.bucket.take() {
-        let detail = format!("at most {} typing frames a second per connection", typist.bucket.rate());
-        return Some(rate_limit::refusal(id, detail, wait));
-    }
-    let event = TypingChanged {
-        room_id: room,
-        member_id: typist.member,
-        member_name: typist.name.to_owned(),
-        typing,
-    };
     let payload = serde_json::to_vec(&event).expect("events serialise");
     let topic = Topic::Typing.name(topic_prefix);
-    let bus = Arc::clone(bus);
-    tokio::spawn(async move {
+    let (bus, room) = (Arc::clone(bus), event.room_id);
+    Ok(async move {
         if let Err(e) = bus.publish(&topic, &room_key(room), payload).await {
             tracing::warn!(error = %e, room.id = room, "typing event not published; dropped");
         }
-    });
-    None
+    })
 }
 
 #[cfg(test)]
@@ -65,6 +66,7 @@ mod tests {
     use std::time::Duration;
 
     use natter_bus::MemoryBus;
+    use natter_proto::frames::ErrorCode;
 
     use super::*;
 
@@ -76,41 +78,31 @@ mod tests {
         (Arc::new(bus), stream)
     }
 
-    fn refused(frame: Option<ServerFrame>) -> (ErrorCode, String, Option<u64>) {
-        match frame {
-            Some(ServerFrame::Error { id, code, detail, retry_after_ms }) => {
-                assert!(id.is_some(), "the refusal names the request");
-                (code, detail, retry_after_ms)
-            }
-            other => panic!("expected a refusal, got {other:?}"),
-        }
+    fn typing(typing: bool) -> TypingChanged {
+        TypingChanged { room_id: 5, member_id: 7, member_name: "Ann".into(), typing }
     }
 
     #[tokio::test]
-    async fn accepted_typing_is_published_with_no_answer() {
+    async fn accepted_typing_is_published() {
         let (bus, mut stream) = bus().await;
         let bucket = Bucket::per_second(2);
-        let typist = Typist { member: 7, name: "Ann", subscribed: true, bucket: &bucket };
-        assert_eq!(handle(&bus, "t.", typist, "r1".into(), 5, true), None);
+        let publish = limited(&bucket, &bus, "t.", typing(true)).expect("accepted");
+        publish.await;
         let record = tokio::time::timeout(Duration::from_secs(1), stream.next()).await.unwrap().unwrap();
         assert_eq!(record.key, Some(room_key(5)));
         let event: TypingChanged = serde_json::from_slice(&record.payload).unwrap();
-        let expected = TypingChanged { room_id: 5, member_id: 7, member_name: "Ann".into(), typing: true };
-        assert_eq!(event, expected);
+        assert_eq!(event, typing(true));
     }
 
     #[tokio::test]
-    async fn typing_needs_a_subscription_and_is_rate_limited() {
+    async fn typing_is_rate_limited() {
         let (bus, _stream) = bus().await;
         let bucket = Bucket::per_second(2);
-        let typist = |subscribed| Typist { member: 7, name: "Ann", subscribed, bucket: &bucket };
-        let (code, detail, retry) = refused(handle(&bus, "t.", typist(false), "r1".into(), 5, true));
-        assert_eq!((code, retry), (ErrorCode::NotSubscribed, None));
-        assert!(detail.contains("room 5"), "{detail}");
-        assert_eq!(handle(&bus, "t.", typist(true), "r2".into(), 5, true), None);
-        assert_eq!(handle(&bus, "t.", typist(true), "r3".into(), 5, false), None);
-        let (code, _, retry) = refused(handle(&bus, "t.", typist(true), "r4".into(), 5, true));
-        assert_eq!(code, ErrorCode::RateLimited);
-        assert!(retry.is_some_and(|ms| (1..=500).contains(&ms)), "{retry:?}");
+        assert!(limited(&bucket, &bus, "t.", typing(true)).is_ok());
+        assert!(limited(&bucket, &bus, "t.", typing(false)).is_ok());
+        let Err(refusal) = limited(&bucket, &bus, "t.", typing(true)) else { panic!("a third is refused") };
+        assert_eq!(refusal.code, ErrorCode::RateLimited);
+        let wait = refusal.retry_after.expect("says when to retry");
+        assert!(wait > Duration::ZERO && wait <= Duration::from_millis(500), "{wait:?}");
     }
 }

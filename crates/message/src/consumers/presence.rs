@@ -13,7 +13,7 @@ use natter_proto::frames::ServerFrame;
 use crate::hub::Hub;
 
 pub(crate) async fn run(stream: Box<dyn BusStream>, hub: Arc<Hub>) {
-    crate::consume::each_event(stream, "presence", |event: PresenceEvent, _| {
+    super::each_event::each_event(stream, "presence", |event: PresenceEvent, _| {
         deliver(&event, &hub);
     })
     .await;
@@ -54,7 +54,7 @@ mod tests {
     use natter_proto::http::PresenceState;
 
     use super::*;
-    use crate::hub::Outgoing;
+    use crate::outbox::Outgoing;
 
     fn frame_of(rx: &mut tokio::sync::mpsc::Receiver<Outgoing>) -> ServerFrame {
         let Ok(Outgoing::Frame(text)) = rx.try_recv() else { panic!("a frame") };

@@ -9,23 +9,23 @@ use natter_bus::BusStream;
 use natter_proto::events::{MembershipChange, MembershipChanged};
 use natter_proto::frames::ServerFrame;
 
-use crate::access::AccessSource;
-use crate::access_cache::AccessCache;
 use crate::hub::Hub;
+use crate::upstream::access::AccessSource;
+use crate::upstream::access_cache::AccessCache;
 
 pub(crate) async fn run<S: AccessSource>(
     stream: Box<dyn BusStream>,
     access: Arc<AccessCache<S>>,
     hub: Arc<Hub>,
 ) {
-    crate::consume::each_event(stream, "membership", |event: MembershipChanged, _| {
+    super::each_event::each_event(stream, "membership", |event: MembershipChanged, _| {
         apply(&event, &access, &hub);
     })
     .await;
 }
 
 /// Invalidates first, then removes: a subscribe racing with the change either is removed here or
-/// sees the invalidation afterwards and asks web again (see `ws::connection`).
+/// sees the invalidation afterwards and asks web again (see `ws/admission.rs`).
 fn apply<S: AccessSource>(event: &MembershipChanged, access: &AccessCache<S>, hub: &Hub) {
     let room = event.room_id;
     match event.member_id {
@@ -98,8 +98,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::access::fake::{Answer, MEMBER, Scripted};
-    use crate::hub::{Outbox, Outgoing};
+    use crate::outbox::{Outbox, Outgoing};
+    use crate::upstream::access::fake::{Answer, MEMBER, Scripted};
 
     fn cache(answers: impl IntoIterator<Item = Answer>) -> AccessCache<Arc<Scripted>> {
         AccessCache::new(Arc::new(Scripted::open(answers)), Duration::from_secs(60))

@@ -1,4 +1,5 @@
-//! The pod's bus consumers (fan-out readers, the sequencer, the edit writers) run as tracked tasks.
+//! The pod's bus consumers (fan-out readers, the sequencer, the edit writers) run as tracked tasks:
+//! one [`JoinSet`], watched by one task that records which consumer ended and why.
 //!
 //! A consumer loop ends only when something is wrong: it returned, or it panicked. A pod without,
 //! say, its fan-out would stay up and deliver nothing, which is worse than a restart. So when any
@@ -14,12 +15,15 @@ use std::sync::{Arc, Mutex};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-type Consumer = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub(super) type Consumer = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The running consumers, and which of them ended.
 pub(crate) struct Consumers {
     ended: Arc<Mutex<Vec<String>>>,
     any_ended: CancellationToken,
+    /// Each consumer's task, by name: tests kill one to see the pod react.
+    #[cfg(test)]
+    tasks: HashMap<&'static str, tokio::task::AbortHandle>,
 }
 
 impl Consumers {
@@ -27,8 +31,13 @@ impl Consumers {
     pub(crate) fn start(consumers: Vec<(&'static str, Consumer)>) -> Self {
         let mut tasks = JoinSet::new();
         let mut names = HashMap::new();
+        #[cfg(test)]
+        let mut handles = HashMap::new();
         for (name, consumer) in consumers {
-            names.insert(tasks.spawn(consumer).id(), name);
+            let handle = tasks.spawn(consumer);
+            names.insert(handle.id(), name);
+            #[cfg(test)]
+            handles.insert(name, handle);
         }
         let ended = Arc::new(Mutex::new(Vec::new()));
         let any_ended = CancellationToken::new();
@@ -49,7 +58,18 @@ impl Consumers {
                 signal.cancel();
             }
         });
-        Self { ended, any_ended }
+        Self {
+            ended,
+            any_ended,
+            #[cfg(test)]
+            tasks: handles,
+        }
+    }
+
+    /// Kills consumer `name`, as a crash would.
+    #[cfg(test)]
+    pub(crate) fn kill(&self, name: &str) {
+        self.tasks.get(name).expect("a consumer of that name").abort();
     }
 
     /// `Err` naming the consumers that ended, when any did.

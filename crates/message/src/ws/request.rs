@@ -1,14 +1,88 @@
-//! Turning client text into requests, with the checks that do not need any state.
+//! Reading a client text frame into a [`Request`], once, with the checks that need no state.
+//!
+//! Each request type belongs to the handler that serves it (`subscribe.rs`, `publish.rs`, ...);
+//! every request carries its id, which its answer or its refusal names.
 
+use natter_proto::RoomId;
 use natter_proto::frames::{ClientFrame, ErrorCode, FrameError};
+
+use super::change::{Change, ChangeRequest};
+use super::mark_read::MarkRead;
+use super::publish::{Publish, Shares};
+use super::refusal::Unreadable;
+use super::subscribe::Subscribe;
+use super::typing::Typing;
 
 /// Longest message text, in characters.
 pub(crate) const MAX_TEXT_CHARS: usize = 4000;
 /// Longest request id and client message id.
 pub(crate) const MAX_ID_LEN: usize = 64;
 
-/// Parses a text frame of at most `max_bytes`, and checks field limits.
-pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
+/// One request of a client.
+#[derive(Debug)]
+pub(super) enum Request {
+    Ping {
+        id: String,
+    },
+    Subscribe(Subscribe),
+    Unsubscribe {
+        id: String,
+        room: RoomId,
+    },
+    Publish(Publish),
+    Typing(Typing),
+    MarkRead(MarkRead),
+    /// `edit` or `delete`.
+    Change(ChangeRequest),
+}
+
+impl Request {
+    /// Parses a text frame of at most `max_bytes`, and checks field limits.
+    pub(super) fn read(text: &str, max_bytes: usize) -> Result<Self, Unreadable> {
+        check(text, max_bytes).map(Self::from).map_err(Unreadable::from)
+    }
+
+    /// The id the client gave the request.
+    pub(super) fn id(&self) -> &str {
+        match self {
+            Self::Ping { id } | Self::Unsubscribe { id, .. } => id,
+            Self::Subscribe(r) => &r.id,
+            Self::Publish(r) => &r.id,
+            Self::Typing(r) => &r.id,
+            Self::MarkRead(r) => &r.id,
+            Self::Change(r) => &r.id,
+        }
+    }
+
+    /// Whether the request shows the member doing something (a ping does not).
+    pub(super) fn is_activity(&self) -> bool {
+        !matches!(self, Self::Ping { .. })
+    }
+}
+
+impl From<ClientFrame> for Request {
+    fn from(frame: ClientFrame) -> Self {
+        match frame {
+            ClientFrame::Ping { id } => Self::Ping { id },
+            ClientFrame::Subscribe { id, room, since } => Self::Subscribe(Subscribe { id, room, since }),
+            ClientFrame::Unsubscribe { id, room } => Self::Unsubscribe { id, room },
+            ClientFrame::Publish { id, room, text, client_msg_id, reply_to, file } => {
+                Self::Publish(Publish { id, room, text, client_msg_id, shares: Shares { reply_to, file } })
+            }
+            ClientFrame::Typing { id, room, typing } => Self::Typing(Typing { id, room, typing }),
+            ClientFrame::MarkRead { id, room, position } => Self::MarkRead(MarkRead { id, room, position }),
+            ClientFrame::Edit { id, room, message_id, text } => {
+                Self::Change(ChangeRequest { id, room, message_id, change: Change::Edit { text } })
+            }
+            ClientFrame::Delete { id, room, message_id } => {
+                Self::Change(ChangeRequest { id, room, message_id, change: Change::Delete })
+            }
+        }
+    }
+}
+
+/// The frame, parsed, when it is within the limits.
+fn check(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
     if text.len() > max_bytes {
         return Err(FrameError {
             id: None,
@@ -67,6 +141,10 @@ pub(crate) fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
+        check(text, max_bytes)
+    }
 
     #[test]
     fn each_problem_gets_its_code_and_keeps_the_id() {

@@ -1,6 +1,6 @@
 //! A short-lived cache of web's room-access answers, so publishing does not cost a call to web per
 //! message. Web announces membership changes on the bus; the pod then drops the affected answers
-//! (see `membership`), so the TTL only bounds how long a lost event can leave an answer stale.
+//! (see `consumers/membership.rs`), so the TTL only bounds how long a lost event can leave an answer stale.
 //!
 //! A fetch that asked web before a change may finish after the change was handled; it must not put
 //! the old answer back. Every invalidation bumps a generation (one per stripe of rooms, so changes in
@@ -16,7 +16,7 @@ use natter_http::InternalCallError;
 use natter_proto::http::RoomAccess;
 use natter_proto::{MemberId, RoomId};
 
-use crate::access::AccessSource;
+use crate::upstream::access::AccessSource;
 
 /// Rooms share generations in this many stripes.
 const STRIPES: usize = 256;
@@ -119,7 +119,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::access::fake::{MEMBER, NOT_A_MEMBER, Scripted, UNAVAILABLE};
+    use crate::upstream::access::fake::{MEMBER, NOT_A_MEMBER, Scripted, UNAVAILABLE};
 
     fn cache(source: &Arc<Scripted>, ttl_ms: u64) -> AccessCache<Arc<Scripted>> {
         AccessCache::new(Arc::clone(source), Duration::from_millis(ttl_ms))

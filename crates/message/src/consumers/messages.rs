@@ -103,7 +103,7 @@ mod tests {
     use natter_proto::events::MessagePosted;
 
     use super::*;
-    use crate::hub::Outgoing;
+    use crate::outbox::Outgoing;
 
     fn message(position: i64) -> StoredMessage {
         StoredMessage::new(

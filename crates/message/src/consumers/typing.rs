@@ -14,7 +14,7 @@ use natter_proto::frames::ServerFrame;
 use crate::hub::Hub;
 
 pub(crate) async fn run(stream: Box<dyn BusStream>, hub: Arc<Hub>) {
-    crate::consume::each_event(stream, "typing", |event: TypingChanged, _| {
+    super::each_event::each_event(stream, "typing", |event: TypingChanged, _| {
         deliver(&event, &hub);
     })
     .await;
@@ -42,7 +42,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::hub::Outgoing;
+    use crate::outbox::Outgoing;
 
     fn typing(room: RoomId, member: MemberId, typing: bool) -> TypingChanged {
         TypingChanged { room_id: room, member_id: member, member_name: format!("m{member}"), typing }

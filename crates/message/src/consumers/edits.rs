@@ -12,7 +12,7 @@ use natter_proto::frames::ServerFrame;
 use crate::hub::Hub;
 
 pub(crate) async fn run(stream: Box<dyn BusStream>, hub: Arc<Hub>) {
-    crate::consume::each_event(stream, "edits", |change: MessageChanged, _| {
+    super::each_event::each_event(stream, "edits", |change: MessageChanged, _| {
         deliver(&change, &hub);
     })
     .await;
@@ -51,7 +51,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::hub::Outgoing;
+    use crate::outbox::Outgoing;
 
     #[tokio::test]
     async fn changes_reach_every_subscriber_of_the_room_the_author_too() {

@@ -1,0 +1,84 @@
+//! Serving a request on its connection: the checks that need the connection's state (a
+//! subscription, a publishing slot), then its handler, inline or off the connection's task.
+//!
+//! What runs where: `ping`, `subscribe` and `unsubscribe` are answered at once (a subscribe waits
+//! for web's access check, and the client for its answer). `publish`, `edit`, `delete` and
+//! `mark_read` are served by [`Ctx::spawn_reply`] and answered later through the connection's
+//! queue; publishes and changes hold one of the connection's publishing slots meanwhile, so a client
+//! with too many in flight is not read from until one is answered. `typing` is published off the
+//! task and never answered when accepted.
+
+use natter_proto::frames::ServerFrame;
+use tracing::Instrument;
+
+use super::connection::Connection;
+use super::refusal::Refusal;
+use super::request::Request;
+use super::{change, mark_read, publish, subscribe, typing};
+
+/// Rooms one connection may subscribe to.
+const MAX_SUBSCRIPTIONS: usize = 200;
+
+impl Connection {
+    /// Serves `request`: its answer when it has one now, `None` when it comes later (or never).
+    pub(super) async fn dispatch(&mut self, request: Request) -> Result<Option<ServerFrame>, Refusal> {
+        match request {
+            Request::Ping { id } => Ok(Some(ServerFrame::Pong { id })),
+            Request::Subscribe(mut request) => {
+                let room = request.room;
+                let already = self.rooms.contains(room);
+                if !already && self.rooms.len() >= MAX_SUBSCRIPTIONS {
+                    return Err(Refusal::invalid(format!(
+                        "at most {MAX_SUBSCRIPTIONS} rooms per connection"
+                    )));
+                }
+                // Already subscribed: everything since then is in the queue; nothing to replay.
+                if already {
+                    request.since = None;
+                }
+                let replaying = request.since.is_some();
+                let answer = subscribe::handle(&self.ctx, request).await;
+                match &answer {
+                    Ok(_) => self.rooms.subscribed(room, replaying),
+                    Err(_) if !self.ctx.node.hub.is_subscribed(room, self.ctx.connection) => {
+                        self.rooms.refused(room)
+                    }
+                    Err(_) => {}
+                }
+                answer.map(Some)
+            }
+            Request::Unsubscribe { id, room } => {
+                self.forget(room);
+                Ok(Some(ServerFrame::Unsubscribed { id, room }))
+            }
+            Request::Publish(request) => {
+                self.rooms.require_subscribed(request.room, "publishing to it")?;
+                // Waiting here for the member's limit stops reading from this client meanwhile.
+                let accepted = publish::accept(&self.ctx, request, &self.publish_order).await?;
+                let (id, span, slot) = (accepted.id.clone(), publish::span(&accepted), self.take_slot());
+                let ctx = self.ctx.clone();
+                let answer = async move { publish::handle(&ctx, accepted).await };
+                self.ctx.spawn_reply(id, Some(slot), answer.instrument(span));
+                Ok(None)
+            }
+            Request::Change(request) => {
+                self.rooms.require_subscribed(request.room, "changing its messages")?;
+                let (id, ctx, slot) = (request.id.clone(), self.ctx.clone(), self.take_slot());
+                let answer = async move { change::handle(&ctx, request).await };
+                self.ctx.spawn_reply(id, Some(slot), answer);
+                Ok(None)
+            }
+            Request::MarkRead(request) => {
+                self.rooms.require_subscribed(request.room, "marking it read")?;
+                let (id, ctx) = (request.id.clone(), self.ctx.clone());
+                let answer = async move { mark_read::handle(&ctx, request).await };
+                self.ctx.spawn_reply(id, None, answer);
+                Ok(None)
+            }
+            Request::Typing(request) => {
+                self.rooms.require_subscribed(request.room, "sending typing to it")?;
+                typing::accept(&self.ctx, request).map(|()| None)
+            }
+        }
+    }
+}
