@@ -7,7 +7,10 @@
 //! - `natter migrate`: apply PostgreSQL migrations (`NATTER_DATABASE_URL`) and exit.
 //! - `natter openapi web|presence`: print a service's OpenAPI document, generated from its handlers
 //!   (`scripts/openapi` writes them to `proto/`).
+//! - `natter asyncapi --examples proto/examples`: print the AsyncAPI document of the WebSocket frames
+//!   and bus topics, with the examples found there.
 
+mod asyncapi;
 mod standalone;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +35,12 @@ enum Command {
     Presence,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print the AsyncAPI document of the WebSocket frames and bus topics (YAML) and exit.
+    Asyncapi {
+        /// Where the JSON examples are (`proto/examples`).
+        #[arg(long)]
+        examples: std::path::PathBuf,
+    },
     /// Print a service's OpenAPI document (generated from the code) and exit.
     Openapi {
         #[arg(value_enum)]
@@ -58,6 +67,10 @@ async fn main() -> anyhow::Result<()> {
             let url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
             let applied = natter_db::PgDirectory::migrate(&url).await?;
             println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::Asyncapi { examples } => {
+            print!("{}", asyncapi::document_yaml(&examples)?);
             Ok(())
         }
         Command::Openapi { service } => {

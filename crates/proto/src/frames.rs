@@ -8,7 +8,7 @@ use crate::RoomId;
 use crate::events::StoredMessage;
 
 /// A request from a client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
     /// Start receiving a room's messages. Needs membership of the room. With `since` (the last
@@ -64,7 +64,7 @@ pub const CLIENT_FRAME_TYPES: [&str; 8] =
     clippy::large_enum_variant,
     reason = "frames are made to be serialised at once, never stored in bulk; `message` dominates"
 )]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     /// The subscription is active; messages of the room follow.
@@ -146,7 +146,7 @@ impl ServerFrame {
 }
 
 /// Machine-readable error codes of error frames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The frame is not JSON, or not a JSON object.

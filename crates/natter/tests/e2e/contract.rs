@@ -132,3 +132,57 @@ pub async fn run(stack: Stack) {
         report.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
     eprintln!("schemathesis:\n{tail}");
 }
+
+/// Checks every example a message of the AsyncAPI document carries against the message's payload
+/// schema (JSON Schema 2020-12, the dialect of OpenAPI 3.1 and of utoipa's schemas); prints how many.
+const CHECK_ASYNCAPI_EXAMPLES: &str = r#"
+import sys, yaml, jsonschema
+doc = yaml.safe_load(open(sys.argv[1]))
+assert doc["asyncapi"].startswith("3."), "an AsyncAPI 3 document"
+checked = 0
+for name, message in doc["components"]["messages"].items():
+    schema = {"$ref": message["payload"]["$ref"], "components": doc["components"]}
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for example in message.get("examples", []):
+        error = jsonschema.exceptions.best_match(validator.iter_errors(example["payload"]))
+        if error is not None:
+            sys.exit(f"{example['name']} does not fit {name}: {error.message} at {list(error.absolute_path)}")
+        checked += 1
+for channel in doc["channels"].values():
+    for message in channel["messages"].values():
+        ref = message["$ref"].split("/")[-1]
+        assert ref in doc["components"]["messages"], f"channel message {ref} exists"
+print(checked)
+"#;
+
+/// `proto/asyncapi.yaml` is the document `natter asyncapi` generates, and every example of a frame or
+/// event in `proto/examples` fits its schema.
+pub fn committed_asyncapi_is_generated_and_examples_fit() {
+    let generated = Command::new(env!("CARGO_BIN_EXE_natter"))
+        .args(["asyncapi", "--examples"])
+        .arg(proto_dir().join("examples"))
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let path = proto_dir().join("asyncapi.yaml");
+    let committed = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        committed == generated.stdout,
+        "proto/asyncapi.yaml differs from the document the code generates; run scripts/openapi and commit it"
+    );
+    let checked =
+        Command::new(api_tool("python")).arg("-c").arg(CHECK_ASYNCAPI_EXAMPLES).arg(&path).output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let count: usize = String::from_utf8_lossy(&checked.stdout).trim().parse().unwrap();
+    let files: usize = ["client", "server", "events"]
+        .iter()
+        .map(|dir| std::fs::read_dir(proto_dir().join("examples").join(dir)).unwrap().count())
+        .sum();
+    assert_eq!(count, files, "every frame and event example is checked against its schema");
+}

@@ -135,6 +135,12 @@ fn openapi_documents_are_generated() {
     contract::committed_documents_are_generated();
 }
 
+/// The committed AsyncAPI document is the generated one, and the examples fit its schemas.
+#[test]
+fn asyncapi_document_is_generated() {
+    contract::committed_asyncapi_is_generated_and_examples_fit();
+}
+
 /// The served document, fuzzed with schemathesis (bounded by `NATTER_FUZZ_SECONDS`, default 60).
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_contract_fuzzed() {
