@@ -152,7 +152,7 @@ impl FromRequest for ApiRoom {
                 .and_then(|raw| raw.parse::<i64>().ok())
                 .ok_or_else(|| ApiError::bad_request("the room in the path is a number"))?;
             let member = bearer_member(&state, &request).await?;
-            Ok(Self(RoomContext::load(&state, room, member.id).await?))
+            Ok(Self(RoomContext::load(&state.rules(), room, member.id).await?))
         }))
     }
 }

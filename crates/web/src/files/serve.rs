@@ -52,8 +52,9 @@ pub(crate) enum Part {
 async fn readable(state: &State, id: &str, member: i64) -> Result<RoomFile, DownloadError> {
     let file =
         state.directory.file(id).await.map_err(DownloadError::unavailable)?.ok_or(DownloadError::NotFound)?;
-    let access =
-        crate::rooms::room_access(state, file.room_id, member).await.map_err(DownloadError::unavailable)?;
+    let access = crate::rooms::room_access(&state.rules(), file.room_id, member)
+        .await
+        .map_err(DownloadError::unavailable)?;
     if !access.may_read() {
         return Err(DownloadError::Forbidden);
     }

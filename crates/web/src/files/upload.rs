@@ -96,7 +96,8 @@ pub(crate) async fn receive(
     room: i64,
     mut multipart: Multipart,
 ) -> Result<FileRef, UploadError> {
-    let access = crate::rooms::room_access(state, room, member).await.map_err(UploadError::unavailable)?;
+    let access =
+        crate::rooms::room_access(&state.rules(), room, member).await.map_err(UploadError::unavailable)?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     access
         .may_post(now_ms)

@@ -4,17 +4,17 @@ use natter_db::{Role, RoomKind};
 use natter_proto::http::{ReadOnlyReason, RoomAccess};
 
 use super::RoomError;
-use crate::app::State;
+use super::Rules;
 
 pub(crate) async fn room_access(
-    state: &State,
+    rules: &Rules<'_>,
     room_id: i64,
     member_id: i64,
 ) -> Result<RoomAccess, RoomError> {
     let none =
         RoomAccess { room_id, member_id, role: None, direct: false, read_only: None, muted_until_ms: None };
-    let Some(room) = state.directory.room(room_id).await? else { return Ok(none) };
-    let Some(membership) = state.directory.membership(room_id, member_id).await? else {
+    let Some(room) = rules.directory.room(room_id).await? else { return Ok(none) };
+    let Some(membership) = rules.directory.membership(room_id, member_id).await? else {
         return Ok(none);
     };
     let role = membership.role();
@@ -24,7 +24,7 @@ pub(crate) async fn room_access(
     } else if role == Role::Observer {
         Some(ReadOnlyReason::Observer)
     } else if let Some((a, b)) = room.direct_pair()
-        && state.directory.has_blocked(if a == member_id { b } else { a }, member_id).await?
+        && rules.directory.has_blocked(if a == member_id { b } else { a }, member_id).await?
     {
         Some(ReadOnlyReason::Blocked)
     } else {

@@ -7,7 +7,7 @@
 use natter_db::{Membership, Role, Room, RoomKind, Visibility};
 
 use super::RoomError;
-use crate::app::State;
+use super::Rules;
 
 pub(crate) struct RoomContext {
     pub(crate) room: Room,
@@ -17,12 +17,12 @@ pub(crate) struct RoomContext {
 
 impl RoomContext {
     /// The room as `caller` may see it.
-    pub(crate) async fn load(state: &State, room_id: i64, caller: i64) -> Result<Self, RoomError> {
-        let room = state.directory.room(room_id).await?.ok_or_else(RoomError::no_room)?;
-        let membership = state.directory.membership(room_id, caller).await?;
+    pub(crate) async fn load(rules: &Rules<'_>, room_id: i64, caller: i64) -> Result<Self, RoomError> {
+        let room = rules.directory.room(room_id).await?.ok_or_else(RoomError::no_room)?;
+        let membership = rules.directory.membership(room_id, caller).await?;
         let hidden = room.kind() == RoomKind::Direct || room.visibility() == Visibility::Private;
         // An invitation reveals a private room to the invitee, so they can join it.
-        if hidden && membership.is_none() && !state.directory.is_invited(room_id, caller).await? {
+        if hidden && membership.is_none() && !rules.directory.is_invited(room_id, caller).await? {
             return Err(RoomError::no_room());
         }
         Ok(Self { room, caller, membership })
@@ -56,13 +56,13 @@ impl RoomContext {
     }
 
     /// The caller moderates and outranks `target` (a member of the room); returns the target's role.
-    pub(crate) async fn require_outranks(&self, state: &State, target: i64) -> Result<Role, RoomError> {
+    pub(crate) async fn require_outranks(&self, rules: &Rules<'_>, target: i64) -> Result<Role, RoomError> {
         self.require_community()?;
         let role = self.require_role(Role::Admin)?;
         if target == self.caller {
             return Err(RoomError::bad_request("You cannot do that to yourself."));
         }
-        let target_role = state
+        let target_role = rules
             .directory
             .role_in_room(self.room.id, target)
             .await?

@@ -7,11 +7,11 @@
 use natter_db::{Member, Room};
 use natter_proto::events::MembershipChange;
 
+use super::Rules;
 use super::{RoomError, events};
-use crate::app::State;
 
-async fn other_member(state: &State, caller: i64, username: &str) -> Result<Member, RoomError> {
-    let other = state
+async fn other_member(rules: &Rules<'_>, caller: i64, username: &str) -> Result<Member, RoomError> {
+    let other = rules
         .directory
         .member_by_username(username.trim())
         .await?
@@ -23,44 +23,44 @@ async fn other_member(state: &State, caller: i64, username: &str) -> Result<Memb
 }
 
 /// The direct room of the caller and `username`, created on first use.
-pub(crate) async fn start(state: &State, caller: i64, username: &str) -> Result<Room, RoomError> {
-    let other = other_member(state, caller, username).await?;
-    if state.directory.has_blocked(other.id, caller).await? {
+pub(crate) async fn start(rules: &Rules<'_>, caller: i64, username: &str) -> Result<Room, RoomError> {
+    let other = other_member(rules, caller, username).await?;
+    if rules.directory.has_blocked(other.id, caller).await? {
         return Err(RoomError::forbidden("You cannot send direct messages to this member."));
     }
-    let room = state.directory.direct_room(caller, other.id).await?;
+    let room = rules.directory.direct_room(caller, other.id).await?;
     // Both room lists learn of the chat at once (the other member's without a reload). Announced on
     // every start, new room or not: a repeat only makes clients re-read a list entry they have.
     for member in [other.id, caller] {
-        events::announce(state, room.id, Some(member), MembershipChange::Joined).await;
+        events::announce(rules, room.id, Some(member), MembershipChange::Joined).await;
     }
     Ok(room)
 }
 
 /// Blocks or unblocks `username`; their access to an existing direct room changes at once.
 pub(crate) async fn set_blocked(
-    state: &State,
+    rules: &Rules<'_>,
     caller: i64,
     username: &str,
     blocked: bool,
 ) -> Result<(), RoomError> {
-    let other = other_member(state, caller, username).await?;
+    let other = other_member(rules, caller, username).await?;
     let changed = if blocked {
-        state.directory.block(caller, other.id).await?;
+        rules.directory.block(caller, other.id).await?;
         true
     } else {
-        state.directory.unblock(caller, other.id).await?
+        rules.directory.unblock(caller, other.id).await?
     };
-    if changed && let Some(room) = existing_direct_room(state, caller, other.id).await? {
+    if changed && let Some(room) = existing_direct_room(rules, caller, other.id).await? {
         let change = if blocked { MembershipChange::Blocked } else { MembershipChange::Unblocked };
-        events::announce(state, room, Some(other.id), change).await;
+        events::announce(rules, room, Some(other.id), change).await;
     }
     Ok(())
 }
 
-async fn existing_direct_room(state: &State, a: i64, b: i64) -> Result<Option<i64>, RoomError> {
+async fn existing_direct_room(rules: &Rules<'_>, a: i64, b: i64) -> Result<Option<i64>, RoomError> {
     let key = natter_db::direct_key(a, b);
-    let rooms = state.directory.rooms_of_member(a).await?;
+    let rooms = rules.directory.rooms_of_member(a).await?;
     Ok(rooms
         .into_iter()
         .find(|(room, _)| room.direct_key.as_deref() == Some(key.as_str()))

@@ -36,7 +36,7 @@ impl RoomError {
         RoomError::BadRequest(detail.into())
     }
 
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             RoomError::NotFound(_) => StatusCode::NOT_FOUND,
             RoomError::Forbidden(_) => StatusCode::FORBIDDEN,

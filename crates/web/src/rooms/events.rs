@@ -7,16 +7,21 @@
 use natter_proto::events::{MembershipChange, MembershipChanged};
 use natter_proto::topics::{Topic, room_key};
 
-use crate::app::State;
+use super::Rules;
 
 const ATTEMPTS: u32 = 3;
 
-pub(crate) async fn announce(state: &State, room_id: i64, member_id: Option<i64>, change: MembershipChange) {
+pub(crate) async fn announce(
+    rules: &Rules<'_>,
+    room_id: i64,
+    member_id: Option<i64>,
+    change: MembershipChange,
+) {
     let event = MembershipChanged { room_id, member_id, change };
     let payload = serde_json::to_vec(&event).expect("events serialise");
-    let topic = Topic::Membership.name(&state.topic_prefix);
+    let topic = Topic::Membership.name(rules.topic_prefix);
     for attempt in 1..=ATTEMPTS {
-        match state.bus.publish(&topic, &room_key(room_id), payload.clone()).await {
+        match rules.bus.publish(&topic, &room_key(room_id), payload.clone()).await {
             Ok(_) => return,
             Err(e) if attempt < ATTEMPTS => {
                 tracing::warn!(error = %e, room.id = room_id, attempt, "membership event not published; retrying");

@@ -8,8 +8,8 @@ use natter_db::{InviteLinkRecord, JoinBy, Joined, Role};
 use natter_proto::events::MembershipChange;
 use natter_proto::rooms::{InviteLink, NewInviteLink};
 
+use super::Rules;
 use super::{RoomContext, RoomError, events};
-use crate::app::State;
 
 const DEFAULT_LINK_TTL_SECS: u64 = 24 * 3600;
 const MAX_LINK_TTL_SECS: u64 = 30 * 24 * 3600;
@@ -25,54 +25,54 @@ fn new_code() -> Result<String, RoomError> {
 }
 
 /// Joins a room without a link: public rooms, or with a pending invitation.
-pub(crate) async fn join(state: &State, ctx: &RoomContext) -> Result<Joined, RoomError> {
-    let joined = state.directory.join_room(ctx.room.id, ctx.caller, JoinBy::Asking).await?;
+pub(crate) async fn join(rules: &Rules<'_>, ctx: &RoomContext) -> Result<Joined, RoomError> {
+    let joined = rules.directory.join_room(ctx.room.id, ctx.caller, JoinBy::Asking).await?;
     if joined == Joined::Joined {
         tracing::info!(room.id = ctx.room.id, member.id = ctx.caller, "member joined room");
-        events::announce(state, ctx.room.id, Some(ctx.caller), MembershipChange::Joined).await;
+        events::announce(rules, ctx.room.id, Some(ctx.caller), MembershipChange::Joined).await;
     }
     Ok(joined)
 }
 
 /// Joins the room an invite link leads to; returns the room id.
-pub(crate) async fn accept_link(state: &State, caller: i64, code: &str) -> Result<i64, RoomError> {
+pub(crate) async fn accept_link(rules: &Rules<'_>, caller: i64, code: &str) -> Result<i64, RoomError> {
     let hash = code_hash(code.trim());
     let invalid =
         || RoomError::NotFound("This invite link is unknown, expired, used up or revoked.".to_owned());
-    let room_id = state.directory.invite_link_room(&hash).await?.ok_or_else(invalid)?;
-    let joined = state.directory.join_room(room_id, caller, JoinBy::Link { code_hash: &hash }).await?;
+    let room_id = rules.directory.invite_link_room(&hash).await?.ok_or_else(invalid)?;
+    let joined = rules.directory.join_room(room_id, caller, JoinBy::Link { code_hash: &hash }).await?;
     if joined == Joined::Joined {
-        events::announce(state, room_id, Some(caller), MembershipChange::Joined).await;
+        events::announce(rules, room_id, Some(caller), MembershipChange::Joined).await;
     }
     Ok(room_id)
 }
 
-pub(crate) async fn leave(state: &State, ctx: &RoomContext) -> Result<(), RoomError> {
+pub(crate) async fn leave(rules: &Rules<'_>, ctx: &RoomContext) -> Result<(), RoomError> {
     match ctx.role() {
         None => Err(RoomError::NotFound("You are not in this room.".to_owned())),
         Some(Role::Owner) => {
             Err(RoomError::Conflict("Hand the room over to another member before leaving it.".to_owned()))
         }
         Some(_) => {
-            state.directory.remove_member(ctx.room.id, ctx.caller, ctx.caller, "left").await?;
-            events::announce(state, ctx.room.id, Some(ctx.caller), MembershipChange::Left).await;
+            rules.directory.remove_member(ctx.room.id, ctx.caller, ctx.caller, "left").await?;
+            events::announce(rules, ctx.room.id, Some(ctx.caller), MembershipChange::Left).await;
             Ok(())
         }
     }
 }
 
-pub(crate) async fn invite(state: &State, ctx: &RoomContext, username: &str) -> Result<(), RoomError> {
+pub(crate) async fn invite(rules: &Rules<'_>, ctx: &RoomContext, username: &str) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    let invitee = state
+    let invitee = rules
         .directory
         .member_by_username(username.trim())
         .await?
         .ok_or_else(|| RoomError::NotFound("No member has that username.".to_owned()))?;
-    if state.directory.active_ban(ctx.room.id, invitee.id).await?.is_some() {
+    if rules.directory.active_ban(ctx.room.id, invitee.id).await?.is_some() {
         return Err(RoomError::Conflict("That member is banned here; lift the ban first.".to_owned()));
     }
-    state.directory.invite_member(ctx.room.id, invitee.id, ctx.caller).await?;
+    rules.directory.invite_member(ctx.room.id, invitee.id, ctx.caller).await?;
     Ok(())
 }
 
@@ -89,7 +89,7 @@ pub(crate) fn link_view(record: InviteLinkRecord, code: Option<String>) -> Invit
 }
 
 pub(crate) async fn create_link(
-    state: &State,
+    rules: &Rules<'_>,
     ctx: &RoomContext,
     new: &NewInviteLink,
 ) -> Result<InviteLink, RoomError> {
@@ -106,24 +106,24 @@ pub(crate) async fn create_link(
     };
     let code = new_code()?;
     let expires_at = chrono::Utc::now().naive_utc() + Duration::seconds(ttl as i64);
-    let record = state
+    let record = rules
         .directory
         .create_invite_link(ctx.room.id, &code_hash(&code), expires_at, max_uses, ctx.caller)
         .await?;
     Ok(link_view(record, Some(code)))
 }
 
-pub(crate) async fn links(state: &State, ctx: &RoomContext) -> Result<Vec<InviteLink>, RoomError> {
+pub(crate) async fn links(rules: &Rules<'_>, ctx: &RoomContext) -> Result<Vec<InviteLink>, RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    let links = state.directory.invite_links(ctx.room.id).await?;
+    let links = rules.directory.invite_links(ctx.room.id).await?;
     Ok(links.into_iter().map(|l| link_view(l, None)).collect())
 }
 
-pub(crate) async fn revoke_link(state: &State, ctx: &RoomContext, link_id: i64) -> Result<(), RoomError> {
+pub(crate) async fn revoke_link(rules: &Rules<'_>, ctx: &RoomContext, link_id: i64) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    if !state.directory.revoke_invite_link(ctx.room.id, link_id, ctx.caller).await? {
+    if !rules.directory.revoke_invite_link(ctx.room.id, link_id, ctx.caller).await? {
         return Err(RoomError::NotFound("No such active invite link in this room.".to_owned()));
     }
     Ok(())

@@ -4,8 +4,8 @@ use natter_db::{NewRoom, Role, Room, RoomChanges, Visibility};
 use natter_proto::events::MembershipChange;
 use natter_proto::rooms as api;
 
+use super::Rules;
 use super::{RoomContext, RoomError, events};
-use crate::app::State;
 
 const NAME_MAX: usize = 80;
 const TOPIC_MAX: usize = 500;
@@ -35,20 +35,20 @@ fn valid_capacity(capacity: u32) -> Result<i32, RoomError> {
     Ok(capacity as i32)
 }
 
-pub(crate) async fn create(state: &State, caller: i64, new: &api::NewRoom) -> Result<Room, RoomError> {
+pub(crate) async fn create(rules: &Rules<'_>, caller: i64, new: &api::NewRoom) -> Result<Room, RoomError> {
     let room = NewRoom {
         name: valid_name(&new.name)?,
         topic: valid_topic(&new.topic)?,
         visibility: new.visibility,
         capacity: valid_capacity(new.capacity.unwrap_or(DEFAULT_CAPACITY))?,
     };
-    let room = state.directory.create_room(room, caller).await?;
+    let room = rules.directory.create_room(room, caller).await?;
     tracing::info!(room.id = room.id, member.id = caller, "room created");
     Ok(room)
 }
 
 pub(crate) async fn update(
-    state: &State,
+    rules: &Rules<'_>,
     ctx: &RoomContext,
     update: &api::RoomUpdate,
 ) -> Result<Room, RoomError> {
@@ -60,37 +60,41 @@ pub(crate) async fn update(
         visibility: update.visibility,
         capacity: update.capacity.map(valid_capacity).transpose()?,
     };
-    let room = state.directory.update_room(ctx.room.id, changes, ctx.caller).await?;
-    events::announce(state, room.id, None, MembershipChange::RoomEdited).await;
+    let room = rules.directory.update_room(ctx.room.id, changes, ctx.caller).await?;
+    events::announce(rules, room.id, None, MembershipChange::RoomEdited).await;
     Ok(room)
 }
 
-pub(crate) async fn set_archived(state: &State, ctx: &RoomContext, archived: bool) -> Result<(), RoomError> {
+pub(crate) async fn set_archived(
+    rules: &Rules<'_>,
+    ctx: &RoomContext,
+    archived: bool,
+) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Owner)?;
-    state.directory.set_archived(ctx.room.id, archived, ctx.caller).await?;
-    events::announce(state, ctx.room.id, None, MembershipChange::RoomArchived).await;
+    rules.directory.set_archived(ctx.room.id, archived, ctx.caller).await?;
+    events::announce(rules, ctx.room.id, None, MembershipChange::RoomArchived).await;
     Ok(())
 }
 
-pub(crate) async fn delete(state: &State, ctx: &RoomContext) -> Result<(), RoomError> {
+pub(crate) async fn delete(rules: &Rules<'_>, ctx: &RoomContext) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Owner)?;
-    state.directory.delete_room(ctx.room.id).await?;
+    rules.directory.delete_room(ctx.room.id).await?;
     tracing::info!(room.id = ctx.room.id, member.id = ctx.caller, "room deleted");
-    events::announce(state, ctx.room.id, None, MembershipChange::RoomDeleted).await;
+    events::announce(rules, ctx.room.id, None, MembershipChange::RoomDeleted).await;
     Ok(())
 }
 
-pub(crate) async fn transfer(state: &State, ctx: &RoomContext, to: i64) -> Result<(), RoomError> {
+pub(crate) async fn transfer(rules: &Rules<'_>, ctx: &RoomContext, to: i64) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Owner)?;
     if to == ctx.caller {
         return Err(RoomError::bad_request("You already own this room."));
     }
-    state.directory.transfer_ownership(ctx.room.id, ctx.caller, to).await?;
+    rules.directory.transfer_ownership(ctx.room.id, ctx.caller, to).await?;
     for member in [ctx.caller, to] {
-        events::announce(state, ctx.room.id, Some(member), MembershipChange::RoleChanged).await;
+        events::announce(rules, ctx.room.id, Some(member), MembershipChange::RoleChanged).await;
     }
     Ok(())
 }

@@ -11,8 +11,12 @@ pub(crate) mod list;
 pub(crate) mod manage;
 pub(crate) mod moderation;
 pub(crate) mod reads;
+mod rules;
+#[cfg(test)]
+mod tests;
 pub(crate) mod views;
 
 pub(crate) use access::room_access;
 pub(crate) use context::RoomContext;
 pub(crate) use error::RoomError;
+pub(crate) use rules::Rules;

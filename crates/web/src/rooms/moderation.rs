@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use natter_db::Role;
 use natter_proto::events::MembershipChange;
 
+use super::Rules;
 use super::{RoomContext, RoomError, events};
-use crate::app::State;
 
 /// Milliseconds since the epoch to a stored time; must lie in the future.
 fn future_time(ms: i64) -> Result<NaiveDateTime, RoomError> {
@@ -19,7 +19,7 @@ fn future_time(ms: i64) -> Result<NaiveDateTime, RoomError> {
 }
 
 pub(crate) async fn set_role(
-    state: &State,
+    rules: &Rules<'_>,
     ctx: &RoomContext,
     target: i64,
     role: Role,
@@ -27,48 +27,48 @@ pub(crate) async fn set_role(
     if role == Role::Owner {
         return Err(RoomError::bad_request("Use the transfer endpoint to hand over ownership."));
     }
-    ctx.require_outranks(state, target).await?;
+    ctx.require_outranks(rules, target).await?;
     let mine = ctx.require_member()?;
     if role >= mine {
         return Err(RoomError::forbidden("You can only grant roles below your own."));
     }
-    state.directory.set_role(ctx.room.id, target, role, ctx.caller).await?;
-    events::announce(state, ctx.room.id, Some(target), MembershipChange::RoleChanged).await;
+    rules.directory.set_role(ctx.room.id, target, role, ctx.caller).await?;
+    events::announce(rules, ctx.room.id, Some(target), MembershipChange::RoleChanged).await;
     Ok(())
 }
 
-pub(crate) async fn kick(state: &State, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
-    ctx.require_outranks(state, target).await?;
-    state.directory.remove_member(ctx.room.id, target, ctx.caller, "kicked").await?;
+pub(crate) async fn kick(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
+    ctx.require_outranks(rules, target).await?;
+    rules.directory.remove_member(ctx.room.id, target, ctx.caller, "kicked").await?;
     tracing::info!(room.id = ctx.room.id, member.id = target, by = ctx.caller, "member kicked");
-    events::announce(state, ctx.room.id, Some(target), MembershipChange::Kicked).await;
+    events::announce(rules, ctx.room.id, Some(target), MembershipChange::Kicked).await;
     Ok(())
 }
 
 pub(crate) async fn mute(
-    state: &State,
+    rules: &Rules<'_>,
     ctx: &RoomContext,
     target: i64,
     until_ms: Option<i64>,
 ) -> Result<(), RoomError> {
     let until = until_ms.ok_or_else(|| RoomError::bad_request("A mute needs until_ms."))?;
     let until = future_time(until)?;
-    ctx.require_outranks(state, target).await?;
-    state.directory.set_muted(ctx.room.id, target, Some(until), ctx.caller).await?;
-    events::announce(state, ctx.room.id, Some(target), MembershipChange::Muted).await;
+    ctx.require_outranks(rules, target).await?;
+    rules.directory.set_muted(ctx.room.id, target, Some(until), ctx.caller).await?;
+    events::announce(rules, ctx.room.id, Some(target), MembershipChange::Muted).await;
     Ok(())
 }
 
-pub(crate) async fn unmute(state: &State, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
-    ctx.require_outranks(state, target).await?;
-    state.directory.set_muted(ctx.room.id, target, None, ctx.caller).await?;
-    events::announce(state, ctx.room.id, Some(target), MembershipChange::Unmuted).await;
+pub(crate) async fn unmute(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
+    ctx.require_outranks(rules, target).await?;
+    rules.directory.set_muted(ctx.room.id, target, None, ctx.caller).await?;
+    events::announce(rules, ctx.room.id, Some(target), MembershipChange::Unmuted).await;
     Ok(())
 }
 
 /// Bans a member (removing them if they are in the room) or a non-member (keeping them out).
 pub(crate) async fn ban(
-    state: &State,
+    rules: &Rules<'_>,
     ctx: &RoomContext,
     target: i64,
     until_ms: Option<i64>,
@@ -76,26 +76,26 @@ pub(crate) async fn ban(
     let until = until_ms.map(future_time).transpose()?;
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    if state.directory.member_by_id(target).await?.is_none() {
+    if rules.directory.member_by_id(target).await?.is_none() {
         return Err(RoomError::NotFound("No such member.".to_owned()));
     }
-    if state.directory.role_in_room(ctx.room.id, target).await?.is_some() {
-        ctx.require_outranks(state, target).await?;
+    if rules.directory.role_in_room(ctx.room.id, target).await?.is_some() {
+        ctx.require_outranks(rules, target).await?;
     } else if target == ctx.caller {
         return Err(RoomError::bad_request("You cannot do that to yourself."));
     }
-    state.directory.ban(ctx.room.id, target, until, ctx.caller).await?;
+    rules.directory.ban(ctx.room.id, target, until, ctx.caller).await?;
     tracing::info!(room.id = ctx.room.id, member.id = target, by = ctx.caller, "member banned");
-    events::announce(state, ctx.room.id, Some(target), MembershipChange::Banned).await;
+    events::announce(rules, ctx.room.id, Some(target), MembershipChange::Banned).await;
     Ok(())
 }
 
-pub(crate) async fn unban(state: &State, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
+pub(crate) async fn unban(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    if !state.directory.unban(ctx.room.id, target, ctx.caller).await? {
+    if !rules.directory.unban(ctx.room.id, target, ctx.caller).await? {
         return Err(RoomError::NotFound("That member is not banned here.".to_owned()));
     }
-    events::announce(state, ctx.room.id, Some(target), MembershipChange::Unbanned).await;
+    events::announce(rules, ctx.room.id, Some(target), MembershipChange::Unbanned).await;
     Ok(())
 }

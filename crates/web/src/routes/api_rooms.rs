@@ -45,7 +45,7 @@ pub(crate) async fn create(
     body: web::Json<NewRoom>,
     ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let room = manage::create(&state, member.id, &body).await?;
+    let room = manage::create(&state.rules(), member.id, &body).await?;
     let view = views::room_view(&state, &room, member.id, Some(natter_db::Role::Owner)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/rooms/{}", room.id))).json(view))
 }
@@ -59,28 +59,28 @@ pub(crate) async fn show(state: web::Data<State>, ctx: ApiRoom) -> Answer {
 /// `PATCH /api/v1/rooms/{room}`.
 #[utoipa::path(patch, path = "/api/v1/rooms/{room}", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::rooms::RoomUpdate, responses((status = 200, description = "OK", body = natter_proto::rooms::RoomView), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn update(state: web::Data<State>, body: web::Json<RoomUpdate>, ctx: ApiRoom) -> Answer {
-    let room = manage::update(&state, &ctx, &body).await?;
+    let room = manage::update(&state.rules(), &ctx, &body).await?;
     Ok(HttpResponse::Ok().json(views::room_view(&state, &room, ctx.caller, ctx.role()).await?))
 }
 
 /// `DELETE /api/v1/rooms/{room}`.
 #[utoipa::path(delete, path = "/api/v1/rooms/{room}", params(("room" = i64, Path, description = "the room id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn delete(state: web::Data<State>, ctx: ApiRoom) -> Answer {
-    manage::delete(&state, &ctx).await?;
+    manage::delete(&state.rules(), &ctx).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/archive`.
 #[utoipa::path(post, path = "/api/v1/rooms/{room}/archive", params(("room" = i64, Path, description = "the room id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn archive(state: web::Data<State>, ctx: ApiRoom) -> Answer {
-    manage::set_archived(&state, &ctx, true).await?;
+    manage::set_archived(&state.rules(), &ctx, true).await?;
     done()
 }
 
 /// `DELETE /api/v1/rooms/{room}/archive`.
 #[utoipa::path(delete, path = "/api/v1/rooms/{room}/archive", params(("room" = i64, Path, description = "the room id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn unarchive(state: web::Data<State>, ctx: ApiRoom) -> Answer {
-    manage::set_archived(&state, &ctx, false).await?;
+    manage::set_archived(&state.rules(), &ctx, false).await?;
     done()
 }
 
@@ -91,22 +91,22 @@ pub(crate) async fn transfer(
     body: web::Json<TransferOwnership>,
     ctx: ApiRoom,
 ) -> Answer {
-    manage::transfer(&state, &ctx, body.member_id).await?;
+    manage::transfer(&state.rules(), &ctx, body.member_id).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/join`.
 #[utoipa::path(post, path = "/api/v1/rooms/{room}/join", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = natter_proto::rooms::RoomView), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn join(state: web::Data<State>, ctx: ApiRoom) -> Answer {
-    joining::join(&state, &ctx).await?;
-    let ctx = RoomContext::load(&state, ctx.room.id, ctx.caller).await?;
+    joining::join(&state.rules(), &ctx).await?;
+    let ctx = RoomContext::load(&state.rules(), ctx.room.id, ctx.caller).await?;
     Ok(HttpResponse::Ok().json(views::room_view(&state, &ctx.room, ctx.caller, ctx.role()).await?))
 }
 
 /// `POST /api/v1/rooms/{room}/leave`.
 #[utoipa::path(post, path = "/api/v1/rooms/{room}/leave", params(("room" = i64, Path, description = "the room id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn leave(state: web::Data<State>, ctx: ApiRoom) -> Answer {
-    joining::leave(&state, &ctx).await?;
+    joining::leave(&state.rules(), &ctx).await?;
     done()
 }
 
@@ -127,7 +127,7 @@ pub(crate) async fn set_role(
     ctx: ApiRoom,
 ) -> Answer {
     let (_, target) = path.into_inner();
-    moderation::set_role(&state, &ctx, target, body.role).await?;
+    moderation::set_role(&state.rules(), &ctx, target, body.role).await?;
     done()
 }
 
@@ -135,7 +135,7 @@ pub(crate) async fn set_role(
 #[utoipa::path(post, path = "/api/v1/rooms/{room}/members/{member}/kick", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn kick(state: web::Data<State>, path: web::Path<(i64, i64)>, ctx: ApiRoom) -> Answer {
     let (_, target) = path.into_inner();
-    moderation::kick(&state, &ctx, target).await?;
+    moderation::kick(&state.rules(), &ctx, target).await?;
     done()
 }
 
@@ -148,7 +148,7 @@ pub(crate) async fn mute(
     ctx: ApiRoom,
 ) -> Answer {
     let (_, target) = path.into_inner();
-    moderation::mute(&state, &ctx, target, body.until_ms).await?;
+    moderation::mute(&state.rules(), &ctx, target, body.until_ms).await?;
     done()
 }
 
@@ -156,7 +156,7 @@ pub(crate) async fn mute(
 #[utoipa::path(delete, path = "/api/v1/rooms/{room}/members/{member}/mute", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn unmute(state: web::Data<State>, path: web::Path<(i64, i64)>, ctx: ApiRoom) -> Answer {
     let (_, target) = path.into_inner();
-    moderation::unmute(&state, &ctx, target).await?;
+    moderation::unmute(&state.rules(), &ctx, target).await?;
     done()
 }
 
@@ -169,7 +169,7 @@ pub(crate) async fn ban(
     ctx: ApiRoom,
 ) -> Answer {
     let (_, target) = path.into_inner();
-    moderation::ban(&state, &ctx, target, body.until_ms).await?;
+    moderation::ban(&state.rules(), &ctx, target, body.until_ms).await?;
     done()
 }
 
@@ -177,14 +177,14 @@ pub(crate) async fn ban(
 #[utoipa::path(delete, path = "/api/v1/rooms/{room}/bans/{member}", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "a member id")), responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn unban(state: web::Data<State>, path: web::Path<(i64, i64)>, ctx: ApiRoom) -> Answer {
     let (_, target) = path.into_inner();
-    moderation::unban(&state, &ctx, target).await?;
+    moderation::unban(&state.rules(), &ctx, target).await?;
     done()
 }
 
 /// `POST /api/v1/rooms/{room}/invitations`.
 #[utoipa::path(post, path = "/api/v1/rooms/{room}/invitations", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::rooms::Invitation, responses((status = 204, description = "done"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn invite(state: web::Data<State>, body: web::Json<Invitation>, ctx: ApiRoom) -> Answer {
-    joining::invite(&state, &ctx, &body.username).await?;
+    joining::invite(&state.rules(), &ctx, &body.username).await?;
     done()
 }
 
@@ -195,14 +195,14 @@ pub(crate) async fn create_link(
     body: web::Json<NewInviteLink>,
     ctx: ApiRoom,
 ) -> Answer {
-    let link = joining::create_link(&state, &ctx, &body).await?;
+    let link = joining::create_link(&state.rules(), &ctx, &body).await?;
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(link))
 }
 
 /// `GET /api/v1/rooms/{room}/invite-links`.
 #[utoipa::path(get, path = "/api/v1/rooms/{room}/invite-links", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = Vec<natter_proto::rooms::InviteLink>), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn links(state: web::Data<State>, ctx: ApiRoom) -> Answer {
-    Ok(HttpResponse::Ok().json(joining::links(&state, &ctx).await?))
+    Ok(HttpResponse::Ok().json(joining::links(&state.rules(), &ctx).await?))
 }
 
 /// `DELETE /api/v1/rooms/{room}/invite-links/{link}`.
@@ -213,7 +213,7 @@ pub(crate) async fn revoke_link(
     ctx: ApiRoom,
 ) -> Answer {
     let (_, link) = path.into_inner();
-    joining::revoke_link(&state, &ctx, link).await?;
+    joining::revoke_link(&state.rules(), &ctx, link).await?;
     done()
 }
 
@@ -314,8 +314,8 @@ pub(crate) async fn accept_invite(
     body: web::Json<AcceptInvite>,
     ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let room = joining::accept_link(&state, member.id, &body.code).await?;
-    let ctx = RoomContext::load(&state, room, member.id).await?;
+    let room = joining::accept_link(&state.rules(), member.id, &body.code).await?;
+    let ctx = RoomContext::load(&state.rules(), room, member.id).await?;
     Ok(HttpResponse::Ok().json(views::room_view(&state, &ctx.room, ctx.caller, ctx.role()).await?))
 }
 
@@ -343,7 +343,7 @@ pub(crate) async fn start_direct(
     path: web::Path<String>,
     ApiCaller(member): ApiCaller,
 ) -> Answer {
-    let room = direct::start(&state, member.id, &path).await?;
+    let room = direct::start(&state.rules(), member.id, &path).await?;
     Ok(HttpResponse::Ok()
         .json(views::room_view(&state, &room, member.id, Some(natter_db::Role::Member)).await?))
 }
@@ -355,7 +355,7 @@ pub(crate) async fn block(
     path: web::Path<String>,
     ApiCaller(member): ApiCaller,
 ) -> Answer {
-    direct::set_blocked(&state, member.id, &path, true).await?;
+    direct::set_blocked(&state.rules(), member.id, &path, true).await?;
     done()
 }
 
@@ -366,6 +366,6 @@ pub(crate) async fn unblock(
     path: web::Path<String>,
     ApiCaller(member): ApiCaller,
 ) -> Answer {
-    direct::set_blocked(&state, member.id, &path, false).await?;
+    direct::set_blocked(&state.rules(), member.id, &path, false).await?;
     done()
 }

@@ -12,7 +12,7 @@ pub(crate) async fn room_access(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (room_id, member_id) = path.into_inner();
-    let access = crate::rooms::room_access(&state, room_id, member_id).await?;
+    let access = crate::rooms::room_access(&state.rules(), room_id, member_id).await?;
     Ok(HttpResponse::Ok().json(access))
 }
 

@@ -34,7 +34,7 @@ fn bad_request(detail: impl Into<String>) -> PageError {
 /// The room of the path, for its owner or an admin (403 for other members, 404 for outsiders of
 /// private rooms).
 async fn moderator_context(state: &State, room_id: i64, member_id: i64) -> Result<RoomContext, PageError> {
-    let ctx = RoomContext::load(state, room_id, member_id).await?;
+    let ctx = RoomContext::load(&state.rules(), room_id, member_id).await?;
     ctx.require_role(Role::Admin)?;
     ctx.require_community()?;
     Ok(ctx)
@@ -103,7 +103,7 @@ async fn render(
         }
     }
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let links = joining::links(state, ctx)
+    let links = joining::links(&state.rules(), ctx)
         .await?
         .into_iter()
         .map(|link| {
@@ -254,7 +254,7 @@ pub(crate) async fn manage_action(
     form: CsrfForm<ManageForm>,
 ) -> Result<HttpResponse, PageError> {
     let (room_id, action) = path.into_inner();
-    let ctx = RoomContext::load(&state, room_id, member_id).await?;
+    let ctx = RoomContext::load(&state.rules(), room_id, member_id).await?;
     match action.as_str() {
         "update" => {
             let update = RoomUpdate {
@@ -263,36 +263,36 @@ pub(crate) async fn manage_action(
                 visibility: Some(visibility_field(&form.visibility)?),
                 capacity: optional_number(&form.capacity, "Capacity")?,
             };
-            manage::update(&state, &ctx, &update).await?;
+            manage::update(&state.rules(), &ctx, &update).await?;
         }
         "role" => {
             let role = Role::parse(form.role.trim())
                 .ok_or_else(|| bad_request("The role is admin, member or observer."))?;
-            moderation::set_role(&state, &ctx, form.target(&state).await?, role).await?;
+            moderation::set_role(&state.rules(), &ctx, form.target(&state).await?, role).await?;
         }
-        "kick" => moderation::kick(&state, &ctx, form.target(&state).await?).await?,
+        "kick" => moderation::kick(&state.rules(), &ctx, form.target(&state).await?).await?,
         "mute" => {
             let until = form.until_ms()?.ok_or_else(|| bad_request("Say for how many minutes."))?;
-            moderation::mute(&state, &ctx, form.target(&state).await?, Some(until)).await?;
+            moderation::mute(&state.rules(), &ctx, form.target(&state).await?, Some(until)).await?;
         }
-        "unmute" => moderation::unmute(&state, &ctx, form.target(&state).await?).await?,
-        "ban" => moderation::ban(&state, &ctx, form.target(&state).await?, form.until_ms()?).await?,
-        "unban" => moderation::unban(&state, &ctx, form.target(&state).await?).await?,
-        "invite" => joining::invite(&state, &ctx, &form.username).await?,
+        "unmute" => moderation::unmute(&state.rules(), &ctx, form.target(&state).await?).await?,
+        "ban" => moderation::ban(&state.rules(), &ctx, form.target(&state).await?, form.until_ms()?).await?,
+        "unban" => moderation::unban(&state.rules(), &ctx, form.target(&state).await?).await?,
+        "invite" => joining::invite(&state.rules(), &ctx, &form.username).await?,
         "create-link" => return create_link(&state, &session, &ctx, &form).await,
         "revoke-link" => {
             let link =
                 optional_number::<i64>(&form.link, "The link")?.ok_or_else(|| bad_request("Which link?"))?;
-            joining::revoke_link(&state, &ctx, link).await?;
+            joining::revoke_link(&state.rules(), &ctx, link).await?;
         }
-        "archive" => manage::set_archived(&state, &ctx, true).await?,
-        "unarchive" => manage::set_archived(&state, &ctx, false).await?,
-        "transfer" => manage::transfer(&state, &ctx, form.target(&state).await?).await?,
+        "archive" => manage::set_archived(&state.rules(), &ctx, true).await?,
+        "unarchive" => manage::set_archived(&state.rules(), &ctx, false).await?,
+        "transfer" => manage::transfer(&state.rules(), &ctx, form.target(&state).await?).await?,
         "delete" => {
             if form.confirm.is_empty() {
                 return Err(bad_request("Tick the box to confirm deleting the room."));
             }
-            manage::delete(&state, &ctx).await?;
+            manage::delete(&state.rules(), &ctx).await?;
             return Ok(see_other("/rooms"));
         }
         _ => return Err(PageError::not_found("No such action.")),
@@ -312,7 +312,7 @@ async fn create_link(
         expires_in_s: hours.map(|h| h.saturating_mul(3600)),
         max_uses: optional_number(&form.max_uses, "Uses")?,
     };
-    let link = joining::create_link(state, ctx, &new).await?;
+    let link = joining::create_link(&state.rules(), ctx, &new).await?;
     let code = link.code.clone().unwrap_or_default();
     let new_link = NewLinkItem {
         url: format!("{}/rooms?invite={}", state.public_url.trim_end_matches('/'), query_value(&code)),

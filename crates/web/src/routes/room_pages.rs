@@ -22,7 +22,7 @@ const HISTORY_PAGE_SIZE: u32 = 100;
 /// The room of the path as a member sees it: 404 for no room (or a private or direct room the
 /// caller is not in), 403 for a listed room they are not a member of.
 async fn member_context(state: &State, room_id: i64, member_id: i64) -> Result<RoomContext, PageError> {
-    let ctx = RoomContext::load(state, room_id, member_id).await?;
+    let ctx = RoomContext::load(&state.rules(), room_id, member_id).await?;
     if ctx.role().is_none() {
         // Say why, and until when: no dead end without a reason.
         let name = &ctx.room.name;
@@ -98,7 +98,7 @@ pub(crate) async fn room_page(
     let ctx = member_context(&state, path.into_inner(), member_id).await?;
     let role = ctx.require_member()?;
     let direct = ctx.room.kind() == RoomKind::Direct;
-    let access = room_access(&state, ctx.room.id, member_id).await?;
+    let access = room_access(&state.rules(), ctx.room.id, member_id).await?;
     let (people, more_people) = people(&state, &ctx).await?;
     let now_ms = chrono::Utc::now().timestamp_millis();
     Ok(RoomPage {
@@ -168,8 +168,8 @@ pub(crate) async fn leave_room(
     SignedIn { member_id, .. }: SignedIn,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let ctx = RoomContext::load(&state, path.into_inner(), member_id).await?;
-    joining::leave(&state, &ctx).await?;
+    let ctx = RoomContext::load(&state.rules(), path.into_inner(), member_id).await?;
+    joining::leave(&state.rules(), &ctx).await?;
     Ok(see_other("/rooms"))
 }
 
@@ -190,7 +190,7 @@ pub(crate) async fn mark_read(
     if body.position < 0 {
         return Err(ApiError::bad_request("position is not negative"));
     }
-    let ctx = RoomContext::load(&state, path.into_inner(), member_id).await?;
+    let ctx = RoomContext::load(&state.rules(), path.into_inner(), member_id).await?;
     ctx.require_member()?;
     let position =
         reads::mark(&state, ctx.room.id, ctx.caller, body.position).await.map_err(RoomError::from)?;

@@ -211,7 +211,7 @@ pub(crate) async fn create_room(
         visibility,
         capacity: optional_number(&form.capacity, "Capacity")?,
     };
-    let room = manage::create(&state, member_id, &new).await?;
+    let room = manage::create(&state.rules(), member_id, &new).await?;
     Ok(see_other(&format!("/rooms/{}", room.id)))
 }
 
@@ -224,8 +224,8 @@ pub(crate) async fn join_room(
     _: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     let room_id = path.into_inner();
-    let ctx = RoomContext::load(&state, room_id, member_id).await?;
-    joining::join(&state, &ctx).await?;
+    let ctx = RoomContext::load(&state.rules(), room_id, member_id).await?;
+    joining::join(&state.rules(), &ctx).await?;
     Ok(see_other(&format!("/rooms/{room_id}")))
 }
 
@@ -244,7 +244,7 @@ pub(crate) async fn start_direct(
     SignedIn { member_id, .. }: SignedIn,
     form: CsrfForm<UsernameForm>,
 ) -> Result<HttpResponse, PageError> {
-    let room = direct::start(&state, member_id, &form.username).await?;
+    let room = direct::start(&state.rules(), member_id, &form.username).await?;
     Ok(see_other(&format!("/rooms/{}", room.id)))
 }
 
@@ -263,7 +263,7 @@ pub(crate) async fn accept_invite(
     SignedIn { member_id, .. }: SignedIn,
     form: CsrfForm<InviteCodeForm>,
 ) -> Result<HttpResponse, PageError> {
-    let room_id = joining::accept_link(&state, member_id, &form.code).await?;
+    let room_id = joining::accept_link(&state.rules(), member_id, &form.code).await?;
     Ok(see_other(&format!("/rooms/{room_id}")))
 }
 
@@ -293,7 +293,7 @@ pub(crate) async fn set_block(
         "unblock" => false,
         _ => return Err(bad_request("The action is block or unblock.")),
     };
-    direct::set_blocked(&state, member_id, &form.username, blocked).await?;
+    direct::set_blocked(&state.rules(), member_id, &form.username, blocked).await?;
     Ok(see_other(&form.room.map_or_else(|| "/rooms".to_owned(), |room| format!("/rooms/{room}"))))
 }
 
