@@ -125,7 +125,8 @@ fn room_api_bodies() {
     }
 }
 
-/// The OpenAPI document parses and references only examples that exist.
+/// The OpenAPI document (generated from the code, see the `contract` e2e tests) parses and names
+/// only examples that exist.
 #[test]
 fn openapi_document_is_valid_json_with_existing_examples() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
@@ -143,5 +144,5 @@ fn openapi_document_is_valid_json_with_existing_examples() {
         assert!(root.join("examples").join(file).exists(), "openapi.json references missing examples/{file}");
         referenced += 1;
     }
-    assert!(referenced >= 4, "examples are referenced from openapi.json");
+    assert!(referenced >= 1, "openapi.json points readers at the examples");
 }

@@ -74,6 +74,51 @@ pub fn committed_documents_are_generated() {
     }
 }
 
+/// Checks the HTTP examples of `proto/examples/{http,rooms}` against the schemas of the OpenAPI
+/// documents named as arguments (a file's stem names its schema); prints how many.
+const CHECK_HTTP_EXAMPLES: &str = r##"
+import sys, json, pathlib, jsonschema
+examples, documents = pathlib.Path(sys.argv[1]), sys.argv[2:]
+schemas = {}
+for document in documents:
+    schemas.update(json.load(open(document))["components"]["schemas"])
+named = {"error": "ErrorBody", "room_member": "RoomMemberView", "room_access_muted": "RoomAccess",
+         "room_access_none": "RoomAccess"}
+lists = {"member_presence"}  # an answer that is a list of the type
+checked = 0
+for path in sorted(list(examples.glob("http/*.json")) + list(examples.glob("rooms/*.json"))):
+    name = named.get(path.stem) or "".join(part.title() for part in path.stem.split("_"))
+    assert name in schemas, f"{path}: no schema {name} in the OpenAPI documents"
+    schema = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": schemas}}
+    if path.stem in lists:
+        schema = {"type": "array", "items": schema, "components": {"schemas": schemas}}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(path))))
+    if error is not None:
+        sys.exit(f"{path} does not fit {name}: {error.message} at {list(error.absolute_path)}")
+    checked += 1
+print(checked)
+"##;
+
+/// Every HTTP example in `proto/examples` fits the schema of the type it shows.
+pub fn http_examples_fit_their_schemas() {
+    let checked = Command::new(api_tool("python"))
+        .arg("-c")
+        .arg(CHECK_HTTP_EXAMPLES)
+        .arg(proto_dir().join("examples"))
+        .arg(proto_dir().join("openapi.json"))
+        .arg(proto_dir().join("presence.openapi.json"))
+        .output()
+        .unwrap();
+    let report =
+        format!("{}{}", String::from_utf8_lossy(&checked.stdout), String::from_utf8_lossy(&checked.stderr));
+    assert!(checked.status.success(), "{report}");
+    let files: usize = ["http", "rooms"]
+        .iter()
+        .map(|dir| std::fs::read_dir(proto_dir().join("examples").join(dir)).unwrap().count())
+        .sum();
+    assert_eq!(report.trim().parse::<usize>().unwrap(), files, "every HTTP example is checked");
+}
+
 /// Web serves the committed document, and schemathesis, following it with a member's access token,
 /// finds nothing to report in a bounded run.
 pub async fn run(stack: Stack) {

@@ -133,6 +133,7 @@ async fn standalone_oauth() {
 #[test]
 fn openapi_documents_are_generated() {
     contract::committed_documents_are_generated();
+    contract::http_examples_fit_their_schemas();
 }
 
 /// The committed AsyncAPI document is the generated one, and the examples fit its schemas.

@@ -111,7 +111,7 @@ pub(crate) async fn oauth_callback(
     request: actix_web::HttpRequest,
     path: web::Path<String>,
     query: web::Query<Callback>,
-    SignedIn { member_id, session }: SignedIn,
+    session: Session,
 ) -> Result<HttpResponse, PageError> {
     let provider = provider(&state, &path)?;
     let pending: Option<Pending> = session.remove_as(SESSION_PENDING).and_then(Result::ok);
@@ -140,6 +140,7 @@ pub(crate) async fn oauth_callback(
     let account = provider_account(&http, provider, token.access_token().secret()).await?;
 
     if pending.link {
+        let member_id = auth::session_member(&session).ok_or(PageError::LoginRequired)?;
         return match state.directory.link_identity(&provider.name, &account.subject, member_id).await {
             Ok(()) => Ok(see_other("/settings")),
             Err(natter_db::DbError::Conflict) => Err(PageError::Status(
