@@ -78,7 +78,7 @@ fn origin_of(url: &str) -> &str {
 
 /// The room REST API under `/api/v1` (see `proto/openapi.json`).
 fn room_api(cfg: &mut web::ServiceConfig) {
-    use routes::api_rooms as r;
+    use routes::api::rooms as r;
     cfg.route("/rooms", web::get().to(r::search))
         .route("/rooms", web::post().to(r::create))
         .route("/rooms/{room}", web::get().to(r::show))
@@ -218,11 +218,11 @@ impl Application {
                 .route("/.well-known/jwks.json", web::get().to(routes::jwks))
                 .service(
                     web::scope("/api/v1")
-                        .route("/auth/login", web::post().to(routes::api_login))
-                        .route("/auth/refresh", web::post().to(routes::api_refresh))
-                        .route("/auth/logout", web::post().to(routes::api_logout))
-                        .route("/me", web::get().to(routes::api_me))
-                        .route("/ws-token", web::get().to(routes::api_ws_token))
+                        .route("/auth/login", web::post().to(routes::api::auth::api_login))
+                        .route("/auth/refresh", web::post().to(routes::api::auth::api_refresh))
+                        .route("/auth/logout", web::post().to(routes::api::auth::api_logout))
+                        .route("/me", web::get().to(routes::api::me::api_me))
+                        .route("/ws-token", web::get().to(routes::api::me::api_ws_token))
                         .route("/openapi.json", web::get().to(routes::openapi_json))
                         .configure(room_api)
                         .default_service(web::to(request_errors::not_found)),
@@ -230,13 +230,19 @@ impl Application {
                 .service(
                     web::scope("/internal")
                         .wrap(from_fn(require_internal_token))
-                        .route("/rooms/{room}/members/{member}", web::get().to(routes::room_access))
-                        .route("/members/{member}/rooms", web::get().to(routes::member_rooms))
+                        .route(
+                            "/rooms/{room}/members/{member}",
+                            web::get().to(routes::internal::rooms::room_access),
+                        )
+                        .route(
+                            "/members/{member}/rooms",
+                            web::get().to(routes::internal::rooms::member_rooms),
+                        )
                         .route("/files/{file}/attachment", web::put().to(routes::internal_attach_file))
                         .route("/metrics", web::get().to(natter_http::metrics))
                         .route(
                             "/rooms/{room}/members/{member}/read",
-                            web::put().to(routes::internal_mark_read),
+                            web::put().to(routes::internal::rooms::mark_read),
                         )
                         .default_service(web::to(request_errors::not_found)),
                 )
@@ -253,33 +259,39 @@ impl Application {
                                 .add(("X-Frame-Options", "DENY"))
                                 .add(("Referrer-Policy", "same-origin")),
                         )
-                        .route("/", web::get().to(routes::home))
-                        .route("/signup", web::post().to(routes::sign_up))
-                        .route("/login", web::post().to(routes::log_in))
-                        .route("/logout", web::post().to(routes::log_out))
+                        .route("/", web::get().to(routes::pages::accounts::home))
+                        .route("/signup", web::post().to(routes::pages::accounts::sign_up))
+                        .route("/login", web::post().to(routes::pages::accounts::log_in))
+                        .route("/logout", web::post().to(routes::pages::accounts::log_out))
                         .route("/ws-token", web::get().to(routes::ws_token))
                         .route("/api-token", web::get().to(routes::api_token))
-                        .route("/rooms", web::get().to(routes::rooms_page))
-                        .route("/rooms", web::post().to(routes::create_room))
-                        .route("/rooms/{room}", web::get().to(routes::room_page))
-                        .route("/rooms/{room}/join", web::post().to(routes::join_room))
-                        .route("/rooms/{room}/leave", web::post().to(routes::leave_room))
-                        .route("/rooms/{room}/read", web::post().to(routes::mark_read))
+                        .route("/rooms", web::get().to(routes::pages::rooms::rooms_page))
+                        .route("/rooms", web::post().to(routes::pages::rooms::create_room))
+                        .route("/rooms/{room}", web::get().to(routes::pages::room::room_page))
+                        .route("/rooms/{room}/join", web::post().to(routes::pages::rooms::join_room))
+                        .route("/rooms/{room}/leave", web::post().to(routes::pages::room::leave_room))
+                        .route("/rooms/{room}/read", web::post().to(routes::pages::room::mark_read))
                         .route("/rooms/{room}/files", web::post().to(routes::page_upload))
                         .route("/files/{file}", web::get().to(routes::file_content))
                         .route("/files/{file}/thumbnail", web::get().to(routes::file_thumbnail))
-                        .route("/rooms/{room}/history", web::get().to(routes::history_page))
-                        .route("/rooms/{room}/manage", web::get().to(routes::manage_page))
-                        .route("/rooms/{room}/manage/{action}", web::post().to(routes::manage_action))
-                        .route("/direct", web::post().to(routes::start_direct))
-                        .route("/invites/accept", web::post().to(routes::accept_invite))
-                        .route("/blocks", web::post().to(routes::set_block))
-                        .route("/static/{file}", web::get().to(routes::static_file))
-                        .route("/settings", web::get().to(routes::settings_page))
-                        .route("/settings/profile", web::post().to(routes::update_profile))
-                        .route("/settings/avatar", web::post().to(routes::upload_avatar))
-                        .route("/settings/log-out-others", web::post().to(routes::log_out_others))
-                        .route("/avatars/{name}", web::get().to(routes::avatar))
+                        .route("/rooms/{room}/history", web::get().to(routes::pages::room::history_page))
+                        .route("/rooms/{room}/manage", web::get().to(routes::pages::manage::manage_page))
+                        .route(
+                            "/rooms/{room}/manage/{action}",
+                            web::post().to(routes::pages::manage::manage_action),
+                        )
+                        .route("/direct", web::post().to(routes::pages::rooms::start_direct))
+                        .route("/invites/accept", web::post().to(routes::pages::rooms::accept_invite))
+                        .route("/blocks", web::post().to(routes::pages::rooms::set_block))
+                        .route("/static/{file}", web::get().to(routes::pages::static_files::static_file))
+                        .route("/settings", web::get().to(routes::pages::settings::settings_page))
+                        .route("/settings/profile", web::post().to(routes::pages::settings::update_profile))
+                        .route("/settings/avatar", web::post().to(routes::pages::avatars::upload_avatar))
+                        .route(
+                            "/settings/log-out-others",
+                            web::post().to(routes::pages::settings::log_out_others),
+                        )
+                        .route("/avatars/{name}", web::get().to(routes::pages::avatars::avatar))
                         .route("/oauth/{provider}/login", web::get().to(crate::oauth::oauth_login))
                         .route("/oauth/{provider}/link", web::post().to(crate::oauth::oauth_link))
                         .route("/oauth/{provider}/callback", web::get().to(crate::oauth::oauth_callback))

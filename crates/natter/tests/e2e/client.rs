@@ -28,7 +28,10 @@ impl Browser {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
-            .pool_idle_timeout(Duration::from_secs(2))
+            // No idle connections kept: on a loaded machine a connection the pool opened but never used
+            // can sit past web's 5 s first-request deadline, get actix's 408, and fail the next
+            // request sent on it (hyper: "unexpected message" on an idle connection).
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap();
         Self { web_url: web_url.to_owned(), http }

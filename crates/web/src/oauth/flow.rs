@@ -23,7 +23,7 @@ use crate::auth;
 use crate::error::PageError;
 use crate::extract::{CsrfForm, SignedIn};
 use crate::page_format::see_other;
-use crate::routes::rooms::CsrfOnly;
+use crate::routes::pages::rooms::CsrfOnly;
 
 const SESSION_PENDING: &str = "oauth_pending";
 /// Stored as the password hash of members who signed up through a provider: matches no password.

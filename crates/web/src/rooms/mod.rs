@@ -1,4 +1,4 @@
-//! Rooms: the operations behind both the REST API (`routes/api_rooms`) and the pages, so the two
+//! Rooms: the operations behind both the REST API (`routes/api/rooms.rs`) and the pages, so the two
 //! cannot disagree about who may do what. See `context.rs` for the rules.
 
 mod access;

@@ -9,10 +9,12 @@ use actix_web::HttpResponse;
 use natter_http::openapi::SecuritySchemes;
 use utoipa::OpenApi;
 
-use super::{
-    accounts, api_auth, api_me, api_rooms, avatars, files, internal, keys, ready, room_manage, room_pages,
-    rooms, settings, static_files,
+use super::api::{auth as api_auth, me as api_me, rooms as api_rooms};
+use super::internal::rooms as internal;
+use super::pages::{
+    accounts, avatars, manage as room_manage, room as room_pages, rooms, settings, static_files,
 };
+use super::{files, keys, ready};
 use crate::oauth::flow as oauth;
 
 #[derive(OpenApi)]

@@ -4,12 +4,12 @@ use actix_web::{HttpResponse, web};
 
 /// Name, content type and content of every static file.
 const FILES: &[(&str, &str, &str)] = &[
-    ("room.js", "application/javascript; charset=utf-8", include_str!("../../static/room.js")),
-    ("history.js", "application/javascript; charset=utf-8", include_str!("../../static/history.js")),
-    ("app.js", "application/javascript; charset=utf-8", include_str!("../../static/app.js")),
-    ("theme.js", "application/javascript; charset=utf-8", include_str!("../../static/theme.js")),
-    ("natter.css", "text/css; charset=utf-8", include_str!("../../static/natter.css")),
-    ("favicon.svg", "image/svg+xml", include_str!("../../static/favicon.svg")),
+    ("room.js", "application/javascript; charset=utf-8", include_str!("../../../static/room.js")),
+    ("history.js", "application/javascript; charset=utf-8", include_str!("../../../static/history.js")),
+    ("app.js", "application/javascript; charset=utf-8", include_str!("../../../static/app.js")),
+    ("theme.js", "application/javascript; charset=utf-8", include_str!("../../../static/theme.js")),
+    ("natter.css", "text/css; charset=utf-8", include_str!("../../../static/natter.css")),
+    ("favicon.svg", "image/svg+xml", include_str!("../../../static/favicon.svg")),
 ];
 
 /// `GET /static/{file}`.

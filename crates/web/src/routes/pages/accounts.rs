@@ -13,7 +13,7 @@ use crate::extract::CsrfForm;
 use crate::login::{self, LoginFailure};
 use crate::login_redirect::safe_next;
 use crate::page_format::see_other;
-use crate::routes::rooms::CsrfOnly;
+use crate::routes::pages::rooms::CsrfOnly;
 use crate::templates::HomePage;
 
 const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=32;

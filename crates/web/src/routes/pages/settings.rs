@@ -107,11 +107,11 @@ pub(crate) async fn update_profile(
 }
 
 /// `POST /settings/log-out-others`: ends every session of the member but this one.
-#[utoipa::path(post, path = "/settings/log-out-others", request_body(content = crate::routes::rooms::CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
+#[utoipa::path(post, path = "/settings/log-out-others", request_body(content = crate::routes::pages::rooms::CsrfOnly, content_type = "application/x-www-form-urlencoded"), responses((status = 303, description = "see other (a redirect: the next page, or the login page)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", content_type = "text/html"), (status = 403, description = "not allowed (Error)", content_type = "text/html"), (status = 404, description = "no such resource, or hidden from the caller (Error)", content_type = "text/html"), (status = 409, description = "conflicts with the current state (Error)", content_type = "text/html"), (status = 413, description = "the body is too large (Error)", content_type = "text/html"), (status = 415, description = "the body has an unsupported type (Error)", content_type = "text/html"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", content_type = "text/html")), security(("session" = [])), tag = "pages")]
 pub(crate) async fn log_out_others(
     state: web::Data<State>,
     SignedIn { member_id, session }: SignedIn,
-    _: CsrfForm<crate::routes::rooms::CsrfOnly>,
+    _: CsrfForm<crate::routes::pages::rooms::CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     crate::devices::log_out_others(&state, &session, member_id).await?;
     tracing::info!(member.id = member_id, "logged out other devices");

@@ -1,0 +1,5 @@
+//! The REST API under `/api/v1`, for holders of an access token (`crate::extract::ApiCaller`).
+
+pub(crate) mod auth;
+pub(crate) mod me;
+pub(crate) mod rooms;
