@@ -5,13 +5,11 @@ mod error;
 mod internal_auth;
 pub mod openapi;
 mod request_trace;
-mod run_to_completion;
 
 pub use client::{InternalCallError, InternalClient};
 pub use error::ApiError;
 pub use internal_auth::{InternalToken, require_internal_token};
 pub use request_trace::trace_requests;
-pub use run_to_completion::run_to_completion;
 
 use actix_web::HttpResponse;
 

@@ -201,8 +201,6 @@ impl Application {
                     .build();
             App::new()
                 .wrap(from_fn(natter_http::trace_requests))
-                // Outermost, so that the request's span and everything inside it run in the task.
-                .wrap(from_fn(natter_http::run_to_completion))
                 .app_data(state.clone())
                 .app_data(token.clone())
                 .app_data(
