@@ -28,9 +28,8 @@ impl Browser {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
-            // No idle connections kept: on a loaded machine a connection the pool opened but never used
-            // can sit past web's 5 s first-request deadline, get actix's 408, and fail the next
-            // request sent on it (hyper: "unexpected message" on an idle connection).
+            // No idle connections kept: each request opens its own, so none can meet a connection the
+            // server is about to close (its 5 s keep-alive or first-request deadline).
             .pool_max_idle_per_host(0)
             .build()
             .unwrap();
