@@ -69,8 +69,16 @@ impl Browser {
         page[start..].split('"').next().unwrap().to_owned()
     }
 
+    /// A GET, retried once when the connection failed before any answer, as browsers retry an
+    /// idempotent request (on a loaded machine a new connection can meet web's 5 s first-request
+    /// deadline before the request is written: hyper reports an unexpected message).
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.web_url)).send().await.unwrap()
+        let url = format!("{}{path}", self.web_url);
+        match self.http.get(&url).send().await {
+            Ok(response) => response,
+            Err(e) if e.is_request() || e.is_connect() => self.http.get(&url).send().await.unwrap(),
+            Err(e) => panic!("GET {url}: {e}"),
+        }
     }
 
     /// Signs up with the form and expects to land on the room list. A 503 ("a service this page
