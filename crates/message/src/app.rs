@@ -9,7 +9,9 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use natter_http::{ApiError, InternalToken, require_internal_token};
 
-use crate::consumers::{self, Consumers};
+use natter_runtime::workers::Workers;
+
+use crate::consumers;
 use crate::node::{Backends, Node};
 use crate::settings::MessageSettings;
 use crate::ws;
@@ -20,7 +22,7 @@ pub struct Application {
     port: u16,
     server: Server,
     node: Arc<Node>,
-    consumers: Arc<Consumers>,
+    workers: Arc<Workers>,
 }
 
 impl Application {
@@ -38,10 +40,10 @@ impl Application {
     ) -> anyhow::Result<Self> {
         natter_runtime::metrics::install();
         let node = Arc::new(Node::start(settings, backends).await?);
-        let consumers = Arc::new(consumers::start(&node).await?);
+        let workers = Arc::new(consumers::start(&node).await?);
         let port = listener.local_addr()?.port();
-        let server = serve(listener, Arc::clone(&node), Arc::clone(&consumers))?;
-        Ok(Self { port, server, node, consumers })
+        let server = serve(listener, Arc::clone(&node), Arc::clone(&workers))?;
+        Ok(Self { port, server, node, workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -54,18 +56,15 @@ impl Application {
     /// server stops. Publishes are acknowledged only once the broker stored them, so nothing acked
     /// is lost, and an unanswered publish is retried elsewhere with its `client_msg_id`.
     ///
-    /// Returns an error, without draining, as soon as a bus consumer ends (see `consumers`): the
-    /// process then exits non-zero and is restarted.
+    /// Returns an error, without draining, as soon as a worker (a bus consumer, a writer, the presence
+    /// heartbeat) ends: the process then exits non-zero and is restarted.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
         tokio::select! {
             result = &mut server => return result,
             () = shutdown_signal() => {}
-            () = self.consumers.ended() => {
-                let problem = self.consumers.check().err().unwrap_or_default();
-                return Err(std::io::Error::other(format!("{problem}; exiting so the pod is restarted")));
-            }
+            () = self.workers.ended() => return Err(self.workers.exit_error()),
         }
         let node = self.node;
         node.drain.run(node.settings.drain_timeout + Duration::from_secs(1)).await;
@@ -82,15 +81,15 @@ impl Application {
 }
 
 /// The HTTP server: health, readiness, the WebSocket endpoint and internal metrics.
-fn serve(listener: TcpListener, node: Arc<Node>, consumers: Arc<Consumers>) -> std::io::Result<Server> {
+fn serve(listener: TcpListener, node: Arc<Node>, workers: Arc<Workers>) -> std::io::Result<Server> {
     let token = web::Data::new(InternalToken(node.settings.internal_token.clone()));
     let node = web::Data::new(node);
-    let consumers = web::Data::from(consumers);
+    let workers = web::Data::from(workers);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::from_fn(natter_http::trace_requests))
             .app_data(node.clone())
-            .app_data(consumers.clone())
+            .app_data(workers.clone())
             .app_data(token.clone())
             .route("/healthz", web::get().to(natter_http::healthz))
             .route("/readyz", web::get().to(readyz))
@@ -131,16 +130,13 @@ async fn shutdown_signal() {
     }
 }
 
-/// `GET /readyz`: the pod is not draining, every bus consumer runs, the bus answers and has every
+/// `GET /readyz`: the pod is not draining, every worker (bus consumers, heartbeat) runs, the bus answers and has every
 /// topic, the history store and the shared key-value store answer.
-async fn readyz(
-    node: web::Data<Arc<Node>>,
-    consumers: web::Data<Consumers>,
-) -> Result<HttpResponse, ApiError> {
+async fn readyz(node: web::Data<Arc<Node>>, workers: web::Data<Workers>) -> Result<HttpResponse, ApiError> {
     if node.drain.is_started() {
         return Err(ApiError::unavailable("draining: shutting down"));
     }
-    consumers.check().map_err(ApiError::unavailable)?;
+    workers.check().map_err(ApiError::unavailable)?;
     node.check_backends().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }
@@ -179,27 +175,29 @@ mod tests {
 
     #[actix_web::test]
     async fn a_dead_consumer_makes_the_pod_unready() {
-        let Application { port, server, consumers, .. } = pod().await;
+        let Application { port, server, workers, .. } = pod().await;
         actix_web::rt::spawn(server);
         assert_eq!(readyz(port).await, 200);
-        consumers.kill("fan-out of typing");
+        workers.kill("fan-out of typing");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while readyz(port).await != 503 {
             assert!(tokio::time::Instant::now() < deadline, "still ready with a dead consumer");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let problem = consumers.check().unwrap_err();
+        let problem = workers.check().unwrap_err();
         assert!(problem.contains("fan-out of typing"), "{problem}");
     }
 
     #[actix_web::test]
-    async fn a_dead_consumer_makes_the_pod_exit_with_an_error() {
-        let app = pod().await;
-        let consumers = Arc::clone(&app.consumers);
-        let running = actix_web::rt::spawn(app.run_until_stopped());
-        consumers.kill("sequencer");
-        let exited = tokio::time::timeout(Duration::from_secs(5), running).await.expect("the pod exits");
-        let error = exited.unwrap().expect_err("exits with an error").to_string();
-        assert!(error.contains("sequencer") && error.contains("restarted"), "{error}");
+    async fn a_dead_worker_makes_the_pod_exit_with_an_error() {
+        for worker in ["sequencer", "presence heartbeat"] {
+            let app = pod().await;
+            let workers = Arc::clone(&app.workers);
+            let running = actix_web::rt::spawn(app.run_until_stopped());
+            workers.kill(worker);
+            let exited = tokio::time::timeout(Duration::from_secs(5), running).await.expect("the pod exits");
+            let error = exited.unwrap().expect_err("exits with an error").to_string();
+            assert!(error.contains(worker) && error.contains("restarted"), "{error}");
+        }
     }
 }

@@ -67,7 +67,17 @@ pub(crate) const HARD_FRAME_LIMIT: usize = 1024 * 1024;
 const MAX_ACCESS_CACHE_TTL_MS: u64 = 60_000;
 
 impl MessageSettings {
+    /// Every setting from the environment (the service's binary).
     pub fn from_env(env: &Env) -> Result<Self, EnvError> {
+        Self::with_internal_token(
+            env,
+            env.secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
+        )
+    }
+
+    /// The settings from the environment, with the services' shared secret given (standalone mode
+    /// makes one).
+    pub fn with_internal_token(env: &Env, internal_token: SecretString) -> Result<Self, EnvError> {
         let pod_id = env
             .optional("NATTER_POD_ID")
             .unwrap_or_else(|| format!("message-{}", uuid::Uuid::now_v7().simple()));
@@ -134,8 +144,7 @@ impl MessageSettings {
                 .map(|o| o.trim().trim_end_matches('/').to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
-            internal_token: env
-                .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
+            internal_token,
             topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
             max_frame_bytes,
             outbound_queue,

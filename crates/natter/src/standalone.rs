@@ -5,7 +5,6 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use anyhow::Context;
-use base64::Engine;
 use natter_bus::{EventBus, MemoryBus};
 use natter_db::SqliteDirectory;
 use natter_history::MemoryHistory;
@@ -15,7 +14,8 @@ use natter_presence::PresenceSettings;
 use natter_presence::store::MemoryPresence;
 use natter_proto::topics::Topic;
 use natter_runtime::env::Env;
-use natter_web::WebSettings;
+use natter_web::files::StoreSettings;
+use natter_web::{WebSecrets, WebSettings};
 
 /// Records the in-process bus keeps per topic.
 const BUS_RETENTION: usize = 100_000;
@@ -36,6 +36,7 @@ pub(crate) struct Options {
     files: Option<std::path::PathBuf>,
 }
 
+/// Random bytes from the operating system.
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).expect("OS randomness");
@@ -64,21 +65,19 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let web_url = format!("http://{host}:{web_port}");
     let message_url = format!("ws://{host}:{message_port}");
     let presence_url = format!("http://{host}:{presence_port}");
-    // Fresh secrets per run unless given: sessions and tokens then end with the process. Giving
-    // NATTER_INTERNAL_TOKEN lets tools query the internal APIs; NATTER_TOKEN_SIGNING_KEY keeps tokens
-    // valid across restarts.
-    let process_env = Env::from_process();
-    let secret = |name: &str, random: String| process_env.optional(name).unwrap_or(random);
-    let internal_token = secret(
-        "NATTER_INTERNAL_TOKEN",
-        base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()),
-    );
-    let signing_key = secret(
-        "NATTER_TOKEN_SIGNING_KEY",
-        base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()),
-    );
-    // Login providers (NATTER_OAUTH_*) and publish limits (NATTER_PUBLISH_RATE_*) are configured as in
-    // production.
+    // Settings are read from the environment as in production (login providers, publish limits, file
+    // limits and every other tunable), then the wiring this one process decides is set on them: the
+    // addresses bound above, a pod name, local files. Secrets not given are fresh per run: sessions and
+    // tokens then end with the process. Giving NATTER_INTERNAL_TOKEN lets tools query the internal
+    // APIs; NATTER_TOKEN_SIGNING_KEY keeps tokens valid across restarts.
+    let env = Env::from_process();
+    let secrets = WebSecrets::from_env_or_random(&env)?;
+    let internal_token = secrets.internal_token.clone();
+    let mut web_settings = WebSettings::with_secrets(&env, secrets)?;
+    web_settings.bind = format!("{host}:{web_port}");
+    web_settings.public_url = web_url.clone();
+    web_settings.message_public_url = message_url.clone();
+    web_settings.presence_url = presence_url.clone();
     // Uploads go to a directory: the one given, or a temporary one that goes with the process (as
     // the in-memory database does).
     let scratch = match &options.files {
@@ -87,43 +86,31 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     };
     let files_dir =
         options.files.clone().or_else(|| scratch.as_ref().map(|s| s.0.clone())).expect("one is set");
-    let passed_on = std::env::vars().filter(|(name, _)| {
-        name.starts_with("NATTER_OAUTH_")
-            || name.starts_with("NATTER_PUBLISH_RATE_")
-            || (name.starts_with("NATTER_FILES_") && name != "NATTER_FILES_STORE")
-    });
-    let settings = [
-        ("NATTER_INTERNAL_TOKEN", internal_token),
-        ("NATTER_SESSION_KEY", base64::engine::general_purpose::STANDARD.encode(random_bytes::<64>())),
-        ("NATTER_TOKEN_SIGNING_KEY", signing_key),
-        ("NATTER_WEB_BIND", format!("{host}:{web_port}")),
-        ("NATTER_WEB_PUBLIC_URL", web_url.clone()),
-        ("NATTER_MESSAGE_PUBLIC_URL", message_url.clone()),
-        ("NATTER_MESSAGE_BIND", format!("{host}:{message_port}")),
-        ("NATTER_POD_ID", "standalone".to_owned()),
-        ("NATTER_WEB_INTERNAL_URL", web_url.clone()),
-        ("NATTER_PRESENCE_URL", presence_url.clone()),
-        ("NATTER_PRESENCE_BIND", format!("{host}:{presence_port}")),
-        ("NATTER_ALLOWED_ORIGINS", web_url.clone()),
-        ("NATTER_FILES_STORE", "local".to_owned()),
-        ("NATTER_FILES_DIR", files_dir.display().to_string()),
-    ];
-    let env =
-        Env::from_pairs(passed_on.chain(settings.into_iter().map(|(name, value)| (name.to_owned(), value))));
+    web_settings.files.store = StoreSettings::Local { dir: files_dir.display().to_string() };
+
+    let mut message_settings = MessageSettings::with_internal_token(&env, internal_token.clone())?;
+    message_settings.bind = format!("{host}:{message_port}");
+    message_settings.pod_id = "standalone".to_owned();
+    message_settings.web_internal_url = web_url.clone();
+    message_settings.presence_url = presence_url.clone();
+    message_settings.allowed_origins = vec![web_url.clone()];
+
+    let mut presence_settings = PresenceSettings::with_internal_token(&env, internal_token)?;
+    presence_settings.bind = format!("{host}:{presence_port}");
+    presence_settings.web_internal_url = web_url.clone();
 
     let directory = SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
-    let web_settings = WebSettings::from_env(&env)?;
     let files = web_settings.files.store.open().context("opening the files directory")?;
     let history = Arc::new(MemoryHistory::new());
     let bus = Arc::new(MemoryBus::new(BUS_RETENTION));
     // One store for web and message, as Redis is in production.
     let kv = Arc::new(MemoryKeyValue::new());
-    let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name("")).collect();
+    let topics: Vec<String> = Topic::ALL.iter().map(|t| t.name(&message_settings.topic_prefix)).collect();
     bus.ensure_topics(&topics).await.context("creating bus topics")?;
 
     let presence = natter_presence::Application::with_listener(
         presence_listener,
-        &PresenceSettings::from_env(&env)?,
+        &presence_settings,
         Arc::new(MemoryPresence::new()),
         bus.clone(),
     )
@@ -144,7 +131,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let web = tokio::spawn(web.run_until_stopped());
     let message = natter_message::Application::with_listener(
         message_listener,
-        MessageSettings::from_env(&env)?,
+        message_settings,
         natter_message::Backends { bus, history, kv },
     )
     .await

@@ -8,6 +8,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use natter_bus::EventBus;
 use natter_http::{InternalClient, InternalToken, require_internal_token};
+use natter_runtime::workers::{WorkerSet, Workers};
 
 use crate::push::{PresencePushes, Publisher};
 
@@ -20,6 +21,8 @@ pub(crate) struct State {
     pub(crate) away_after_ms: i64,
     /// Online/offline changes waiting to be pushed to co-members.
     pub(crate) pushes: Arc<PresencePushes>,
+    /// The sweeper and the publisher; readiness depends on them running.
+    pub(crate) workers: Arc<Workers>,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -31,6 +34,7 @@ pub(crate) fn now_ms() -> i64 {
 pub struct Application {
     port: u16,
     server: Server,
+    workers: Arc<Workers>,
 }
 
 impl Application {
@@ -55,7 +59,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let away_after_ms = i64::try_from(settings.away_after.as_millis()).unwrap_or(i64::MAX);
         let pushes = Arc::new(PresencePushes::default());
-        tokio::spawn(crate::sweeper::run(Arc::clone(&store), Arc::clone(&pushes), settings.sweep_every));
+        let mut set = WorkerSet::default();
+        set.add(
+            "lease sweeper",
+            crate::sweeper::run(Arc::clone(&store), Arc::clone(&pushes), settings.sweep_every),
+        );
         let publisher = Publisher {
             pushes: Arc::clone(&pushes),
             store: Arc::clone(&store),
@@ -65,8 +73,9 @@ impl Application {
             debounce: settings.push_debounce,
             away_after_ms,
         };
-        tokio::spawn(publisher.run());
-        let state = web::Data::new(State { store, away_after_ms, pushes });
+        set.add("presence publisher", publisher.run());
+        let workers = Arc::new(Workers::start(set));
+        let state = web::Data::new(State { store, away_after_ms, pushes, workers: Arc::clone(&workers) });
         let token = web::Data::new(InternalToken(settings.internal_token.clone()));
         let server = HttpServer::new(move || {
             App::new()
@@ -87,15 +96,19 @@ impl Application {
         .workers(2)
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, workers })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGTERM/SIGINT; in-flight requests finish first.
+    /// Serves until SIGTERM/SIGINT; in-flight requests finish first. Returns an error as soon as a
+    /// worker (the lease sweeper, the publisher) ends, so the process exits non-zero and is restarted.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        tokio::select! {
+            result = self.server => result,
+            () = self.workers.ended() => Err(self.workers.exit_error()),
+        }
     }
 }

@@ -30,7 +30,17 @@ pub struct PresenceSettings {
 }
 
 impl PresenceSettings {
+    /// Every setting from the environment (the service's binary).
     pub fn from_env(env: &Env) -> Result<Self, EnvError> {
+        Self::with_internal_token(
+            env,
+            env.secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
+        )
+    }
+
+    /// The settings from the environment, with the services' shared secret given (standalone mode
+    /// makes one).
+    pub fn with_internal_token(env: &Env, internal_token: SecretString) -> Result<Self, EnvError> {
         let sweep_ms = env.parse_range_or("NATTER_PRESENCE_SWEEP_MS", 1000u64, 50..=60_000)?;
         let push_ms = env.parse_range_or("NATTER_PRESENCE_PUSH_MS", 1000u64, 10..=60_000)?;
         Ok(Self {
@@ -43,8 +53,7 @@ impl PresenceSettings {
                 .to_owned(),
             topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
             bind: env.or("NATTER_PRESENCE_BIND", "127.0.0.1:8082"),
-            internal_token: env
-                .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
+            internal_token,
         })
     }
 }

@@ -4,6 +4,7 @@ pub mod env;
 pub mod metrics;
 pub mod telemetry;
 pub mod trace_context;
+pub mod workers;
 
 /// Installs the process-wide TLS crypto provider (ring). Must run before any HTTP client or TLS
 /// connection is built; calling it again is harmless.

@@ -14,6 +14,7 @@ use natter_db::Directory;
 use natter_history::HistoryStore;
 use natter_http::{InternalClient, InternalToken, require_internal_token};
 use natter_kv::KeyValue;
+use natter_runtime::workers::{WorkerSet, Workers};
 use natter_token::{TokenSigner, TokenVerifier};
 
 use crate::request_errors;
@@ -62,12 +63,15 @@ pub(crate) struct State {
     pub(crate) cookie_secure: bool,
     /// Shared short-lived state: the member's devices and session generations (`crate::devices`).
     pub(crate) kv: Arc<dyn natter_kv::KeyValue>,
+    /// The read-position pusher and the file janitor; readiness depends on them running.
+    pub(crate) workers: Arc<Workers>,
 }
 
 /// A bound, not yet running web server.
 pub struct Application {
     port: u16,
     server: Server,
+    workers: Arc<Workers>,
 }
 
 /// The origin (`scheme://host:port`) of a URL, for the Content-Security-Policy.
@@ -138,28 +142,39 @@ impl Application {
         let api_verifier = TokenVerifier::new();
         api_verifier.set_keys(settings.signer.jwks());
         let read_pushes = Arc::new(crate::rooms::reads::ReadPushes::default());
-        tokio::spawn(crate::rooms::reads::push(
-            Arc::clone(&read_pushes),
-            Arc::clone(&stores.bus),
-            settings.topic_prefix.clone(),
-            settings.read_push_every,
-        ));
+        let mut set = WorkerSet::default();
+        set.add(
+            "read-position pusher",
+            crate::rooms::reads::push(
+                Arc::clone(&read_pushes),
+                Arc::clone(&stores.bus),
+                settings.topic_prefix.clone(),
+                settings.read_push_every,
+            ),
+        );
         let presence = crate::presence::PresenceClient::new(InternalClient::new(
             "presence",
             &settings.presence_url,
             settings.internal_token.clone(),
         ));
-        tokio::spawn(crate::files::janitor::consume(
-            Arc::clone(&stores.bus),
-            Arc::clone(&stores.directory),
-            Arc::clone(&stores.files),
-            settings.topic_prefix.clone(),
-        ));
-        tokio::spawn(crate::files::janitor::sweep(
-            Arc::clone(&stores.directory),
-            Arc::clone(&stores.files),
-            settings.files.unshared_ttl,
-        ));
+        set.add(
+            "file janitor",
+            crate::files::janitor::consume(
+                Arc::clone(&stores.bus),
+                Arc::clone(&stores.directory),
+                Arc::clone(&stores.files),
+                settings.topic_prefix.clone(),
+            ),
+        );
+        set.add(
+            "unshared-file sweeper",
+            crate::files::janitor::sweep(
+                Arc::clone(&stores.directory),
+                Arc::clone(&stores.files),
+                settings.files.unshared_ttl,
+            ),
+        );
+        let workers = Arc::new(Workers::start(set));
         let file_limits = crate::files::upload::Limits {
             max_bytes: settings.files.max_bytes,
             allowed_types: settings.files.allowed_types.clone(),
@@ -185,6 +200,7 @@ impl Application {
             file_limits,
             session_ttl: settings.session_ttl,
             cookie_secure,
+            workers: Arc::clone(&workers),
         });
         let kv = stores.kv;
         let session_ttl = actix_web::cookie::time::Duration::seconds(
@@ -299,16 +315,21 @@ impl Application {
         .workers(2)
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, workers })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGTERM/SIGINT; in-flight requests finish first.
+    /// Serves until SIGTERM/SIGINT; in-flight requests finish first. Returns an error as soon as a
+    /// worker (the read-position pusher, the file janitor) ends, so the process exits non-zero and is
+    /// restarted.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        tokio::select! {
+            result = self.server => result,
+            () = self.workers.ended() => Err(self.workers.exit_error()),
+        }
     }
 }
 

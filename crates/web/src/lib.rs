@@ -28,5 +28,5 @@ pub use app::{Application, Stores};
 pub use bootstrap::{migrate_from_env, serve_from_env};
 pub use files::{FileSettings, StoreSettings};
 pub use routes::openapi::document as openapi_document;
-pub use settings::WebSettings;
+pub use settings::{SessionKey, WebSecrets, WebSettings};
 pub use throttle::ThrottleSettings;

@@ -31,6 +31,7 @@
 
 use std::time::Duration;
 
+use base64::Engine;
 use natter_runtime::env::{Env, EnvError};
 use natter_token::TokenSigner;
 use secrecy::SecretString;
@@ -67,15 +68,81 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
-impl WebSettings {
+/// The secrets web holds. Production reads them from the environment ([`WebSecrets::from_env`]);
+/// standalone mode makes fresh ones for any that are not given ([`WebSecrets::from_env_or_random`]).
+pub struct WebSecrets {
+    pub session_key: SessionKey,
+    /// The Ed25519 seed message-host tokens are signed with.
+    pub signing_seed: [u8; 32],
+    pub internal_token: SecretString,
+}
+
+impl std::fmt::Debug for WebSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebSecrets(..)")
+    }
+}
+
+const SESSION_KEY: &str = "NATTER_SESSION_KEY";
+const SESSION_KEY_HINT: &str = "base64 of 64 random bytes (openssl rand -base64 64)";
+const SIGNING_KEY: &str = "NATTER_TOKEN_SIGNING_KEY";
+const SIGNING_KEY_HINT: &str = "base64 of 32 random bytes (openssl rand -base64 32)";
+const INTERNAL_TOKEN: &str = "NATTER_INTERNAL_TOKEN";
+const INTERNAL_TOKEN_HINT: &str = "a long random shared secret of the services";
+
+impl WebSecrets {
+    /// Every secret from the environment; a missing one is an error that names it.
     pub fn from_env(env: &Env) -> Result<Self, EnvError> {
+        Ok(Self {
+            session_key: SessionKey(env.secret_bytes(SESSION_KEY, 64, SESSION_KEY_HINT)?),
+            signing_seed: env
+                .secret_bytes(SIGNING_KEY, 32, SIGNING_KEY_HINT)?
+                .try_into()
+                .expect("length checked"),
+            internal_token: env.secret(INTERNAL_TOKEN, INTERNAL_TOKEN_HINT)?,
+        })
+    }
+
+    /// The secrets that are set in the environment, and fresh random ones for the rest (sessions and
+    /// tokens signed with a fresh key end with the process).
+    pub fn from_env_or_random(env: &Env) -> Result<Self, EnvError> {
+        let given = |name: &str| env.optional(name).is_some();
+        Ok(Self {
+            session_key: match given(SESSION_KEY) {
+                true => SessionKey(env.secret_bytes(SESSION_KEY, 64, SESSION_KEY_HINT)?),
+                false => SessionKey(random_bytes::<64>().to_vec()),
+            },
+            signing_seed: match given(SIGNING_KEY) {
+                true => {
+                    env.secret_bytes(SIGNING_KEY, 32, SIGNING_KEY_HINT)?.try_into().expect("length checked")
+                }
+                false => random_bytes::<32>(),
+            },
+            internal_token: match given(INTERNAL_TOKEN) {
+                true => env.secret(INTERNAL_TOKEN, INTERNAL_TOKEN_HINT)?,
+                false => {
+                    SecretString::from(base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()))
+                }
+            },
+        })
+    }
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("OS randomness");
+    bytes
+}
+
+impl WebSettings {
+    /// Every setting from the environment (the `natter-web` binary).
+    pub fn from_env(env: &Env) -> Result<Self, EnvError> {
+        Self::with_secrets(env, WebSecrets::from_env(env)?)
+    }
+
+    /// The settings from the environment, with the secrets given.
+    pub fn with_secrets(env: &Env, secrets: WebSecrets) -> Result<Self, EnvError> {
         let ttl = Duration::from_secs(env.parse_or("NATTER_TOKEN_TTL_SECS", 300u64)?);
-        let seed = env.secret_bytes(
-            "NATTER_TOKEN_SIGNING_KEY",
-            32,
-            "base64 of 32 random bytes (openssl rand -base64 32)",
-        )?;
-        let seed: [u8; 32] = seed.try_into().expect("length checked");
         Ok(Self {
             bind: env.or("NATTER_WEB_BIND", "127.0.0.1:8080"),
             public_url: env
@@ -86,18 +153,13 @@ impl WebSettings {
                 .or("NATTER_MESSAGE_PUBLIC_URL", "ws://127.0.0.1:8081")
                 .trim_end_matches('/')
                 .to_owned(),
-            session_key: SessionKey(env.secret_bytes(
-                "NATTER_SESSION_KEY",
-                64,
-                "base64 of 64 random bytes (openssl rand -base64 64)",
-            )?),
-            signer: TokenSigner::from_seed(&seed, ttl)
+            session_key: secrets.session_key,
+            signer: TokenSigner::from_seed(&secrets.signing_seed, ttl)
                 .with_previous_keys(
                     env.or("NATTER_TOKEN_PREVIOUS_KEYS", "").split(',').filter(|k| !k.trim().is_empty()),
                 )
                 .map_err(|reason| EnvError::Invalid { name: "NATTER_TOKEN_PREVIOUS_KEYS".into(), reason })?,
-            internal_token: env
-                .secret("NATTER_INTERNAL_TOKEN", "a long random shared secret of the services")?,
+            internal_token: secrets.internal_token,
             session_ttl: Duration::from_secs(env.parse_or("NATTER_SESSION_TTL_SECS", 86_400u64)?),
             access_token_ttl: Duration::from_secs(env.parse_or("NATTER_ACCESS_TOKEN_TTL_SECS", 600u64)?),
             refresh_token_ttl: Duration::from_secs(

@@ -5,8 +5,9 @@
 //! `membership` (drops cached access answers and removes members who lost a room). History writers
 //! (one consumer group shared by every pod, so each record is written once) live in `writers`.
 //!
-//! What happens when one dies: a consumer loop ends only when something is wrong (it returned or
-//! panicked). The set notices at once (see `tracked.rs`): `/readyz` answers 503 from then on and
+//! They run as the pod's tracked workers ([`natter_runtime::workers`]), with the presence heartbeat.
+//! What happens when one dies: a worker loop ends only when something is wrong (it returned or
+//! panicked). The set notices at once: `/readyz` answers 503 from then on and
 //! `Application::run_until_stopped` returns an error, so the process exits non-zero and its
 //! orchestrator starts it again. A pod is never left up without, say, its fan-out.
 
@@ -15,7 +16,6 @@ mod edits;
 mod membership;
 mod messages;
 mod presence;
-mod tracked;
 mod typing;
 
 use std::sync::Arc;
@@ -23,13 +23,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use natter_proto::topics::Topic;
 
-pub(crate) use self::tracked::Consumers;
 use crate::node::Node;
 use crate::writers;
+use natter_runtime::workers::{WorkerSet, Workers};
 
-/// Subscribes every consumer and writer of the pod and starts them; they are reading when this
-/// returns, so anything published afterwards reaches the pod's connections.
-pub(crate) async fn start(node: &Node) -> anyhow::Result<Consumers> {
+/// Subscribes every consumer and writer of the pod and starts them with the presence heartbeat; they
+/// are reading when this returns, so anything published afterwards reaches the pod's connections.
+pub(crate) async fn start(node: &Node) -> anyhow::Result<Workers> {
     let bus = &node.backends.bus;
     let prefix = &node.settings.topic_prefix;
     let fan_out = |topic: Topic, what: &'static str| {
@@ -40,7 +40,8 @@ pub(crate) async fn start(node: &Node) -> anyhow::Result<Consumers> {
         let group = format!("{prefix}{group}");
         async move { bus.subscribe_shared(&topics, &group).await.context(what) }
     };
-    let mut set = Set::default();
+    let mut set = WorkerSet::default();
+    set.add("presence heartbeat", node.upstream.presence.heartbeat());
 
     // Messages: published to the publish log (the room message topics), placed and stored by the
     // sequencer (one shared group), announced on the sequenced topic, which every pod fans out.
@@ -74,15 +75,5 @@ pub(crate) async fn start(node: &Node) -> anyhow::Result<Consumers> {
     let stream = shared(edits_topic, "natter-history-edits", "joining the edit writers").await?;
     set.add("edit writer", writers::edits::run(stream, Arc::clone(&node.backends.history)));
 
-    Ok(Consumers::start(set.0))
-}
-
-/// The consumers started so far, by name.
-#[derive(Default)]
-struct Set(Vec<(&'static str, tracked::Consumer)>);
-
-impl Set {
-    fn add(&mut self, name: &'static str, consumer: impl Future<Output = ()> + Send + 'static) {
-        self.0.push((name, Box::pin(consumer)));
-    }
+    Ok(Workers::start(set))
 }

@@ -29,7 +29,7 @@ pub(crate) struct Upstream {
 
 impl Upstream {
     /// Creates the clients, loads web's token keys (a failure is logged and retried on the first
-    /// connection) and starts the presence heartbeat.
+    /// connection); the presence heartbeat starts with the pod's workers.
     pub(crate) async fn connect(settings: &MessageSettings) -> Self {
         let web = InternalClient::new("web", &settings.web_internal_url, settings.internal_token.clone());
         let access =
@@ -38,8 +38,7 @@ impl Upstream {
         keys.prefetch().await;
         let presence =
             InternalClient::new("presence", &settings.presence_url, settings.internal_token.clone());
-        let presence =
-            PresenceReporter::start(presence, settings.pod_id.clone(), settings.presence_heartbeat);
+        let presence = PresenceReporter::new(presence, settings.pod_id.clone(), settings.presence_heartbeat);
         Self { web: Arc::new(web), access, keys, presence }
     }
 }

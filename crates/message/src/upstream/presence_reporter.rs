@@ -49,8 +49,9 @@ fn now_ms() -> i64 {
 }
 
 impl PresenceReporter {
-    /// Starts the heartbeat task.
-    pub(crate) fn start(presence: InternalClient, pod_id: String, interval: Duration) -> Self {
+    /// The reporter; nothing is sent until [`PresenceReporter::heartbeat`] runs (as one of the pod's
+    /// tracked workers).
+    pub(crate) fn new(presence: InternalClient, pod_id: String, interval: Duration) -> Self {
         let inner = Arc::new(Inner {
             batch: Mutex::new(Batch::default()),
             changed: Notify::new(),
@@ -58,8 +59,12 @@ impl PresenceReporter {
             pod_id,
             interval,
         });
-        tokio::spawn(beat_forever(Arc::clone(&inner)));
         Self { inner }
+    }
+
+    /// The heartbeat loop: runs for as long as the pod does.
+    pub(crate) fn heartbeat(&self) -> impl Future<Output = ()> + Send + 'static {
+        beat_forever(Arc::clone(&self.inner))
     }
 
     fn change(&self, apply: impl FnOnce(&mut Batch)) {
