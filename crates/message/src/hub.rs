@@ -1,9 +1,11 @@
 //! Which of this pod's connections subscribe to which room, and delivery to them.
 //!
 //! Each connection has a bounded outbound queue. Delivery never waits: when a connection's queue is
-//! full, the connection is marked as overflowed and leaves every room; its task then closes it with
-//! a close code telling the client to reconnect. So one slow client costs a bounded amount of memory
-//! and never slows the room down for others.
+//! full, a chat message is skipped (the connection later tells its client which positions to fetch),
+//! an ephemeral notice is dropped, and anything else closes the connection with a code telling the
+//! client to reconnect (see `outbox.rs`). So one slow client costs a bounded amount of memory and
+//! never slows the room down for others, and an overloaded room degrades instead of dropping
+//! everyone at once.
 //!
 //! The hub knows each subscription's member, so a membership change can remove one member's
 //! connections from a room ([`Hub::remove`]). The notice travels through the same queue as the room's
@@ -112,17 +114,31 @@ impl Hub {
     }
 
     /// Queues `frame` for every subscriber of `room` on this pod except `member`'s connections (the
-    /// typist knows they are typing); returns how many got it. For ephemeral frames such as typing.
-    pub(crate) fn deliver_except(&self, room: RoomId, member: MemberId, frame: &ByteString) -> usize {
+    /// typist knows they are typing); returns how many got it. For ephemeral frames such as typing:
+    /// a full queue drops it.
+    pub(crate) fn deliver_ephemeral_except(
+        &self,
+        room: RoomId,
+        member: MemberId,
+        frame: &ByteString,
+    ) -> usize {
         let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
         let Some(subscribers) = rooms.get(&room) else {
             return 0;
         };
         subscribers
             .iter()
-            .filter(|(_, s)| s.member != member)
-            .filter(|(connection, s)| s.outbox.offer(Outgoing::Frame(frame.clone()), **connection, room))
+            .filter(|(_, s)| s.member != member && s.outbox.offer_ephemeral(frame.clone()))
             .count()
+    }
+
+    /// Queues an ephemeral `frame` (a read mark) for every subscriber of `room` on this pod; a full
+    /// queue drops it. Returns how many got it.
+    pub(crate) fn deliver_ephemeral(&self, room: RoomId, frame: &ByteString) -> usize {
+        let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
+        rooms.get(&room).map_or(0, |subscribers| {
+            subscribers.values().filter(|s| s.outbox.offer_ephemeral(frame.clone())).count()
+        })
     }
 
     /// Queues `frame` for every subscriber of `room` on this pod; returns how many got it. For notices
@@ -160,13 +176,7 @@ impl Hub {
         let Some(subscribers) = rooms.get(&room) else {
             return 0;
         };
-        subscribers
-            .iter()
-            .filter(|(connection, s)| {
-                let item = Outgoing::Message { room, position, frame: frame.clone() };
-                s.outbox.offer(item, **connection, room)
-            })
-            .count()
+        subscribers.values().filter(|s| s.outbox.offer_message(room, position, frame.clone())).count()
     }
 
     /// Removes `member`'s connections (every connection when `None`) from `room` and queues `frame`
@@ -199,8 +209,7 @@ impl Hub {
         room: RoomId,
     ) -> tokio::sync::mpsc::Receiver<Outgoing> {
         let (frames, receiver) = tokio::sync::mpsc::channel(8);
-        let overflowed = tokio_util::sync::CancellationToken::new();
-        let _ = self.join(room, id, member, Outbox { frames, overflowed });
+        let _ = self.join(room, id, member, Outbox::new(frames));
         receiver
     }
 
@@ -214,13 +223,12 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
 
     use super::*;
 
     fn outbox(capacity: usize) -> (Outbox, mpsc::Receiver<Outgoing>) {
         let (frames, receiver) = mpsc::channel(capacity);
-        (Outbox { frames, overflowed: CancellationToken::new() }, receiver)
+        (Outbox::new(frames), receiver)
     }
 
     fn frame(text: &'static str) -> Outgoing {

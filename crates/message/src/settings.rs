@@ -16,7 +16,8 @@
 //! | `NATTER_KAFKA_MAX_IN_FLIGHT` | librdkafka default | producer `max.in.flight.requests.per.connection` |
 //! | `NATTER_MONGODB_URL`, `NATTER_MONGODB_DATABASE` | —, `natter` | history store |
 //! | `NATTER_MAX_FRAME_BYTES` | `16384` | largest client frame served; larger ones get an error frame |
-//! | `NATTER_OUTBOUND_QUEUE` | `256` | frames buffered per connection before it counts as too slow |
+//! | `NATTER_OUTBOUND_QUEUE` | `256` | frames buffered per connection; beyond it a connection skips ahead (see `outbox.rs`) |
+//! | `NATTER_WRITE_STALL_MS` | `10000` | a write to a client that takes longer closes it (it stopped reading); 100 to 300000 |
 //! | `NATTER_ACCESS_CACHE_TTL_MS` | `5000` | how long web's room-access answers are reused; 0 asks web |
 //! | | | every time; at most 60000 (membership events drop answers sooner; this bounds a lost event) |
 //! | `NATTER_REDIS_URL`, `NATTER_REDIS_KEY_PREFIX` | —, `natter:` | shared counters of the per-member limit |
@@ -44,6 +45,8 @@ pub struct MessageSettings {
     pub topic_prefix: String,
     pub max_frame_bytes: usize,
     pub outbound_queue: usize,
+    /// A write to a client that waits longer means it stopped reading; the connection is closed.
+    pub write_stall: Duration,
     pub access_cache_ttl: Duration,
     /// Publishes a second per connection; 0 = unlimited.
     pub publish_rate_per_connection: u32,
@@ -95,6 +98,7 @@ impl MessageSettings {
                 reason: "must be at least 1".into(),
             });
         }
+        let write_stall_ms = env.parse_range_or("NATTER_WRITE_STALL_MS", 10_000u64, 100..=300_000)?;
         let access_cache_ttl_ms = env.parse_or("NATTER_ACCESS_CACHE_TTL_MS", 5000u64)?;
         if access_cache_ttl_ms > MAX_ACCESS_CACHE_TTL_MS {
             return Err(EnvError::Invalid {
@@ -148,6 +152,7 @@ impl MessageSettings {
             topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
             max_frame_bytes,
             outbound_queue,
+            write_stall: Duration::from_millis(write_stall_ms),
             access_cache_ttl: Duration::from_millis(access_cache_ttl_ms),
             publish_rate_per_connection: env.parse_or("NATTER_PUBLISH_RATE_PER_CONNECTION", 10u32)?,
             publish_rate_per_member: env.parse_or("NATTER_PUBLISH_RATE_PER_MEMBER", 60u64)?,

@@ -103,7 +103,8 @@ pub enum ServerFrame {
     /// Answer to `mark_read`: the member's read position in the room (it only grows).
     ReadPosition { id: String, room: RoomId, position: i64 },
     /// A resume could not replay everything after `since` (too much was missed, or history could not
-    /// be read): fetch the messages with positions `after + 1 ..= up_to` from
+    /// be read), or the connection fell behind a busy room and skipped ahead (its outbound queue was
+    /// full; the connection stays open): fetch the messages with positions `after + 1 ..= up_to` from
     /// `GET /api/v1/rooms/{room}/messages?after=..&up_to=..` instead (it serves that whole range, in
     /// pages, or answers 503 with `retry_after_ms`). Live messages, after `up_to`, follow as usual.
     ReloadHistory { room: RoomId, after: i64, up_to: i64 },

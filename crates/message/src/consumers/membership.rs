@@ -93,7 +93,6 @@ mod tests {
     use natter_proto::topics::{Topic, room_key};
     use natter_proto::{MemberId, RoomId};
     use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
 
     use std::time::Duration;
 
@@ -107,7 +106,7 @@ mod tests {
 
     fn connection(hub: &Hub, id: u64, member: MemberId, rooms: &[RoomId]) -> mpsc::Receiver<Outgoing> {
         let (frames, receiver) = mpsc::channel(8);
-        let outbox = Outbox { frames, overflowed: CancellationToken::new() };
+        let outbox = Outbox::new(frames);
         for &room in rooms {
             hub.join(room, id, member, outbox.clone());
         }
@@ -156,9 +155,9 @@ mod tests {
         let hub = Hub::new();
         let access = cache([]);
         let (frames, mut elsewhere) = mpsc::channel(8);
-        hub.connected(7, 1, Outbox { frames, overflowed: CancellationToken::new() });
+        hub.connected(7, 1, Outbox::new(frames));
         let (frames, mut stranger) = mpsc::channel(8);
-        hub.connected(8, 2, Outbox { frames, overflowed: CancellationToken::new() });
+        hub.connected(8, 2, Outbox::new(frames));
         let event = MembershipChanged { room_id: 5, member_id: Some(7), change: MembershipChange::Joined };
         apply(&event, &access, &hub);
         let frame = ServerFrame::RoomChanged { room: 5, change: MembershipChange::Joined };

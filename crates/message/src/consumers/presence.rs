@@ -34,7 +34,7 @@ fn deliver(event: &PresenceEvent, hub: &Hub) -> usize {
                     state: change.state,
                     last_seen_ms: change.last_seen_ms,
                 });
-                hub.deliver_except(room, change.member_id, &frame)
+                hub.deliver_ephemeral_except(room, change.member_id, &frame)
             })
             .sum(),
         PresenceEvent::Read(read) => {
@@ -43,7 +43,7 @@ fn deliver(event: &PresenceEvent, hub: &Hub) -> usize {
                 member_id: read.member_id,
                 position: read.position,
             });
-            hub.deliver(read.room_id, &frame)
+            hub.deliver_ephemeral(read.room_id, &frame)
         }
     }
 }

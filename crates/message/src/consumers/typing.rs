@@ -30,7 +30,7 @@ fn deliver(event: &TypingChanged, hub: &Hub) -> usize {
     };
     // Serialised once, shared by every subscriber.
     let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
-    hub.deliver_except(event.room_id, event.member_id, &frame)
+    hub.deliver_ephemeral_except(event.room_id, event.member_id, &frame)
 }
 
 #[cfg(test)]

@@ -61,7 +61,6 @@ mod tests {
     use std::time::Duration;
 
     use tokio::sync::mpsc;
-    use tokio_util::sync::CancellationToken;
 
     use super::*;
     use crate::upstream::access::fake::{Answer, MEMBER, NOT_A_MEMBER, Scripted, UNAVAILABLE};
@@ -77,7 +76,7 @@ mod tests {
         let source = Arc::new(source);
         let access = Arc::new(AccessCache::new(Arc::clone(&source), Duration::from_secs(60)));
         let (frames, _) = mpsc::channel(8);
-        let outbox = Outbox { frames, overflowed: CancellationToken::new() };
+        let outbox = Outbox::new(frames);
         Setup { source, access, hub: Arc::new(Hub::new()), outbox }
     }
 

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use bytestring::ByteString;
 use natter_proto::frames::{ErrorCode, ServerFrame};
 use natter_proto::{MemberId, RoomId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
-use tokio_util::sync::CancellationToken;
 
 use super::ctx::Ctx;
 use super::publish_order::PublishOrder;
@@ -35,6 +35,10 @@ const MAX_HELD_WHILE_REPLAYING: usize = 10_000;
 pub(super) struct Connection {
     pub(super) ctx: Ctx,
     session: Session,
+    /// A write that does not complete within this means the client stopped reading.
+    write_stall: Duration,
+    /// A write missed `write_stall`: the connection is cut off.
+    stalled: bool,
     pub(super) rooms: Rooms,
     publishing: Arc<Semaphore>,
     /// A publishing slot taken before reading the next client frame (see the read loop).
@@ -55,18 +59,21 @@ pub(crate) async fn run(
         .aggregate_continuations()
         .max_continuation_size(HARD_FRAME_LIMIT);
     let (frames_tx, mut frames_rx) = mpsc::channel(node.settings.outbound_queue);
-    let overflowed = CancellationToken::new();
+    let outbox = Outbox::new(frames_tx);
+    let overflowed = outbox.overflowed.clone();
     let id = node.hub.next_connection_id();
     let ctx = Ctx {
         member,
         name: name.into(),
         connection: id,
-        outbox: Outbox { frames: frames_tx, overflowed: overflowed.clone() },
+        outbox,
         presence_key: format!("c{id}").into(),
         limits: Arc::new(ConnectionLimits::new(&node.settings)),
         node,
     };
     let mut conn = Connection {
+        write_stall: ctx.node.settings.write_stall,
+        stalled: false,
         ctx,
         session,
         rooms: Rooms::default(),
@@ -94,7 +101,11 @@ pub(crate) async fn run(
             }),
             () = draining.cancelled() => break conn.drain(&mut frames_rx).await,
             Some(outgoing) = frames_rx.recv() => {
-                if conn.forward(outgoing).await.is_err() { break None; }
+                if conn.forward(outgoing).await.is_err() { break conn.stall_reason(); }
+                // Caught up with everything queued before a gap: tell the client what it skipped.
+                if frames_rx.is_empty() && conn.ctx.outbox.has_gaps() && conn.report_gaps().await.is_err() {
+                    break conn.stall_reason();
+                }
             }
             // The next frame is read only with a publishing slot in hand: with every slot taken the
             // connection stops reading from the client, but keeps sending (answers of the publishes
@@ -113,7 +124,7 @@ pub(crate) async fn run(
                     match message {
                         AggregatedMessage::Text(text) => {
                             metrics::counter!("natter_ws_frames_in_total").increment(1);
-                            if conn.on_text(&text).await.is_err() { break None; }
+                            if conn.on_text(&text).await.is_err() { break conn.stall_reason(); }
                         }
                         AggregatedMessage::Binary(_) => {
                             let error = ServerFrame::error(
@@ -121,10 +132,10 @@ pub(crate) async fn run(
                                 ErrorCode::MalformedFrame,
                                 "binary frames are not supported; send JSON text frames",
                             );
-                            if conn.reply(&error).await.is_err() { break None; }
+                            if conn.reply(&error).await.is_err() { break conn.stall_reason(); }
                         }
                         AggregatedMessage::Ping(bytes) => {
-                            if conn.session.pong(&bytes).await.is_err() { break None; }
+                            if conn.pong(&bytes).await.is_err() { break conn.stall_reason(); }
                         }
                         AggregatedMessage::Pong(_) => {}
                         AggregatedMessage::Close(reason) => break reason,
@@ -135,7 +146,7 @@ pub(crate) async fn run(
                 if last_heard.elapsed() > CLIENT_TIMEOUT {
                     break Some(CloseReason { code: CloseCode::Away, description: Some("heartbeat timeout".to_owned()) });
                 }
-                if conn.session.ping(b"").await.is_err() { break None; }
+                if conn.ping().await.is_err() { break conn.stall_reason(); }
             }
         }
     };
@@ -146,7 +157,11 @@ pub(crate) async fn run(
     node.hub.disconnected(member, id);
     node.upstream.presence.closed(&presence_key);
     tracing::debug!(member.id = member, connection.id = id, "connection closed");
-    let _ = conn.session.close(close).await;
+    if conn.stalled {
+        metrics::counter!("natter_stalled_connections_closed_total").increment(1);
+    }
+    // A client that stopped reading may never take the close frame either.
+    let _ = tokio::time::timeout(conn.write_stall, conn.session.close(close)).await;
     metrics::gauge!("natter_ws_connections").decrement(1.0);
 }
 
@@ -171,10 +186,7 @@ impl Connection {
             Outgoing::Replayed { room, since, replay } => return self.send_replay(room, since, replay).await,
         };
         match text {
-            Some(text) => {
-                metrics::counter!("natter_ws_frames_out_total").increment(1);
-                self.session.text(text).await.map_err(|_| Gone)
-            }
+            Some(text) => self.send_text(text).await,
             None => Ok(()),
         }
     }
@@ -209,9 +221,72 @@ impl Connection {
     }
 
     pub(super) async fn reply(&mut self, frame: &ServerFrame) -> Result<(), Gone> {
-        let text = serde_json::to_string(frame).expect("frames serialise");
+        self.send_text(serde_json::to_string(frame).expect("frames serialise").into()).await
+    }
+
+    /// Sends a text frame, within the write deadline.
+    async fn send_text(&mut self, text: ByteString) -> Result<(), Gone> {
         metrics::counter!("natter_ws_frames_out_total").increment(1);
-        self.session.text(text).await.map_err(|_| Gone)
+        let written = tokio::time::timeout(self.write_stall, self.session.text(text)).await;
+        self.settle(written)
+    }
+
+    async fn ping(&mut self) -> Result<(), Gone> {
+        let written = tokio::time::timeout(self.write_stall, self.session.ping(b"")).await;
+        self.settle(written)
+    }
+
+    async fn pong(&mut self, bytes: &[u8]) -> Result<(), Gone> {
+        let written = tokio::time::timeout(self.write_stall, self.session.pong(bytes)).await;
+        self.settle(written)
+    }
+
+    /// The outcome of a write under the deadline; one that timed out marks the connection as stalled
+    /// (its client stopped reading).
+    fn settle(
+        &mut self,
+        written: Result<Result<(), actix_ws::Closed>, tokio::time::error::Elapsed>,
+    ) -> Result<(), Gone> {
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Gone),
+            Err(_) => {
+                self.stalled = true;
+                Err(Gone)
+            }
+        }
+    }
+
+    /// Why the connection ends after a failed write: the client stopped reading, or it is gone.
+    fn stall_reason(&self) -> Option<CloseReason> {
+        self.stalled.then(|| CloseReason {
+            code: CloseCode::Again,
+            description: Some("not reading: a write waited too long; reconnect".to_owned()),
+        })
+    }
+
+    /// Tells the client which messages it skipped while it could not keep up (see `outbox.rs`), for
+    /// each room whose replay is not still being read (those follow their replay).
+    async fn report_gaps(&mut self) -> Result<(), Gone> {
+        for room in self.ctx.outbox.gap_rooms() {
+            if !self.rooms.contains(room) {
+                self.ctx.outbox.forget_gap(room);
+                continue;
+            }
+            if self.rooms.is_replaying(room) {
+                continue;
+            }
+            let Some(gap) = self.ctx.outbox.take_gap(room) else { continue };
+            self.rooms.replayed_up_to(room, gap.up_to);
+            tracing::debug!(
+                connection.id = self.ctx.connection,
+                room.id = room,
+                skipped = gap.up_to - gap.after,
+                "connection skipped ahead"
+            );
+            self.reply(&ServerFrame::ReloadHistory { room, after: gap.after, up_to: gap.up_to }).await?;
+        }
+        Ok(())
     }
 
     /// Reads a text frame as a request, serves it, and sends its answer or refusal, if it has one
@@ -257,8 +332,7 @@ impl Connection {
         self.rooms.replayed_up_to(room, covered);
         for (position, frame) in held {
             if self.rooms.fresh(room, position) {
-                metrics::counter!("natter_ws_frames_out_total").increment(1);
-                self.session.text(frame).await.map_err(|_| Gone)?;
+                self.send_text(frame).await?;
             }
         }
         Ok(())
@@ -267,6 +341,7 @@ impl Connection {
     /// Ends the subscription to the room, if any.
     pub(super) fn forget(&mut self, room: RoomId) {
         self.rooms.forget(room);
+        self.ctx.outbox.forget_gap(room);
         self.ctx.node.hub.leave(room, self.ctx.connection);
         self.ctx.node.upstream.presence.left(&self.ctx.presence_key, room);
     }

@@ -82,6 +82,11 @@ impl Rooms {
         None
     }
 
+    /// Whether the replay of `room` is still being read.
+    pub(super) fn is_replaying(&self, room: RoomId) -> bool {
+        self.replaying.contains_key(&room)
+    }
+
     /// Live messages held, all rooms together.
     pub(super) fn held(&self) -> usize {
         self.held

@@ -21,6 +21,7 @@ mod metrics_scrape;
 mod oauth;
 mod oauth_server;
 mod otlp_receiver;
+mod overload;
 mod presence_live;
 mod presence_pushes;
 mod publish_order;
@@ -87,6 +88,12 @@ async fn distributed_files() {
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_files() {
     files::run(Stack::standalone_with(files::settings()).await).await;
+}
+
+/// A burst beyond every queue of a room: prompt readers skip ahead, a stalled one is cut off.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_overload() {
+    overload::run(Stack::standalone_with(overload::settings()).await).await;
 }
 
 /// SIGTERM stops one pod of the two.
