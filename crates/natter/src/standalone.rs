@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use base64::Engine;
 use natter_bus::{EventBus, MemoryBus};
-use natter_db::SqliteDirectory;
+use natter_db::Db;
 use natter_history::MemoryHistory;
 use natter_kv::MemoryKeyValue;
 use natter_message::MessageSettings;
@@ -111,7 +111,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let env =
         Env::from_pairs(passed_on.chain(settings.into_iter().map(|(name, value)| (name.to_owned(), value))));
 
-    let directory = SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
+    let db = Db::open_sqlite(&options.database).context("opening the SQLite database")?;
     let web_settings = WebSettings::from_env(&env)?;
     let files = web_settings.files.store.open().context("opening the files directory")?;
     let history = Arc::new(MemoryHistory::new());
@@ -131,13 +131,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let web = natter_web::Application::with_listener(
         web_listener,
         web_settings,
-        natter_web::Stores {
-            directory: Arc::new(directory),
-            history: history.clone(),
-            kv: kv.clone(),
-            bus: bus.clone(),
-            files,
-        },
+        natter_web::Stores { db, history: history.clone(), kv: kv.clone(), bus: bus.clone(), files },
     )
     .context("starting web")?;
     let presence = tokio::spawn(presence.run_until_stopped());

@@ -4,7 +4,7 @@
 //! invite-only) can be seen by anyone logged in, but only members read their messages. Owners and
 //! admins moderate, and act only on members ranked below them.
 
-use natter_db::{Membership, Role, Room, RoomKind, Visibility};
+use natter_db::{Membership, Role, Room, RoomKind, Visibility, invites, memberships, rooms};
 
 use super::RoomError;
 use super::Rules;
@@ -18,11 +18,12 @@ pub(crate) struct RoomContext {
 impl RoomContext {
     /// The room as `caller` may see it.
     pub(crate) async fn load(rules: &Rules<'_>, room_id: i64, caller: i64) -> Result<Self, RoomError> {
-        let room = rules.directory.room(room_id).await?.ok_or_else(RoomError::no_room)?;
-        let membership = rules.directory.membership(room_id, caller).await?;
+        let mut conn = rules.db.conn().await?;
+        let room = rooms::by_id(&mut conn, room_id).await?.ok_or_else(RoomError::no_room)?;
+        let membership = memberships::get(&mut conn, room_id, caller).await?;
         let hidden = room.kind() == RoomKind::Direct || room.visibility() == Visibility::Private;
         // An invitation reveals a private room to the invitee, so they can join it.
-        if hidden && membership.is_none() && !rules.directory.is_invited(room_id, caller).await? {
+        if hidden && membership.is_none() && !invites::is_invited(&mut conn, room_id, caller).await? {
             return Err(RoomError::no_room());
         }
         Ok(Self { room, caller, membership })
@@ -62,9 +63,7 @@ impl RoomContext {
         if target == self.caller {
             return Err(RoomError::bad_request("You cannot do that to yourself."));
         }
-        let target_role = rules
-            .directory
-            .role_in_room(self.room.id, target)
+        let target_role = memberships::role(&mut rules.db.conn().await?, self.room.id, target)
             .await?
             .ok_or_else(|| RoomError::NotFound("That member is not in this room.".to_owned()))?;
         if target_role >= role {

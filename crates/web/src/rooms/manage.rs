@@ -1,6 +1,6 @@
 //! Creating, editing, archiving, deleting rooms and handing them over.
 
-use natter_db::{NewRoom, Role, Room, RoomChanges, Visibility};
+use natter_db::{NewRoom, Role, Room, RoomChanges, Visibility, memberships, rooms};
 use natter_proto::events::MembershipChange;
 use natter_proto::rooms as api;
 
@@ -42,7 +42,7 @@ pub(crate) async fn create(rules: &Rules<'_>, caller: i64, new: &api::NewRoom) -
         visibility: new.visibility,
         capacity: valid_capacity(new.capacity.unwrap_or(DEFAULT_CAPACITY))?,
     };
-    let room = rules.directory.create_room(room, caller).await?;
+    let room = rooms::create(&mut rules.db.conn().await?, room, caller).await?;
     tracing::info!(room.id = room.id, member.id = caller, "room created");
     Ok(room)
 }
@@ -60,7 +60,7 @@ pub(crate) async fn update(
         visibility: update.visibility,
         capacity: update.capacity.map(valid_capacity).transpose()?,
     };
-    let room = rules.directory.update_room(ctx.room.id, changes, ctx.caller).await?;
+    let room = rooms::update(&mut rules.db.conn().await?, ctx.room.id, changes, ctx.caller).await?;
     events::announce(rules, room.id, None, MembershipChange::RoomEdited).await;
     Ok(room)
 }
@@ -72,7 +72,7 @@ pub(crate) async fn set_archived(
 ) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Owner)?;
-    rules.directory.set_archived(ctx.room.id, archived, ctx.caller).await?;
+    rooms::set_archived(&mut rules.db.conn().await?, ctx.room.id, archived, ctx.caller).await?;
     events::announce(rules, ctx.room.id, None, MembershipChange::RoomArchived).await;
     Ok(())
 }
@@ -80,7 +80,7 @@ pub(crate) async fn set_archived(
 pub(crate) async fn delete(rules: &Rules<'_>, ctx: &RoomContext) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Owner)?;
-    rules.directory.delete_room(ctx.room.id).await?;
+    rooms::delete(&mut rules.db.conn().await?, ctx.room.id).await?;
     tracing::info!(room.id = ctx.room.id, member.id = ctx.caller, "room deleted");
     events::announce(rules, ctx.room.id, None, MembershipChange::RoomDeleted).await;
     Ok(())
@@ -92,7 +92,7 @@ pub(crate) async fn transfer(rules: &Rules<'_>, ctx: &RoomContext, to: i64) -> R
     if to == ctx.caller {
         return Err(RoomError::bad_request("You already own this room."));
     }
-    rules.directory.transfer_ownership(ctx.room.id, ctx.caller, to).await?;
+    memberships::transfer_ownership(&mut rules.db.conn().await?, ctx.room.id, ctx.caller, to).await?;
     for member in [ctx.caller, to] {
         events::announce(rules, ctx.room.id, Some(member), MembershipChange::RoleChanged).await;
     }

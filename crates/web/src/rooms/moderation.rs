@@ -2,7 +2,7 @@
 //! the same transaction) and announced to message pods.
 
 use chrono::NaiveDateTime;
-use natter_db::Role;
+use natter_db::{Role, members, memberships};
 use natter_proto::events::MembershipChange;
 
 use super::Rules;
@@ -32,14 +32,14 @@ pub(crate) async fn set_role(
     if role >= mine {
         return Err(RoomError::forbidden("You can only grant roles below your own."));
     }
-    rules.directory.set_role(ctx.room.id, target, role, ctx.caller).await?;
+    memberships::set_role(&mut rules.db.conn().await?, ctx.room.id, target, role, ctx.caller).await?;
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::RoleChanged).await;
     Ok(())
 }
 
 pub(crate) async fn kick(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
     ctx.require_outranks(rules, target).await?;
-    rules.directory.remove_member(ctx.room.id, target, ctx.caller, "kicked").await?;
+    memberships::remove(&mut rules.db.conn().await?, ctx.room.id, target, ctx.caller, "kicked").await?;
     tracing::info!(room.id = ctx.room.id, member.id = target, by = ctx.caller, "member kicked");
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Kicked).await;
     Ok(())
@@ -54,14 +54,14 @@ pub(crate) async fn mute(
     let until = until_ms.ok_or_else(|| RoomError::bad_request("A mute needs until_ms."))?;
     let until = future_time(until)?;
     ctx.require_outranks(rules, target).await?;
-    rules.directory.set_muted(ctx.room.id, target, Some(until), ctx.caller).await?;
+    memberships::set_muted(&mut rules.db.conn().await?, ctx.room.id, target, Some(until), ctx.caller).await?;
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Muted).await;
     Ok(())
 }
 
 pub(crate) async fn unmute(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
     ctx.require_outranks(rules, target).await?;
-    rules.directory.set_muted(ctx.room.id, target, None, ctx.caller).await?;
+    memberships::set_muted(&mut rules.db.conn().await?, ctx.room.id, target, None, ctx.caller).await?;
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Unmuted).await;
     Ok(())
 }
@@ -76,15 +76,15 @@ pub(crate) async fn ban(
     let until = until_ms.map(future_time).transpose()?;
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    if rules.directory.member_by_id(target).await?.is_none() {
+    if members::by_id(&mut rules.db.conn().await?, target).await?.is_none() {
         return Err(RoomError::NotFound("No such member.".to_owned()));
     }
-    if rules.directory.role_in_room(ctx.room.id, target).await?.is_some() {
+    if memberships::role(&mut rules.db.conn().await?, ctx.room.id, target).await?.is_some() {
         ctx.require_outranks(rules, target).await?;
     } else if target == ctx.caller {
         return Err(RoomError::bad_request("You cannot do that to yourself."));
     }
-    rules.directory.ban(ctx.room.id, target, until, ctx.caller).await?;
+    memberships::ban(&mut rules.db.conn().await?, ctx.room.id, target, until, ctx.caller).await?;
     tracing::info!(room.id = ctx.room.id, member.id = target, by = ctx.caller, "member banned");
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Banned).await;
     Ok(())
@@ -93,7 +93,7 @@ pub(crate) async fn ban(
 pub(crate) async fn unban(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    if !rules.directory.unban(ctx.room.id, target, ctx.caller).await? {
+    if !memberships::unban(&mut rules.db.conn().await?, ctx.room.id, target, ctx.caller).await? {
         return Err(RoomError::NotFound("That member is not banned here.".to_owned()));
     }
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Unbanned).await;

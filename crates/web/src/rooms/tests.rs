@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use natter_bus::{EventBus, MemoryBus};
-use natter_db::{Directory, Memberships, NewMember, Role, SqliteDirectory, Visibility};
+use natter_db::{Db, NewMember, Role, Visibility, members, memberships};
 use natter_proto::events::{MembershipChange, MembershipChanged};
 use natter_proto::rooms::NewRoom;
 use natter_proto::topics::Topic;
@@ -12,7 +12,7 @@ use natter_proto::topics::Topic;
 use super::{RoomContext, RoomError, Rules, joining, manage, moderation};
 
 struct World {
-    directory: Arc<SqliteDirectory>,
+    db: Db,
     bus: Arc<MemoryBus>,
 }
 
@@ -20,16 +20,16 @@ impl World {
     async fn new() -> Self {
         let bus = Arc::new(MemoryBus::new(1000));
         bus.ensure_topics(&[Topic::Membership.name("")]).await.unwrap();
-        Self { directory: Arc::new(SqliteDirectory::open(":memory:").unwrap()), bus }
+        Self { db: Db::open_sqlite(":memory:").unwrap(), bus }
     }
 
     fn rules(&self) -> Rules<'_> {
-        Rules { directory: self.directory.as_ref(), bus: self.bus.as_ref(), topic_prefix: "" }
+        Rules { db: &self.db, bus: self.bus.as_ref(), topic_prefix: "" }
     }
 
     async fn member(&self, name: &str) -> i64 {
         let new = NewMember { username: name, display_name: name, password_hash: "x" };
-        self.directory.create_member(new).await.unwrap().id
+        members::create(&mut self.db.conn().await.unwrap(), new).await.unwrap().id
     }
 
     async fn room(&self, owner: i64, visibility: Visibility) -> i64 {
@@ -47,7 +47,7 @@ impl World {
     }
 
     async fn role(&self, room: i64, member: i64) -> Option<Role> {
-        self.directory.role_in_room(room, member).await.unwrap()
+        memberships::role(&mut self.db.conn().await.unwrap(), room, member).await.unwrap()
     }
 }
 
