@@ -1,9 +1,9 @@
 //! Who is in a room and with which role: joining (capacity, bans, invitations), leaving, moderation
 //! (kick, role, mute, ban) and read positions.
 //!
-//! Capacity holds under concurrent joins because a join increments `rooms.member_count` with
-//! `WHERE member_count < capacity` in the join's transaction: the row lock makes concurrent joins take
-//! turns, and the one that finds the room full rolls back.
+//! Capacity holds under concurrent joins because a join locks the room's row ([`crate::rooms::lock`])
+//! and increments `rooms.member_count` with `WHERE member_count < capacity` in its transaction:
+//! concurrent joins take turns, and the one that finds the room full rolls back.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -11,9 +11,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::connection::{Conn, on_backend};
 use crate::error::Refusal;
-use crate::models::{
-    JoinBy, Joined, MemberSummary, Membership, Role, Room, RoomKind, RoomMemberRow, Visibility,
-};
+use crate::models::{JoinBy, Joined, MemberSummary, Membership, Role, RoomKind, RoomMemberRow, Visibility};
 use crate::schema::{invite_links, room_bans, room_invitations, room_members, rooms};
 use crate::{DbError, audit};
 
@@ -27,8 +25,7 @@ pub async fn join(
 ) -> Result<Joined, DbError> {
     let now = chrono::Utc::now().naive_utc();
     conn.transaction(async |mut tx| {
-        let room: Room =
-            on_backend!(&mut tx, c => rooms::table.find(room_id).select(Room::as_select()).first(c).await)?;
+        let room = crate::rooms::lock(&mut tx, room_id).await?.ok_or(DbError::NotFound)?;
         if room.kind() == RoomKind::Direct {
             return Err(DbError::Refused(Refusal::DirectRoom));
         }

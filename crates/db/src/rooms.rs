@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::connection::{Conn, on_backend};
+use crate::connection::{Conn, Raw, on_backend};
 use crate::models::{
     Membership, NewRoom, Role, Room, RoomChanges, RoomKind, RoomMemberRow, RoomRow, Visibility,
 };
@@ -42,6 +42,17 @@ pub async fn create(conn: &mut Conn<'_>, new: NewRoom<'_>, owner: i64) -> Result
 /// The room with this id.
 pub async fn by_id(conn: &mut Conn<'_>, id: i64) -> Result<Option<Room>, DbError> {
     Ok(on_backend!(conn, c => rooms::table.find(id).select(Room::as_select()).first(c).await.optional())?)
+}
+
+/// The room, locked until the end of the surrounding transaction: use cases that check and then
+/// change a room or its members start with this, so that on PostgreSQL they take turns as they do
+/// on SQLite's one connection, and always take the room's lock before any member's.
+pub async fn lock(conn: &mut Conn<'_>, id: i64) -> Result<Option<Room>, DbError> {
+    // Not `on_backend!`: SQLite has no `FOR UPDATE` (nor needs it).
+    Ok(match conn.raw() {
+        Raw::Pg(c) => rooms::table.find(id).select(Room::as_select()).for_update().first(c).await.optional(),
+        Raw::Sqlite(c) => rooms::table.find(id).select(Room::as_select()).first(c).await.optional(),
+    }?)
 }
 
 /// Applies `changes` (validated by the caller) and records who did it.

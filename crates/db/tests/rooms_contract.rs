@@ -229,7 +229,15 @@ async fn a_pair_has_one_direct_room_even_when_both_start_at_once(db: Db) {
             let db = db.clone();
             let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
             tokio::spawn(async move {
-                direct::find_or_create_room(&mut db.conn().await.unwrap(), from, to).await.unwrap().id
+                let mut conn = db.conn().await.unwrap();
+                let room = if i < 4 {
+                    direct::find_or_create_room(&mut conn, from, to).await
+                } else {
+                    // Inside a use case's transaction: losing the race rolls back to a savepoint.
+                    conn.transaction(async |mut tx| direct::find_or_create_room(&mut tx, from, to).await)
+                        .await
+                };
+                room.unwrap().id
             })
         })
         .collect();

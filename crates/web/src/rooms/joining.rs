@@ -40,42 +40,58 @@ pub(crate) async fn accept_link(rules: &Rules<'_>, caller: i64, code: &str) -> R
     let hash = code_hash(code.trim());
     let invalid =
         || RoomError::NotFound("This invite link is unknown, expired, used up or revoked.".to_owned());
-    let room_id = invites::room_of_link(&mut rules.db.conn().await?, &hash).await?.ok_or_else(invalid)?;
-    let joined =
-        memberships::join(&mut rules.db.conn().await?, room_id, caller, JoinBy::Link { code_hash: &hash })
-            .await?;
+    let (room_id, joined) = rules
+        .transaction(async |mut tx| {
+            let room_id = invites::room_of_link(&mut tx, &hash).await?.ok_or_else(invalid)?;
+            let joined =
+                memberships::join(&mut tx, room_id, caller, JoinBy::Link { code_hash: &hash }).await?;
+            Ok((room_id, joined))
+        })
+        .await?;
     if joined == Joined::Joined {
         events::announce(rules, room_id, Some(caller), MembershipChange::Joined).await;
     }
     Ok(room_id)
 }
 
+/// Leaves the room; its owner hands it over first, so that a room always has one.
 pub(crate) async fn leave(rules: &Rules<'_>, ctx: &RoomContext) -> Result<(), RoomError> {
-    match ctx.role() {
-        None => Err(RoomError::NotFound("You are not in this room.".to_owned())),
-        Some(Role::Owner) => {
-            Err(RoomError::Conflict("Hand the room over to another member before leaving it.".to_owned()))
-        }
-        Some(_) => {
-            memberships::remove(&mut rules.db.conn().await?, ctx.room.id, ctx.caller, ctx.caller, "left")
-                .await?;
-            events::announce(rules, ctx.room.id, Some(ctx.caller), MembershipChange::Left).await;
-            Ok(())
-        }
-    }
+    rules
+        .transaction(async |mut tx| match ctx.locked(&mut tx).await?.role() {
+            None => Err(RoomError::NotFound("You are not in this room.".to_owned())),
+            Some(Role::Owner) => {
+                Err(RoomError::Conflict("Hand the room over to another member before leaving it.".to_owned()))
+            }
+            Some(_) => {
+                memberships::remove(&mut tx, ctx.room.id, ctx.caller, ctx.caller, "left").await?;
+                Ok(())
+            }
+        })
+        .await?;
+    events::announce(rules, ctx.room.id, Some(ctx.caller), MembershipChange::Left).await;
+    Ok(())
 }
 
+/// Invites a member by username, unless they are banned: checked and written in one transaction, so
+/// a ban made meanwhile cannot slip between the two.
 pub(crate) async fn invite(rules: &Rules<'_>, ctx: &RoomContext, username: &str) -> Result<(), RoomError> {
-    ctx.require_community()?;
-    ctx.require_role(Role::Admin)?;
-    let invitee = members::by_username(&mut rules.db.conn().await?, username.trim())
-        .await?
-        .ok_or_else(|| RoomError::NotFound("No member has that username.".to_owned()))?;
-    if memberships::active_ban(&mut rules.db.conn().await?, ctx.room.id, invitee.id).await?.is_some() {
-        return Err(RoomError::Conflict("That member is banned here; lift the ban first.".to_owned()));
-    }
-    invites::invite(&mut rules.db.conn().await?, ctx.room.id, invitee.id, ctx.caller).await?;
-    Ok(())
+    rules
+        .transaction(async |mut tx| {
+            let ctx = ctx.locked(&mut tx).await?;
+            ctx.require_community()?;
+            ctx.require_role(Role::Admin)?;
+            let invitee = members::by_username(&mut tx, username.trim())
+                .await?
+                .ok_or_else(|| RoomError::NotFound("No member has that username.".to_owned()))?;
+            if memberships::active_ban(&mut tx, ctx.room.id, invitee.id).await?.is_some() {
+                return Err(RoomError::Conflict(
+                    "That member is banned here; lift the ban first.".to_owned(),
+                ));
+            }
+            invites::invite(&mut tx, ctx.room.id, invitee.id, ctx.caller).await?;
+            Ok(())
+        })
+        .await
 }
 
 pub(crate) fn link_view(record: InviteLinkRecord, code: Option<String>) -> InviteLink {

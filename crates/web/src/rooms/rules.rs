@@ -3,7 +3,9 @@
 //! on any store, such as SQLite in memory.
 
 use natter_bus::EventBus;
-use natter_db::Db;
+use natter_db::{Conn, Db};
+
+use super::RoomError;
 
 pub(crate) struct Rules<'a> {
     pub(crate) db: &'a Db,
@@ -16,5 +18,17 @@ impl crate::app::State {
     /// The rules over this web process's stores.
     pub(crate) fn rules(&self) -> Rules<'_> {
         Rules { db: &self.db, bus: self.bus.as_ref(), topic_prefix: &self.topic_prefix }
+    }
+}
+
+impl Rules<'_> {
+    /// Runs a use case's checks and changes in one transaction, all or nothing (see
+    /// [`super::RoomContext::locked`]). `f` must not take another connection (nor call anything that
+    /// does): on SQLite that would wait forever for the one it holds.
+    pub(crate) async fn transaction<R, F>(&self, f: F) -> Result<R, RoomError>
+    where
+        F: for<'r> AsyncFnOnce(Conn<'r>) -> Result<R, RoomError>,
+    {
+        self.db.conn().await?.transaction(f).await
     }
 }

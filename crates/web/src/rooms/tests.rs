@@ -108,6 +108,7 @@ async fn a_ban_keeps_a_member_out_until_lifted() {
     assert_eq!(world.role(room, member).await, None, "a ban removes the member");
     let refused = joining::join(&rules, &world.ctx(room, member).await.unwrap()).await;
     assert_eq!(status(refused), 403, "a banned member cannot join again");
+    assert_eq!(status(joining::invite(&rules, &as_owner, "bob").await), 409, "nor be invited");
     moderation::unban(&rules, &as_owner, member).await.unwrap();
     world.join(room, member).await;
     assert_eq!(world.role(room, member).await, Some(Role::Member));
@@ -160,4 +161,26 @@ async fn every_change_of_membership_is_announced_to_message_pods() {
         }
     }
     assert_eq!(changes, [MembershipChange::Joined, MembershipChange::Kicked]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_use_the_standing_at_the_time_of_the_change() {
+    let world = World::new().await;
+    let (owner, heir, other) =
+        (world.member("owner").await, world.member("heir").await, world.member("other").await);
+    let room = world.room(owner, Visibility::Public).await;
+    world.join(room, heir).await;
+    world.join(room, other).await;
+    let rules = world.rules();
+    // Two requests of the owner, loaded before either is carried out (as when sent at once).
+    let (first, second) = (world.ctx(room, owner).await.unwrap(), world.ctx(room, owner).await.unwrap());
+    manage::transfer(&rules, &first, heir).await.unwrap();
+    assert_eq!(status(manage::transfer(&rules, &second, other).await), 403, "no longer the owner");
+    assert_eq!(world.role(room, heir).await, Some(Role::Owner));
+    assert_eq!(world.role(room, other).await, Some(Role::Member), "one owner, not two");
+    assert_eq!(world.role(room, owner).await, Some(Role::Admin));
+
+    // Nor may the former owner, now an admin, kick the new owner with the standing they had.
+    assert_eq!(status(moderation::kick(&rules, &second, heir).await), 403);
+    assert_eq!(world.role(room, heir).await, Some(Role::Owner));
 }
