@@ -1,39 +1,34 @@
-//! Natter's relational store: members, rooms and memberships.
+//! Natter's relational store: members, rooms and memberships, on PostgreSQL (production) or embedded
+//! SQLite (standalone mode).
 //!
-//! [`Directory`] is the interface the web service uses. [`PgDirectory`] is the production adapter
-//! (PostgreSQL through diesel-async and a deadpool pool); [`SqliteDirectory`] is the embedded one used
-//! by standalone mode. Both pass the same contract tests (`tests/directory_contract.rs`).
+//! [`Db`] is the store the services hold; [`Db::conn`] gives a [`Conn`] to either backend. Queries
+//! are plain async functions by resource ([`members`], [`rooms`], [`memberships`], [`invites`],
+//! [`direct`], [`audit`], [`identities`], [`refresh_tokens`], [`files`]) taking `&mut Conn` first, so
+//! a use case composes several of them in one [`Conn::transaction`]. See [`connection`] for why, and
+//! for the one rule: never acquire a second connection while holding one. Both backends pass the same
+//! contract tests (`tests/*_contract.rs`).
 
-mod audit;
-mod direct;
-mod directory;
+pub mod audit;
+pub mod connection;
+pub mod direct;
 mod error;
-mod files;
-mod identities;
-mod invites;
-mod membership;
+pub mod files;
+pub mod identities;
+pub mod invites;
+pub mod members;
+pub mod memberships;
 pub mod models;
 mod postgres;
-mod queries;
-mod refresh_tokens;
-mod rooms;
+pub mod refresh_tokens;
+pub mod rooms;
 pub mod schema;
 mod sqlite;
 
-pub use audit::Audit;
-pub use direct::DirectChats;
-pub use directory::Directory;
+pub use connection::{Conn, Db};
 pub use error::{DbError, Refusal};
-pub use files::{Attached, Files};
-pub use identities::Identities;
-pub use invites::Invites;
-pub use membership::Memberships;
+pub use files::Attached;
 pub use models::{
     AuditRecord, InviteLinkRecord, JoinBy, Joined, Member, MemberSummary, Membership, NewMember,
     NewRefreshToken, NewRoom, Role, Room, RoomChanges, RoomFile, RoomKind, Rotation, Visibility, direct_key,
     username_key,
 };
-pub use postgres::PgDirectory;
-pub use refresh_tokens::RefreshTokens;
-pub use rooms::Rooms;
-pub use sqlite::SqliteDirectory;

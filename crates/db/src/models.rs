@@ -201,7 +201,7 @@ pub struct InviteLinkRecord {
 }
 
 /// One moderation record, with the actor's display name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct AuditRecord {
     pub id: i64,
     pub at: NaiveDateTime,
@@ -223,7 +223,7 @@ pub(crate) struct AuditRow<'a> {
     pub at: NaiveDateTime,
 }
 
-/// A file uploaded to a room (see [`crate::Files`]).
+/// A file uploaded to a room (see [`crate::files`]).
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = crate::schema::room_files)]
 pub struct RoomFile {

@@ -1,32 +1,157 @@
-//! Community rooms: create, read, edit, archive, delete, search. Written once for both backends, like
-//! `queries.rs`. Every change a moderator makes is recorded in the room's audit log in the same
-//! transaction.
+//! Community rooms: create, read, edit, archive, delete, search. Every change a moderator makes is
+//! recorded in the room's audit log in the same transaction.
 
-use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
 
-use crate::models::{Membership, NewRoom, RoomChanges};
-use crate::{DbError, Room};
+use crate::connection::{Conn, Raw, on_backend};
+use crate::models::{
+    Membership, NewRoom, Role, Room, RoomChanges, RoomKind, RoomMemberRow, RoomRow, Visibility,
+};
+use crate::schema::{room_members, rooms};
+use crate::{DbError, audit};
 
-#[async_trait]
-pub trait Rooms: Send + Sync + 'static {
-    /// Creates a community room with `owner` as its first member, atomically.
-    async fn create_room(&self, new: NewRoom<'_>, owner: i64) -> Result<Room, DbError>;
-    async fn room(&self, id: i64) -> Result<Option<Room>, DbError>;
-    /// Applies `changes` (validated by the caller) and records who did it.
-    async fn update_room(&self, id: i64, changes: RoomChanges<'_>, actor: i64) -> Result<Room, DbError>;
-    /// Archives (read-only for everyone) or un-archives the room.
-    async fn set_archived(&self, id: i64, archived: bool, actor: i64) -> Result<(), DbError>;
-    /// Deletes the room with its memberships, bans, invitations and audit log; `false` if unknown.
-    async fn delete_room(&self, id: i64) -> Result<bool, DbError>;
-    /// Listed community rooms (public and invite-only) whose name contains `query` (any case),
-    /// newest first.
-    async fn search_rooms(&self, query: &str, limit: i64, offset: i64) -> Result<Vec<Room>, DbError>;
-    /// The member's rooms with their membership, newest first.
-    async fn rooms_of_member(&self, member_id: i64) -> Result<Vec<(Room, Membership)>, DbError>;
+/// Creates a community room with `owner` as its first member, atomically.
+pub async fn create(conn: &mut Conn<'_>, new: NewRoom<'_>, owner: i64) -> Result<Room, DbError> {
+    let now = chrono::Utc::now().naive_utc();
+    let row = RoomRow {
+        name: new.name,
+        name_key: crate::models::username_key(new.name),
+        kind: RoomKind::Community.as_str(),
+        topic: new.topic,
+        visibility: new.visibility.as_str(),
+        capacity: new.capacity,
+        member_count: 1,
+        created_by: owner,
+        created_at: now,
+        direct_key: None,
+    };
+    conn.transaction(async |mut tx| {
+        let room: Room = on_backend!(&mut tx, c => {
+            diesel::insert_into(rooms::table).values(&row).returning(Room::as_returning()).get_result(c).await
+        })?;
+        let first =
+            RoomMemberRow { room_id: room.id, member_id: owner, role: Role::Owner.as_str(), joined_at: now };
+        on_backend!(&mut tx, c => diesel::insert_into(room_members::table).values(&first).execute(c).await)?;
+        audit::record(&mut tx, room.id, owner, "created", None, new.name).await?;
+        Ok(room)
+    })
+    .await
+}
+
+/// The room with this id.
+pub async fn by_id(conn: &mut Conn<'_>, id: i64) -> Result<Option<Room>, DbError> {
+    Ok(on_backend!(conn, c => rooms::table.find(id).select(Room::as_select()).first(c).await.optional())?)
+}
+
+/// The room, locked until the end of the surrounding transaction: use cases that check and then
+/// change a room or its members start with this, so that on PostgreSQL they take turns as they do
+/// on SQLite's one connection, and always take the room's lock before any member's.
+pub async fn lock(conn: &mut Conn<'_>, id: i64) -> Result<Option<Room>, DbError> {
+    // Not `on_backend!`: SQLite has no `FOR UPDATE` (nor needs it).
+    Ok(match conn.raw() {
+        Raw::Pg(c) => rooms::table.find(id).select(Room::as_select()).for_update().first(c).await.optional(),
+        Raw::Sqlite(c) => rooms::table.find(id).select(Room::as_select()).first(c).await.optional(),
+    }?)
+}
+
+/// Applies `changes` (validated by the caller) and records who did it.
+pub async fn update(
+    conn: &mut Conn<'_>,
+    id: i64,
+    changes: RoomChanges<'_>,
+    actor: i64,
+) -> Result<Room, DbError> {
+    conn.transaction(async |mut tx| {
+        let mut room: Room =
+            on_backend!(&mut tx, c => rooms::table.find(id).select(Room::as_select()).first(c).await)?;
+        let mut what = Vec::new();
+        if let Some(name) = changes.name {
+            room.name = name.to_owned();
+            what.push(format!("name={name}"));
+        }
+        if let Some(topic) = changes.topic {
+            room.topic = topic.to_owned();
+            what.push("topic".to_owned());
+        }
+        if let Some(visibility) = changes.visibility {
+            room.visibility = visibility.as_str().to_owned();
+            what.push(format!("visibility={}", visibility.as_str()));
+        }
+        if let Some(capacity) = changes.capacity {
+            room.capacity = capacity;
+            what.push(format!("capacity={capacity}"));
+        }
+        let name_key = crate::models::username_key(&room.name);
+        on_backend!(&mut tx, c => {
+            diesel::update(rooms::table.find(id))
+                .set((
+                    rooms::name.eq(&room.name),
+                    rooms::name_key.eq(&name_key),
+                    rooms::topic.eq(&room.topic),
+                    rooms::visibility.eq(&room.visibility),
+                    rooms::capacity.eq(room.capacity),
+                ))
+                .execute(c)
+                .await
+        })?;
+        audit::record(&mut tx, id, actor, "edited", None, &what.join(", ")).await?;
+        Ok(room)
+    })
+    .await
+}
+
+/// Archives (read-only for everyone) or un-archives the room.
+pub async fn set_archived(conn: &mut Conn<'_>, id: i64, archived: bool, actor: i64) -> Result<(), DbError> {
+    let at = archived.then(|| chrono::Utc::now().naive_utc());
+    conn.transaction(async |mut tx| {
+        on_backend!(&mut tx, c => {
+            diesel::update(rooms::table.find(id)).set(rooms::archived_at.eq(at)).execute(c).await
+        })?;
+        let action = if archived { "archived" } else { "unarchived" };
+        audit::record(&mut tx, id, actor, action, None, "").await
+    })
+    .await
+}
+
+/// Deletes the room with its memberships, bans, invitations and audit log; `false` if unknown.
+pub async fn delete(conn: &mut Conn<'_>, id: i64) -> Result<bool, DbError> {
+    Ok(on_backend!(conn, c => diesel::delete(rooms::table.find(id)).execute(c).await)? > 0)
+}
+
+/// Listed community rooms (public and invite-only) whose name contains `query` (any case), newest
+/// first.
+pub async fn search(conn: &mut Conn<'_>, query: &str, limit: i64, offset: i64) -> Result<Vec<Room>, DbError> {
+    let pattern = contains_pattern(query);
+    Ok(on_backend!(conn, c => {
+        rooms::table
+            .filter(rooms::kind.eq(RoomKind::Community.as_str()))
+            .filter(rooms::visibility.ne(Visibility::Private.as_str()))
+            .filter(rooms::name_key.like(&pattern).escape('\\'))
+            .order(rooms::id.desc())
+            .limit(limit)
+            .offset(offset)
+            .select(Room::as_select())
+            .load(c)
+            .await
+    })?)
+}
+
+/// The member's rooms with their membership, newest first.
+pub async fn of_member(conn: &mut Conn<'_>, member_id: i64) -> Result<Vec<(Room, Membership)>, DbError> {
+    Ok(on_backend!(conn, c => {
+        rooms::table
+            .inner_join(room_members::table)
+            .filter(room_members::member_id.eq(member_id))
+            .order(rooms::id.desc())
+            .select((Room::as_select(), Membership::as_select()))
+            .load(c)
+            .await
+    })?)
 }
 
 /// A `LIKE` pattern matching names that contain `query`, with `%`, `_` and `\` taken literally.
-pub(crate) fn contains_pattern(query: &str) -> String {
+fn contains_pattern(query: &str) -> String {
     let mut pattern = String::with_capacity(query.len() + 2);
     pattern.push('%');
     for c in crate::models::username_key(query).chars() {
@@ -38,189 +163,3 @@ pub(crate) fn contains_pattern(query: &str) -> String {
     pattern.push('%');
     pattern
 }
-
-/// Inserts one audit record inside the surrounding transaction.
-macro_rules! record_audit {
-    ($conn:expr, $room:expr, $actor:expr, $action:expr, $target:expr, $detail:expr) => {
-        diesel::insert_into($crate::schema::room_audit::table)
-            .values(&$crate::models::AuditRow {
-                room_id: $room,
-                actor_id: $actor,
-                action: $action,
-                target_id: $target,
-                detail: $detail,
-                at: chrono::Utc::now().naive_utc(),
-            })
-            .execute($conn)
-            .await
-    };
-}
-
-pub(crate) use record_audit;
-
-macro_rules! impl_rooms {
-    ($store:ty) => {
-        #[async_trait::async_trait]
-        impl $crate::rooms::Rooms for $store {
-            async fn create_room(
-                &self,
-                new: $crate::models::NewRoom<'_>,
-                owner: i64,
-            ) -> Result<$crate::Room, $crate::DbError> {
-                use $crate::schema::{room_members, rooms};
-                let mut conn = self.conn().await?;
-                let now = chrono::Utc::now().naive_utc();
-                let row = $crate::models::RoomRow {
-                    name: new.name,
-                    name_key: $crate::models::username_key(new.name),
-                    kind: $crate::RoomKind::Community.as_str(),
-                    topic: new.topic,
-                    visibility: new.visibility.as_str(),
-                    capacity: new.capacity,
-                    member_count: 1,
-                    created_by: owner,
-                    created_at: now,
-                    direct_key: None,
-                };
-                let room = conn
-                    .transaction(async |conn| {
-                        let room: $crate::Room = diesel::insert_into(rooms::table)
-                            .values(&row)
-                            .returning($crate::Room::as_returning())
-                            .get_result(conn)
-                            .await?;
-                        diesel::insert_into(room_members::table)
-                            .values(&$crate::models::RoomMemberRow {
-                                room_id: room.id,
-                                member_id: owner,
-                                role: $crate::Role::Owner.as_str(),
-                                joined_at: now,
-                            })
-                            .execute(conn)
-                            .await?;
-                        $crate::rooms::record_audit!(conn, room.id, owner, "created", None, new.name)?;
-                        Ok::<_, diesel::result::Error>(room)
-                    })
-                    .await?;
-                Ok(room)
-            }
-
-            async fn room(&self, id: i64) -> Result<Option<$crate::Room>, $crate::DbError> {
-                use $crate::schema::rooms;
-                let mut conn = self.conn().await?;
-                Ok(rooms::table
-                    .find(id)
-                    .select($crate::Room::as_select())
-                    .first(&mut *conn)
-                    .await
-                    .optional()?)
-            }
-
-            async fn update_room(
-                &self,
-                id: i64,
-                changes: $crate::models::RoomChanges<'_>,
-                actor: i64,
-            ) -> Result<$crate::Room, $crate::DbError> {
-                use $crate::schema::rooms;
-                let mut conn = self.conn().await?;
-                let room = conn
-                    .transaction(async |conn| {
-                        let mut room: $crate::Room =
-                            rooms::table.find(id).select($crate::Room::as_select()).first(conn).await?;
-                        let mut what = Vec::new();
-                        if let Some(name) = changes.name {
-                            room.name = name.to_owned();
-                            what.push(format!("name={name}"));
-                        }
-                        if let Some(topic) = changes.topic {
-                            room.topic = topic.to_owned();
-                            what.push("topic".to_owned());
-                        }
-                        if let Some(visibility) = changes.visibility {
-                            room.visibility = visibility.as_str().to_owned();
-                            what.push(format!("visibility={}", visibility.as_str()));
-                        }
-                        if let Some(capacity) = changes.capacity {
-                            room.capacity = capacity;
-                            what.push(format!("capacity={capacity}"));
-                        }
-                        diesel::update(rooms::table.find(id))
-                            .set((
-                                rooms::name.eq(&room.name),
-                                rooms::name_key.eq($crate::models::username_key(&room.name)),
-                                rooms::topic.eq(&room.topic),
-                                rooms::visibility.eq(&room.visibility),
-                                rooms::capacity.eq(room.capacity),
-                            ))
-                            .execute(conn)
-                            .await?;
-                        $crate::rooms::record_audit!(conn, id, actor, "edited", None, &what.join(", "))?;
-                        Ok::<_, diesel::result::Error>(room)
-                    })
-                    .await?;
-                Ok(room)
-            }
-
-            async fn set_archived(&self, id: i64, archived: bool, actor: i64) -> Result<(), $crate::DbError> {
-                use $crate::schema::rooms;
-                let mut conn = self.conn().await?;
-                let at = archived.then(|| chrono::Utc::now().naive_utc());
-                conn.transaction(async |conn| {
-                    diesel::update(rooms::table.find(id))
-                        .set(rooms::archived_at.eq(at))
-                        .execute(conn)
-                        .await?;
-                    let action = if archived { "archived" } else { "unarchived" };
-                    $crate::rooms::record_audit!(conn, id, actor, action, None, "")?;
-                    Ok::<_, diesel::result::Error>(())
-                })
-                .await?;
-                Ok(())
-            }
-
-            async fn delete_room(&self, id: i64) -> Result<bool, $crate::DbError> {
-                use $crate::schema::rooms;
-                let mut conn = self.conn().await?;
-                Ok(diesel::delete(rooms::table.find(id)).execute(&mut *conn).await? > 0)
-            }
-
-            async fn search_rooms(
-                &self,
-                query: &str,
-                limit: i64,
-                offset: i64,
-            ) -> Result<Vec<$crate::Room>, $crate::DbError> {
-                use $crate::schema::rooms;
-                let mut conn = self.conn().await?;
-                Ok(rooms::table
-                    .filter(rooms::kind.eq($crate::RoomKind::Community.as_str()))
-                    .filter(rooms::visibility.ne($crate::Visibility::Private.as_str()))
-                    .filter(rooms::name_key.like($crate::rooms::contains_pattern(query)).escape('\\'))
-                    .order(rooms::id.desc())
-                    .limit(limit)
-                    .offset(offset)
-                    .select($crate::Room::as_select())
-                    .load(&mut *conn)
-                    .await?)
-            }
-
-            async fn rooms_of_member(
-                &self,
-                member_id: i64,
-            ) -> Result<Vec<($crate::Room, $crate::Membership)>, $crate::DbError> {
-                use $crate::schema::{room_members, rooms};
-                let mut conn = self.conn().await?;
-                Ok(rooms::table
-                    .inner_join(room_members::table)
-                    .filter(room_members::member_id.eq(member_id))
-                    .order(rooms::id.desc())
-                    .select(($crate::Room::as_select(), $crate::Membership::as_select()))
-                    .load(&mut *conn)
-                    .await?)
-            }
-        }
-    };
-}
-
-pub(crate) use impl_rooms;

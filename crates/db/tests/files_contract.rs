@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use chrono::{Duration, Utc};
 use common::{contract, member};
-use natter_db::{Attached, Directory, NewRoom, RoomFile, Visibility};
+use natter_db::{Attached, Db, NewRoom, RoomFile, Visibility, files, members, rooms};
 
 fn file(id: &str, room: i64, uploader: i64, minutes_ago: i64) -> RoomFile {
     RoomFile {
@@ -25,51 +23,53 @@ fn file(id: &str, room: i64, uploader: i64, minutes_ago: i64) -> RoomFile {
     }
 }
 
-async fn a_file_is_shared_by_one_message_of_its_uploader(dir: Arc<dyn Directory>) {
-    let ann = dir.create_member(member("ann")).await.unwrap();
-    let ben = dir.create_member(member("ben")).await.unwrap();
+async fn a_file_is_shared_by_one_message_of_its_uploader(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    let ann = members::create(c, member("ann")).await.unwrap();
+    let ben = members::create(c, member("ben")).await.unwrap();
     let new = NewRoom { name: "Photos", topic: "", visibility: Visibility::Public, capacity: 10 };
-    let room = dir.create_room(new, ann.id).await.unwrap();
-    dir.create_file(&file("f1", room.id, ann.id, 0)).await.unwrap();
-    assert_eq!(dir.file("f1").await.unwrap().unwrap().thumb_width, Some(64));
-    assert!(dir.file("nope").await.unwrap().is_none());
+    let room = rooms::create(c, new, ann.id).await.unwrap();
+    files::create(c, &file("f1", room.id, ann.id, 0)).await.unwrap();
+    assert_eq!(files::by_id(c, "f1").await.unwrap().unwrap().thumb_width, Some(64));
+    assert!(files::by_id(c, "nope").await.unwrap().is_none());
 
-    assert_eq!(dir.attach_file("f1", room.id, ben.id, "m1").await.unwrap(), Attached::NotFound, "not ben's");
-    assert_eq!(dir.attach_file("f1", room.id + 1, ann.id, "m1").await.unwrap(), Attached::NotFound);
-    let Attached::Done(attached) = dir.attach_file("f1", room.id, ann.id, "m1").await.unwrap() else {
+    assert_eq!(files::attach(c, "f1", room.id, ben.id, "m1").await.unwrap(), Attached::NotFound, "not ben's");
+    assert_eq!(files::attach(c, "f1", room.id + 1, ann.id, "m1").await.unwrap(), Attached::NotFound);
+    let Attached::Done(attached) = files::attach(c, "f1", room.id, ann.id, "m1").await.unwrap() else {
         panic!("ann shares her file");
     };
     assert_eq!(attached.message_id.as_deref(), Some("m1"));
     assert!(
-        matches!(dir.attach_file("f1", room.id, ann.id, "m1").await.unwrap(), Attached::Done(_)),
+        matches!(files::attach(c, "f1", room.id, ann.id, "m1").await.unwrap(), Attached::Done(_)),
         "retry"
     );
-    assert_eq!(dir.attach_file("f1", room.id, ann.id, "m2").await.unwrap(), Attached::Taken);
+    assert_eq!(files::attach(c, "f1", room.id, ann.id, "m2").await.unwrap(), Attached::Taken);
 
-    assert!(dir.delete_file("f1").await.unwrap());
-    assert!(!dir.delete_file("f1").await.unwrap());
-    assert!(dir.file("f1").await.unwrap().is_none());
+    assert!(files::delete(c, "f1").await.unwrap());
+    assert!(!files::delete(c, "f1").await.unwrap());
+    assert!(files::by_id(c, "f1").await.unwrap().is_none());
 }
 
-async fn abandoned_files_are_old_unshared_ones_and_those_of_deleted_rooms(dir: Arc<dyn Directory>) {
-    let ann = dir.create_member(member("ann")).await.unwrap();
+async fn abandoned_files_are_old_unshared_ones_and_those_of_deleted_rooms(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    let ann = members::create(c, member("ann")).await.unwrap();
     let new = |name| NewRoom { name, topic: "", visibility: Visibility::Public, capacity: 10 };
-    let kept = dir.create_room(new("Kept"), ann.id).await.unwrap();
-    let gone = dir.create_room(new("Gone"), ann.id).await.unwrap();
-    dir.create_file(&file("old-unshared", kept.id, ann.id, 120)).await.unwrap();
-    dir.create_file(&file("new-unshared", kept.id, ann.id, 1)).await.unwrap();
-    dir.create_file(&file("old-shared", kept.id, ann.id, 120)).await.unwrap();
-    dir.attach_file("old-shared", kept.id, ann.id, "m1").await.unwrap();
-    dir.create_file(&file("in-gone-room", gone.id, ann.id, 1)).await.unwrap();
-    dir.attach_file("in-gone-room", gone.id, ann.id, "m2").await.unwrap();
-    assert!(dir.delete_room(gone.id).await.unwrap());
+    let kept = rooms::create(c, new("Kept"), ann.id).await.unwrap();
+    let gone = rooms::create(c, new("Gone"), ann.id).await.unwrap();
+    files::create(c, &file("old-unshared", kept.id, ann.id, 120)).await.unwrap();
+    files::create(c, &file("new-unshared", kept.id, ann.id, 1)).await.unwrap();
+    files::create(c, &file("old-shared", kept.id, ann.id, 120)).await.unwrap();
+    files::attach(c, "old-shared", kept.id, ann.id, "m1").await.unwrap();
+    files::create(c, &file("in-gone-room", gone.id, ann.id, 1)).await.unwrap();
+    files::attach(c, "in-gone-room", gone.id, ann.id, "m2").await.unwrap();
+    assert!(rooms::delete(c, gone.id).await.unwrap());
 
     let cutoff = (Utc::now() - Duration::minutes(60)).naive_utc();
     let mut ids: Vec<String> =
-        dir.abandoned_files(cutoff, 10).await.unwrap().into_iter().map(|f| f.id).collect();
+        files::abandoned(c, cutoff, 10).await.unwrap().into_iter().map(|f| f.id).collect();
     ids.sort();
     assert_eq!(ids, ["in-gone-room", "old-unshared"]);
-    assert_eq!(dir.abandoned_files(cutoff, 1).await.unwrap().len(), 1, "limited");
+    assert_eq!(files::abandoned(c, cutoff, 1).await.unwrap().len(), 1, "limited");
 }
 
 contract!(

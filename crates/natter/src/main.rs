@@ -65,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Presence => natter_presence::serve_from_env(&env).await,
         Command::Migrate => {
             let url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
-            let applied = natter_db::PgDirectory::migrate(&url).await?;
+            let applied = natter_db::Db::migrate_postgres(&url).await?;
             println!("applied {applied} migration(s)");
             Ok(())
         }

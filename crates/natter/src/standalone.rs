@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use natter_bus::{EventBus, MemoryBus};
-use natter_db::SqliteDirectory;
+use natter_db::Db;
 use natter_history::MemoryHistory;
 use natter_kv::MemoryKeyValue;
 use natter_message::MessageSettings;
@@ -99,7 +99,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     presence_settings.bind = format!("{host}:{presence_port}");
     presence_settings.web_internal_url = web_url.clone();
 
-    let directory = SqliteDirectory::open(&options.database).context("opening the SQLite database")?;
+    let db = Db::open_sqlite(&options.database).context("opening the SQLite database")?;
     let files = web_settings.files.store.open().context("opening the files directory")?;
     let history = Arc::new(MemoryHistory::new());
     let bus = Arc::new(MemoryBus::new(BUS_RETENTION));
@@ -118,13 +118,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     let web = natter_web::Application::with_listener(
         web_listener,
         web_settings,
-        natter_web::Stores {
-            directory: Arc::new(directory),
-            history: history.clone(),
-            kv: kv.clone(),
-            bus: bus.clone(),
-            files,
-        },
+        natter_web::Stores { db, history: history.clone(), kv: kv.clone(), bus: bus.clone(), files },
     )
     .context("starting web")?;
     let presence = tokio::spawn(presence.run_until_stopped());

@@ -10,7 +10,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use natter_bus::EventBus;
-use natter_db::Directory;
+use natter_db::Db;
 use natter_history::HistoryStore;
 use natter_http::{InternalClient, InternalToken, require_internal_token};
 use natter_kv::KeyValue;
@@ -25,7 +25,8 @@ use crate::throttle::LoginThrottle;
 
 /// The stores web reads and writes.
 pub struct Stores {
-    pub directory: Arc<dyn Directory>,
+    /// Members, rooms and files (PostgreSQL, or SQLite in standalone mode).
+    pub db: Db,
     pub history: Arc<dyn HistoryStore>,
     /// Sessions and login-throttle counters, shared by every web pod.
     pub kv: Arc<dyn KeyValue>,
@@ -36,7 +37,7 @@ pub struct Stores {
 }
 
 pub(crate) struct State {
-    pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) db: Db,
     pub(crate) history: Arc<dyn HistoryStore>,
     pub(crate) bus: Arc<dyn EventBus>,
     pub(crate) topic_prefix: String,
@@ -161,7 +162,7 @@ impl Application {
             "file janitor",
             crate::files::janitor::consume(
                 Arc::clone(&stores.bus),
-                Arc::clone(&stores.directory),
+                stores.db.clone(),
                 Arc::clone(&stores.files),
                 settings.topic_prefix.clone(),
             ),
@@ -169,7 +170,7 @@ impl Application {
         set.add(
             "unshared-file sweeper",
             crate::files::janitor::sweep(
-                Arc::clone(&stores.directory),
+                stores.db.clone(),
                 Arc::clone(&stores.files),
                 settings.files.unshared_ttl,
             ),
@@ -181,7 +182,7 @@ impl Application {
             max_image_pixels: settings.files.max_image_pixels,
         };
         let state = web::Data::new(State {
-            directory: stores.directory,
+            db: stores.db,
             history: stores.history,
             bus: stores.bus,
             topic_prefix: settings.topic_prefix,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::{Application, Stores, WebSettings};
 use anyhow::Context;
 use natter_bus::{EventBus, KafkaBus, KafkaSettings};
-use natter_db::PgDirectory;
+use natter_db::Db;
 use natter_history::MongoHistory;
 use natter_kv::RedisKeyValue;
 use natter_proto::topics::Topic;
@@ -15,7 +15,7 @@ use natter_runtime::env::Env;
 /// (they take turns on an advisory lock).
 pub async fn migrate_from_env(env: &Env) -> anyhow::Result<()> {
     let database_url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
-    let applied = PgDirectory::migrate(&database_url).await.context("migrating NATTER_DATABASE_URL")?;
+    let applied = Db::migrate_postgres(&database_url).await.context("migrating NATTER_DATABASE_URL")?;
     println!("applied {applied} migration(s)");
     Ok(())
 }
@@ -27,9 +27,9 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     let settings = WebSettings::from_env(env)?;
     let database_url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
     if env.parse_or("NATTER_MIGRATE_ON_START", true)? {
-        PgDirectory::migrate(&database_url).await.context("migrating NATTER_DATABASE_URL")?;
+        Db::migrate_postgres(&database_url).await.context("migrating NATTER_DATABASE_URL")?;
     }
-    let directory = PgDirectory::connect(&database_url, env.parse_or("NATTER_DATABASE_POOL_SIZE", 8usize)?)
+    let db = Db::connect_postgres(&database_url, env.parse_or("NATTER_DATABASE_POOL_SIZE", 8usize)?)
         .context("NATTER_DATABASE_URL")?;
     let history = MongoHistory::connect(
         &env.required("NATTER_MONGODB_URL", "e.g. mongodb://mongo:27017")?,
@@ -49,8 +49,7 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     natter_bus::TopicKeeper::start(Arc::clone(&bus), topics, topic_check);
     let files =
         settings.files.store.open().context("opening the file store (NATTER_FILES_*, NATTER_S3_*)")?;
-    let stores =
-        Stores { directory: Arc::new(directory), history: Arc::new(history), kv: Arc::new(kv), bus, files };
+    let stores = Stores { db, history: Arc::new(history), kv: Arc::new(kv), bus, files };
     let bind = settings.bind.clone();
     let app = Application::build(settings, stores).with_context(|| format!("binding {bind}"))?;
     tracing::info!(port = app.port(), "web listening");

@@ -13,6 +13,7 @@ use std::pin::Pin;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use natter_db::members;
 use natter_http::ApiError;
 use natter_proto::token::API_TOKEN_AUDIENCE;
 use serde::de::DeserializeOwned;
@@ -104,9 +105,8 @@ pub(crate) async fn bearer_member(
         .verify_for(token, API_TOKEN_AUDIENCE)
         .map_err(|e| ApiError::unauthorized(e.to_string()))?;
     let member_id = claims.member_id().ok_or_else(|| ApiError::unauthorized("the token names no member"))?;
-    state
-        .directory
-        .member_by_id(member_id)
+    let mut conn = state.db.conn().await.map_err(ApiError::unavailable)?;
+    members::by_id(&mut conn, member_id)
         .await
         .map_err(ApiError::unavailable)?
         .ok_or_else(|| ApiError::unauthorized("the member no longer exists"))

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use natter_db::Member;
+use natter_db::{Member, members};
 
 use crate::app::State;
 use crate::auth;
@@ -31,7 +31,10 @@ pub(crate) async fn authenticate(
     if let Some(wait) = state.throttle.must_wait(&account, address).await.map_err(|e| unavailable(&e))? {
         return Err(LoginFailure::Throttled(wait));
     }
-    let member = state.directory.member_by_username(username.trim()).await.map_err(|e| unavailable(&e))?;
+    // Not held across the (slow) password check.
+    let mut conn = state.db.conn().await.map_err(|e| unavailable(&e))?;
+    let member = members::by_username(&mut conn, username.trim()).await.map_err(|e| unavailable(&e))?;
+    drop(conn);
     let hash = member.as_ref().map(|m| m.password_hash.clone());
     let valid = auth::verify_password(password, hash).await.map_err(LoginFailure::Unavailable)?;
     match member {

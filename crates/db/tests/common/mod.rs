@@ -1,19 +1,17 @@
 //! Shared by the contract suites: a fresh store of each kind, and a macro running every case on both.
 
-use std::sync::Arc;
+use natter_db::{Db, NewMember};
 
-use natter_db::{Directory, NewMember, PgDirectory, SqliteDirectory};
-
-pub async fn postgres() -> Arc<dyn Directory> {
+pub async fn postgres() -> Db {
     let url = natter_test_support::fresh_postgres_database().await;
-    PgDirectory::migrate(&url).await.expect("migrate");
+    Db::migrate_postgres(&url).await.expect("migrate");
     // Migrating twice is a no-op (pods starting later find nothing to do).
-    assert_eq!(PgDirectory::migrate(&url).await.expect("migrate again"), 0);
-    Arc::new(PgDirectory::connect(&url, 4).expect("pool"))
+    assert_eq!(Db::migrate_postgres(&url).await.expect("migrate again"), 0);
+    Db::connect_postgres(&url, 4).expect("pool")
 }
 
-pub fn sqlite() -> Arc<dyn Directory> {
-    Arc::new(SqliteDirectory::open(":memory:").expect("sqlite"))
+pub fn sqlite() -> Db {
+    Db::open_sqlite(":memory:").expect("sqlite")
 }
 
 pub fn member<'a>(name: &'a str) -> NewMember<'a> {

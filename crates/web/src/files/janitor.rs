@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use natter_bus::EventBus;
-use natter_db::Directory;
+use natter_db::{Db, files};
 use natter_proto::events::FileEvent;
 use natter_proto::topics::Topic;
 use object_store::ObjectStore;
@@ -22,14 +22,10 @@ const SWEEP_BATCH: i64 = 100;
 const BACK_OFF: Duration = Duration::from_secs(1);
 
 /// Removes file `id`'s content and record; a file already gone is fine.
-pub(crate) async fn remove(
-    directory: &dyn Directory,
-    store: &dyn ObjectStore,
-    id: &str,
-) -> Result<(), natter_db::DbError> {
-    let Some(file) = directory.file(id).await? else { return Ok(()) };
+pub(crate) async fn remove(db: &Db, store: &dyn ObjectStore, id: &str) -> Result<(), natter_db::DbError> {
+    let Some(file) = files::by_id(&mut db.conn().await?, id).await? else { return Ok(()) };
     forget(store, &file.storage_key).await;
-    directory.delete_file(id).await?;
+    files::delete(&mut db.conn().await?, id).await?;
     metrics::counter!("natter_files_removed_total").increment(1);
     Ok(())
 }
@@ -37,7 +33,7 @@ pub(crate) async fn remove(
 /// Handles `removed` events of the files topic until the bus fails for good.
 pub(crate) async fn consume(
     bus: Arc<dyn EventBus>,
-    directory: Arc<dyn Directory>,
+    db: Db,
     store: Arc<dyn ObjectStore>,
     topic_prefix: String,
 ) {
@@ -62,7 +58,7 @@ pub(crate) async fn consume(
             }
         };
         let span = record.consumer_span("file janitor");
-        handle(&record.payload, record.offset, directory.as_ref(), store.as_ref()).instrument(span).await;
+        handle(&record.payload, record.offset, &db, store.as_ref()).instrument(span).await;
         if let Err(e) = stream.commit(&record) {
             tracing::warn!(error = %e, "file janitor could not commit its progress");
         }
@@ -70,12 +66,12 @@ pub(crate) async fn consume(
 }
 
 /// Handles one record of the files topic; returns once it is done (retrying while it fails).
-async fn handle(payload: &[u8], offset: i64, directory: &dyn Directory, store: &dyn ObjectStore) {
+async fn handle(payload: &[u8], offset: i64, db: &Db, store: &dyn ObjectStore) {
     match serde_json::from_slice::<FileEvent>(payload) {
         Ok(FileEvent::Removed(removed)) => {
             // Until it works: a record is committed only once its file is gone.
             let id = removed.file_id.to_string();
-            while let Err(e) = remove(directory, store, &id).await {
+            while let Err(e) = remove(db, store, &id).await {
                 tracing::warn!(error = %e, file.id = %id, "removing a file failed; retrying");
                 tokio::time::sleep(BACK_OFF).await;
             }
@@ -86,17 +82,13 @@ async fn handle(payload: &[u8], offset: i64, directory: &dyn Directory, store: &
 }
 
 /// Every [`SWEEP_EVERY`], removes uploads not shared within `unshared_ttl` and files of deleted rooms.
-pub(crate) async fn sweep(
-    directory: Arc<dyn Directory>,
-    store: Arc<dyn ObjectStore>,
-    unshared_ttl: Duration,
-) {
+pub(crate) async fn sweep(db: Db, store: Arc<dyn ObjectStore>, unshared_ttl: Duration) {
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     loop {
         tick.tick().await;
         let ttl = chrono::Duration::from_std(unshared_ttl).unwrap_or(chrono::Duration::MAX);
         let cutoff = (chrono::Utc::now() - ttl).naive_utc();
-        let abandoned = match directory.abandoned_files(cutoff, SWEEP_BATCH).await {
+        let abandoned = match list_abandoned(&db, cutoff).await {
             Ok(files) => files,
             Err(e) => {
                 tracing::warn!(error = %e, "file sweep could not list abandoned files");
@@ -104,9 +96,16 @@ pub(crate) async fn sweep(
             }
         };
         for file in abandoned {
-            if let Err(e) = remove(directory.as_ref(), store.as_ref(), &file.id).await {
+            if let Err(e) = remove(&db, store.as_ref(), &file.id).await {
                 tracing::warn!(error = %e, file.id = %file.id, "file sweep could not remove a file");
             }
         }
     }
+}
+
+async fn list_abandoned(
+    db: &Db,
+    cutoff: chrono::NaiveDateTime,
+) -> Result<Vec<natter_db::RoomFile>, natter_db::DbError> {
+    files::abandoned(&mut db.conn().await?, cutoff, SWEEP_BATCH).await
 }

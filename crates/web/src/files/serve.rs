@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
 use futures_util::TryStreamExt;
-use natter_db::RoomFile;
+use natter_db::{RoomFile, files};
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
 
@@ -50,8 +50,10 @@ pub(crate) enum Part {
 
 /// The file `id` for `member`, if they are in its room now.
 async fn readable(state: &State, id: &str, member: i64) -> Result<RoomFile, DownloadError> {
-    let file =
-        state.directory.file(id).await.map_err(DownloadError::unavailable)?.ok_or(DownloadError::NotFound)?;
+    let mut conn = state.db.conn().await.map_err(DownloadError::unavailable)?;
+    let file = files::by_id(&mut conn, id).await.map_err(DownloadError::unavailable)?;
+    drop(conn);
+    let file = file.ok_or(DownloadError::NotFound)?;
     let access = crate::rooms::room_access(&state.rules(), file.room_id, member)
         .await
         .map_err(DownloadError::unavailable)?;

@@ -7,7 +7,7 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, TryStreamExt};
-use natter_db::RoomFile;
+use natter_db::{RoomFile, files};
 use natter_http::ApiError;
 use natter_proto::events::{FileEvent, FileRef, FileUploaded};
 use natter_proto::topics::{Topic, room_key};
@@ -167,7 +167,11 @@ pub(crate) async fn receive(
         message_id: None,
         created_at: chrono::Utc::now().naive_utc(),
     };
-    if let Err(e) = state.directory.create_file(&row).await {
+    let created = match state.db.conn().await {
+        Ok(mut conn) => files::create(&mut conn, &row).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = created {
         forget(store.as_ref(), &storage_key).await;
         return Err(UploadError::unavailable(e));
     }

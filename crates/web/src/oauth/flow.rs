@@ -8,6 +8,7 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use natter_db::identities;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
@@ -141,7 +142,9 @@ pub(crate) async fn oauth_callback(
 
     if pending.link {
         let member_id = auth::session_member(&session).ok_or(PageError::LoginRequired)?;
-        return match state.directory.link_identity(&provider.name, &account.subject, member_id).await {
+        let linked =
+            identities::link(&mut state.db.conn().await?, &provider.name, &account.subject, member_id).await;
+        return match linked {
             Ok(()) => Ok(see_other("/settings")),
             Err(natter_db::DbError::Conflict) => Err(PageError::Status(
                 StatusCode::CONFLICT,
@@ -150,7 +153,10 @@ pub(crate) async fn oauth_callback(
             Err(e) => Err(e.into()),
         };
     }
-    let member = match state.directory.member_by_identity(&provider.name, &account.subject).await? {
+    // Bound first: `sign_up` takes a connection, so none may be held across it (a match would hold the
+    // one of its scrutinee).
+    let linked = identities::member_of(&mut state.db.conn().await?, &provider.name, &account.subject).await?;
+    let member = match linked {
         Some(member) => member,
         None => sign_up(&state, provider, &account).await?,
     };
@@ -226,12 +232,16 @@ async fn sign_up(
         let username = if attempt == 1 { base.clone() } else { format!("{base}-{attempt}") };
         let new =
             natter_db::NewMember { username: &username, display_name: &username, password_hash: NO_PASSWORD };
-        match state.directory.create_member_with_identity(new, &provider.name, &account.subject).await {
+        let created =
+            identities::create_member(&mut state.db.conn().await?, new, &provider.name, &account.subject)
+                .await;
+        match created {
             Ok(member) => return Ok(member),
             Err(natter_db::DbError::Conflict) => {
                 // The same account may have signed up concurrently.
                 if let Some(member) =
-                    state.directory.member_by_identity(&provider.name, &account.subject).await?
+                    identities::member_of(&mut state.db.conn().await?, &provider.name, &account.subject)
+                        .await?
                 {
                     return Ok(member);
                 }

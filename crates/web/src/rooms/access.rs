@@ -1,6 +1,6 @@
 //! The answer message pods get to "may this member use this room?".
 
-use natter_db::{Role, RoomKind};
+use natter_db::{Role, RoomKind, direct, memberships, rooms};
 use natter_proto::http::{ReadOnlyReason, RoomAccess};
 
 use super::RoomError;
@@ -13,8 +13,9 @@ pub(crate) async fn room_access(
 ) -> Result<RoomAccess, RoomError> {
     let none =
         RoomAccess { room_id, member_id, role: None, direct: false, read_only: None, muted_until_ms: None };
-    let Some(room) = rules.directory.room(room_id).await? else { return Ok(none) };
-    let Some(membership) = rules.directory.membership(room_id, member_id).await? else {
+    let mut conn = rules.db.conn().await?;
+    let Some(room) = rooms::by_id(&mut conn, room_id).await? else { return Ok(none) };
+    let Some(membership) = memberships::get(&mut conn, room_id, member_id).await? else {
         return Ok(none);
     };
     let role = membership.role();
@@ -24,7 +25,7 @@ pub(crate) async fn room_access(
     } else if role == Role::Observer {
         Some(ReadOnlyReason::Observer)
     } else if let Some((a, b)) = room.direct_pair()
-        && rules.directory.has_blocked(if a == member_id { b } else { a }, member_id).await?
+        && direct::has_blocked(&mut conn, if a == member_id { b } else { a }, member_id).await?
     {
         Some(ReadOnlyReason::Blocked)
     } else {

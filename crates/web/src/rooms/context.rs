@@ -4,7 +4,7 @@
 //! invite-only) can be seen by anyone logged in, but only members read their messages. Owners and
 //! admins moderate, and act only on members ranked below them.
 
-use natter_db::{Membership, Role, Room, RoomKind, Visibility};
+use natter_db::{Conn, Membership, Role, Room, RoomKind, Visibility, invites, memberships, rooms};
 
 use super::RoomError;
 use super::Rules;
@@ -18,14 +18,24 @@ pub(crate) struct RoomContext {
 impl RoomContext {
     /// The room as `caller` may see it.
     pub(crate) async fn load(rules: &Rules<'_>, room_id: i64, caller: i64) -> Result<Self, RoomError> {
-        let room = rules.directory.room(room_id).await?.ok_or_else(RoomError::no_room)?;
-        let membership = rules.directory.membership(room_id, caller).await?;
+        let mut conn = rules.db.conn().await?;
+        let room = rooms::by_id(&mut conn, room_id).await?.ok_or_else(RoomError::no_room)?;
+        let membership = memberships::get(&mut conn, room_id, caller).await?;
         let hidden = room.kind() == RoomKind::Direct || room.visibility() == Visibility::Private;
         // An invitation reveals a private room to the invitee, so they can join it.
-        if hidden && membership.is_none() && !rules.directory.is_invited(room_id, caller).await? {
+        if hidden && membership.is_none() && !invites::is_invited(&mut conn, room_id, caller).await? {
             return Err(RoomError::no_room());
         }
         Ok(Self { room, caller, membership })
+    }
+
+    /// The caller's standing as it is now, with the room locked until the end of the transaction
+    /// `tx`: a use case that checks and then changes the room makes its checks on this, in the
+    /// transaction of the change, so that concurrent changes to the room take turns.
+    pub(crate) async fn locked(&self, tx: &mut Conn<'_>) -> Result<Self, RoomError> {
+        let room = rooms::lock(tx, self.room.id).await?.ok_or_else(RoomError::no_room)?;
+        let membership = memberships::get(tx, self.room.id, self.caller).await?;
+        Ok(Self { room, caller: self.caller, membership })
     }
 
     pub(crate) fn role(&self) -> Option<Role> {
@@ -56,15 +66,13 @@ impl RoomContext {
     }
 
     /// The caller moderates and outranks `target` (a member of the room); returns the target's role.
-    pub(crate) async fn require_outranks(&self, rules: &Rules<'_>, target: i64) -> Result<Role, RoomError> {
+    pub(crate) async fn require_outranks(&self, conn: &mut Conn<'_>, target: i64) -> Result<Role, RoomError> {
         self.require_community()?;
         let role = self.require_role(Role::Admin)?;
         if target == self.caller {
             return Err(RoomError::bad_request("You cannot do that to yourself."));
         }
-        let target_role = rules
-            .directory
-            .role_in_room(self.room.id, target)
+        let target_role = memberships::role(conn, self.room.id, target)
             .await?
             .ok_or_else(|| RoomError::NotFound("That member is not in this room.".to_owned()))?;
         if target_role >= role {

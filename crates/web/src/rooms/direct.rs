@@ -4,16 +4,14 @@
 //! (`PUT /api/v1/direct/{username}`, created on first use, never twice) and publishes to it. A
 //! member who is blocked by the other may still read the room but not post (`RoomAccess::read_only`).
 
-use natter_db::{Member, Room};
+use natter_db::{Conn, Member, Room, direct, members};
 use natter_proto::events::MembershipChange;
 
 use super::Rules;
 use super::{RoomError, events};
 
-async fn other_member(rules: &Rules<'_>, caller: i64, username: &str) -> Result<Member, RoomError> {
-    let other = rules
-        .directory
-        .member_by_username(username.trim())
+async fn other_member(conn: &mut Conn<'_>, caller: i64, username: &str) -> Result<Member, RoomError> {
+    let other = members::by_username(conn, username.trim())
         .await?
         .ok_or_else(|| RoomError::NotFound("No member has that username.".to_owned()))?;
     if other.id == caller {
@@ -22,13 +20,19 @@ async fn other_member(rules: &Rules<'_>, caller: i64, username: &str) -> Result<
     Ok(other)
 }
 
-/// The direct room of the caller and `username`, created on first use.
+/// The direct room of the caller and `username`, created on first use (unless they block the
+/// caller: checked in the transaction that creates the room).
 pub(crate) async fn start(rules: &Rules<'_>, caller: i64, username: &str) -> Result<Room, RoomError> {
-    let other = other_member(rules, caller, username).await?;
-    if rules.directory.has_blocked(other.id, caller).await? {
-        return Err(RoomError::forbidden("You cannot send direct messages to this member."));
-    }
-    let room = rules.directory.direct_room(caller, other.id).await?;
+    let (other, room) = rules
+        .transaction(async |mut tx| {
+            let other = other_member(&mut tx, caller, username).await?;
+            if direct::has_blocked(&mut tx, other.id, caller).await? {
+                return Err(RoomError::forbidden("You cannot send direct messages to this member."));
+            }
+            let room = direct::find_or_create_room(&mut tx, caller, other.id).await?;
+            Ok((other, room))
+        })
+        .await?;
     // Both room lists learn of the chat at once (the other member's without a reload). Announced on
     // every start, new room or not: a repeat only makes clients re-read a list entry they have.
     for member in [other.id, caller] {
@@ -44,25 +48,22 @@ pub(crate) async fn set_blocked(
     username: &str,
     blocked: bool,
 ) -> Result<(), RoomError> {
-    let other = other_member(rules, caller, username).await?;
-    let changed = if blocked {
-        rules.directory.block(caller, other.id).await?;
-        true
-    } else {
-        rules.directory.unblock(caller, other.id).await?
-    };
-    if changed && let Some(room) = existing_direct_room(rules, caller, other.id).await? {
+    let (other, room) = rules
+        .transaction(async |mut tx| {
+            let other = other_member(&mut tx, caller, username).await?;
+            let changed = if blocked {
+                direct::block(&mut tx, caller, other.id).await?;
+                true
+            } else {
+                direct::unblock(&mut tx, caller, other.id).await?
+            };
+            let room = if changed { direct::find_room(&mut tx, caller, other.id).await? } else { None };
+            Ok((other, room))
+        })
+        .await?;
+    if let Some(room) = room {
         let change = if blocked { MembershipChange::Blocked } else { MembershipChange::Unblocked };
-        events::announce(rules, room, Some(other.id), change).await;
+        events::announce(rules, room.id, Some(other.id), change).await;
     }
     Ok(())
-}
-
-async fn existing_direct_room(rules: &Rules<'_>, a: i64, b: i64) -> Result<Option<i64>, RoomError> {
-    let key = natter_db::direct_key(a, b);
-    let rooms = rules.directory.rooms_of_member(a).await?;
-    Ok(rooms
-        .into_iter()
-        .find(|(room, _)| room.direct_key.as_deref() == Some(key.as_str()))
-        .map(|(r, _)| r.id))
 }

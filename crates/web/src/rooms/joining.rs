@@ -4,7 +4,7 @@
 //! leak does not hand out entry to invite-only rooms.
 
 use chrono::Duration;
-use natter_db::{InviteLinkRecord, JoinBy, Joined, Role};
+use natter_db::{InviteLinkRecord, JoinBy, Joined, Role, invites, members, memberships};
 use natter_proto::events::MembershipChange;
 use natter_proto::rooms::{InviteLink, NewInviteLink};
 
@@ -26,7 +26,8 @@ fn new_code() -> Result<String, RoomError> {
 
 /// Joins a room without a link: public rooms, or with a pending invitation.
 pub(crate) async fn join(rules: &Rules<'_>, ctx: &RoomContext) -> Result<Joined, RoomError> {
-    let joined = rules.directory.join_room(ctx.room.id, ctx.caller, JoinBy::Asking).await?;
+    let joined =
+        memberships::join(&mut rules.db.conn().await?, ctx.room.id, ctx.caller, JoinBy::Asking).await?;
     if joined == Joined::Joined {
         tracing::info!(room.id = ctx.room.id, member.id = ctx.caller, "member joined room");
         events::announce(rules, ctx.room.id, Some(ctx.caller), MembershipChange::Joined).await;
@@ -39,41 +40,58 @@ pub(crate) async fn accept_link(rules: &Rules<'_>, caller: i64, code: &str) -> R
     let hash = code_hash(code.trim());
     let invalid =
         || RoomError::NotFound("This invite link is unknown, expired, used up or revoked.".to_owned());
-    let room_id = rules.directory.invite_link_room(&hash).await?.ok_or_else(invalid)?;
-    let joined = rules.directory.join_room(room_id, caller, JoinBy::Link { code_hash: &hash }).await?;
+    let (room_id, joined) = rules
+        .transaction(async |mut tx| {
+            let room_id = invites::room_of_link(&mut tx, &hash).await?.ok_or_else(invalid)?;
+            let joined =
+                memberships::join(&mut tx, room_id, caller, JoinBy::Link { code_hash: &hash }).await?;
+            Ok((room_id, joined))
+        })
+        .await?;
     if joined == Joined::Joined {
         events::announce(rules, room_id, Some(caller), MembershipChange::Joined).await;
     }
     Ok(room_id)
 }
 
+/// Leaves the room; its owner hands it over first, so that a room always has one.
 pub(crate) async fn leave(rules: &Rules<'_>, ctx: &RoomContext) -> Result<(), RoomError> {
-    match ctx.role() {
-        None => Err(RoomError::NotFound("You are not in this room.".to_owned())),
-        Some(Role::Owner) => {
-            Err(RoomError::Conflict("Hand the room over to another member before leaving it.".to_owned()))
-        }
-        Some(_) => {
-            rules.directory.remove_member(ctx.room.id, ctx.caller, ctx.caller, "left").await?;
-            events::announce(rules, ctx.room.id, Some(ctx.caller), MembershipChange::Left).await;
-            Ok(())
-        }
-    }
+    rules
+        .transaction(async |mut tx| match ctx.locked(&mut tx).await?.role() {
+            None => Err(RoomError::NotFound("You are not in this room.".to_owned())),
+            Some(Role::Owner) => {
+                Err(RoomError::Conflict("Hand the room over to another member before leaving it.".to_owned()))
+            }
+            Some(_) => {
+                memberships::remove(&mut tx, ctx.room.id, ctx.caller, ctx.caller, "left").await?;
+                Ok(())
+            }
+        })
+        .await?;
+    events::announce(rules, ctx.room.id, Some(ctx.caller), MembershipChange::Left).await;
+    Ok(())
 }
 
+/// Invites a member by username, unless they are banned: checked and written in one transaction, so
+/// a ban made meanwhile cannot slip between the two.
 pub(crate) async fn invite(rules: &Rules<'_>, ctx: &RoomContext, username: &str) -> Result<(), RoomError> {
-    ctx.require_community()?;
-    ctx.require_role(Role::Admin)?;
-    let invitee = rules
-        .directory
-        .member_by_username(username.trim())
-        .await?
-        .ok_or_else(|| RoomError::NotFound("No member has that username.".to_owned()))?;
-    if rules.directory.active_ban(ctx.room.id, invitee.id).await?.is_some() {
-        return Err(RoomError::Conflict("That member is banned here; lift the ban first.".to_owned()));
-    }
-    rules.directory.invite_member(ctx.room.id, invitee.id, ctx.caller).await?;
-    Ok(())
+    rules
+        .transaction(async |mut tx| {
+            let ctx = ctx.locked(&mut tx).await?;
+            ctx.require_community()?;
+            ctx.require_role(Role::Admin)?;
+            let invitee = members::by_username(&mut tx, username.trim())
+                .await?
+                .ok_or_else(|| RoomError::NotFound("No member has that username.".to_owned()))?;
+            if memberships::active_ban(&mut tx, ctx.room.id, invitee.id).await?.is_some() {
+                return Err(RoomError::Conflict(
+                    "That member is banned here; lift the ban first.".to_owned(),
+                ));
+            }
+            invites::invite(&mut tx, ctx.room.id, invitee.id, ctx.caller).await?;
+            Ok(())
+        })
+        .await
 }
 
 pub(crate) fn link_view(record: InviteLinkRecord, code: Option<String>) -> InviteLink {
@@ -106,24 +124,29 @@ pub(crate) async fn create_link(
     };
     let code = new_code()?;
     let expires_at = chrono::Utc::now().naive_utc() + Duration::seconds(ttl as i64);
-    let record = rules
-        .directory
-        .create_invite_link(ctx.room.id, &code_hash(&code), expires_at, max_uses, ctx.caller)
-        .await?;
+    let record = invites::create_link(
+        &mut rules.db.conn().await?,
+        ctx.room.id,
+        &code_hash(&code),
+        expires_at,
+        max_uses,
+        ctx.caller,
+    )
+    .await?;
     Ok(link_view(record, Some(code)))
 }
 
 pub(crate) async fn links(rules: &Rules<'_>, ctx: &RoomContext) -> Result<Vec<InviteLink>, RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    let links = rules.directory.invite_links(ctx.room.id).await?;
+    let links = invites::links(&mut rules.db.conn().await?, ctx.room.id).await?;
     Ok(links.into_iter().map(|l| link_view(l, None)).collect())
 }
 
 pub(crate) async fn revoke_link(rules: &Rules<'_>, ctx: &RoomContext, link_id: i64) -> Result<(), RoomError> {
     ctx.require_community()?;
     ctx.require_role(Role::Admin)?;
-    if !rules.directory.revoke_invite_link(ctx.room.id, link_id, ctx.caller).await? {
+    if !invites::revoke_link(&mut rules.db.conn().await?, ctx.room.id, link_id, ctx.caller).await? {
         return Err(RoomError::NotFound("No such active invite link in this room.".to_owned()));
     }
     Ok(())

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use natter_db::{memberships, rooms};
 use natter_proto::rooms::{MessagePreview, RoomListItem, RoomListPage, RoomSearchPage};
 
 use super::RoomError;
@@ -34,7 +35,7 @@ pub(crate) async fn room_list_sized(
     page: u32,
     page_size: usize,
 ) -> Result<RoomListPage, RoomError> {
-    let mine = state.directory.rooms_of_member(caller).await?;
+    let mine = rooms::of_member(&mut state.db.conn().await?, caller).await?;
     let ids: Vec<i64> = mine.iter().map(|(room, _)| room.id).collect();
     let mut latest: HashMap<i64, _> = state.history.latest(&ids).await.map_err(unavailable)?;
     let mut entries: Vec<_> = mine
@@ -85,11 +86,12 @@ pub(crate) async fn search(
         return Err(RoomError::bad_request("Search for at most 80 characters."));
     }
     let offset = i64::from(page) * PAGE_SIZE as i64;
-    let found = state.directory.search_rooms(query.trim(), PAGE_SIZE as i64 + 1, offset).await?;
+    let found =
+        rooms::search(&mut state.db.conn().await?, query.trim(), PAGE_SIZE as i64 + 1, offset).await?;
     let next_page = (found.len() > PAGE_SIZE).then_some(page + 1);
     let mut rooms = Vec::new();
     for room in found.iter().take(PAGE_SIZE) {
-        let role = state.directory.role_in_room(room.id, caller).await?;
+        let role = memberships::role(&mut state.db.conn().await?, room.id, caller).await?;
         rooms.push(room_view(state, room, caller, role).await?);
     }
     Ok(RoomSearchPage { rooms, next_page })

@@ -1,6 +1,6 @@
 //! Creating, editing, archiving, deleting rooms and handing them over.
 
-use natter_db::{NewRoom, Role, Room, RoomChanges, Visibility};
+use natter_db::{NewRoom, Role, Room, RoomChanges, Visibility, memberships, rooms};
 use natter_proto::events::MembershipChange;
 use natter_proto::rooms as api;
 
@@ -42,7 +42,7 @@ pub(crate) async fn create(rules: &Rules<'_>, caller: i64, new: &api::NewRoom) -
         visibility: new.visibility,
         capacity: valid_capacity(new.capacity.unwrap_or(DEFAULT_CAPACITY))?,
     };
-    let room = rules.directory.create_room(room, caller).await?;
+    let room = rooms::create(&mut rules.db.conn().await?, room, caller).await?;
     tracing::info!(room.id = room.id, member.id = caller, "room created");
     Ok(room)
 }
@@ -60,7 +60,12 @@ pub(crate) async fn update(
         visibility: update.visibility,
         capacity: update.capacity.map(valid_capacity).transpose()?,
     };
-    let room = rules.directory.update_room(ctx.room.id, changes, ctx.caller).await?;
+    let room = rules
+        .transaction(async |mut tx| {
+            ctx.locked(&mut tx).await?.require_role(Role::Admin)?;
+            Ok(rooms::update(&mut tx, ctx.room.id, changes, ctx.caller).await?)
+        })
+        .await?;
     events::announce(rules, room.id, None, MembershipChange::RoomEdited).await;
     Ok(room)
 }
@@ -71,28 +76,42 @@ pub(crate) async fn set_archived(
     archived: bool,
 ) -> Result<(), RoomError> {
     ctx.require_community()?;
-    ctx.require_role(Role::Owner)?;
-    rules.directory.set_archived(ctx.room.id, archived, ctx.caller).await?;
+    rules
+        .transaction(async |mut tx| {
+            ctx.locked(&mut tx).await?.require_role(Role::Owner)?;
+            Ok(rooms::set_archived(&mut tx, ctx.room.id, archived, ctx.caller).await?)
+        })
+        .await?;
     events::announce(rules, ctx.room.id, None, MembershipChange::RoomArchived).await;
     Ok(())
 }
 
 pub(crate) async fn delete(rules: &Rules<'_>, ctx: &RoomContext) -> Result<(), RoomError> {
     ctx.require_community()?;
-    ctx.require_role(Role::Owner)?;
-    rules.directory.delete_room(ctx.room.id).await?;
+    rules
+        .transaction(async |mut tx| {
+            ctx.locked(&mut tx).await?.require_role(Role::Owner)?;
+            Ok(rooms::delete(&mut tx, ctx.room.id).await?)
+        })
+        .await?;
     tracing::info!(room.id = ctx.room.id, member.id = ctx.caller, "room deleted");
     events::announce(rules, ctx.room.id, None, MembershipChange::RoomDeleted).await;
     Ok(())
 }
 
+/// Hands the room over to `to`, the caller becoming an admin. Checked and made in one transaction on
+/// the locked room: of two transfers at once, the second finds the caller no longer owns the room.
 pub(crate) async fn transfer(rules: &Rules<'_>, ctx: &RoomContext, to: i64) -> Result<(), RoomError> {
     ctx.require_community()?;
-    ctx.require_role(Role::Owner)?;
-    if to == ctx.caller {
-        return Err(RoomError::bad_request("You already own this room."));
-    }
-    rules.directory.transfer_ownership(ctx.room.id, ctx.caller, to).await?;
+    rules
+        .transaction(async |mut tx| {
+            ctx.locked(&mut tx).await?.require_role(Role::Owner)?;
+            if to == ctx.caller {
+                return Err(RoomError::bad_request("You already own this room."));
+            }
+            Ok(memberships::transfer_ownership(&mut tx, ctx.room.id, ctx.caller, to).await?)
+        })
+        .await?;
     for member in [ctx.caller, to] {
         events::announce(rules, ctx.room.id, Some(member), MembershipChange::RoleChanged).await;
     }

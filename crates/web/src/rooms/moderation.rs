@@ -1,8 +1,9 @@
-//! Roles, kicks, mutes and bans. Every action is recorded in the room's audit log (by the store, in
-//! the same transaction) and announced to message pods.
+//! Roles, kicks, mutes and bans. Every action is checked and made in one transaction, on the
+//! moderator's standing as it is then (`RoomContext::locked`), recorded in the room's audit log (by
+//! the store, in the same transaction) and, once committed, announced to message pods.
 
 use chrono::NaiveDateTime;
-use natter_db::Role;
+use natter_db::{Role, members, memberships};
 use natter_proto::events::MembershipChange;
 
 use super::Rules;
@@ -27,19 +28,31 @@ pub(crate) async fn set_role(
     if role == Role::Owner {
         return Err(RoomError::bad_request("Use the transfer endpoint to hand over ownership."));
     }
-    ctx.require_outranks(rules, target).await?;
-    let mine = ctx.require_member()?;
-    if role >= mine {
-        return Err(RoomError::forbidden("You can only grant roles below your own."));
-    }
-    rules.directory.set_role(ctx.room.id, target, role, ctx.caller).await?;
+    rules
+        .transaction(async |mut tx| {
+            let ctx = ctx.locked(&mut tx).await?;
+            ctx.require_outranks(&mut tx, target).await?;
+            let mine = ctx.require_member()?;
+            if role >= mine {
+                return Err(RoomError::forbidden("You can only grant roles below your own."));
+            }
+            memberships::set_role(&mut tx, ctx.room.id, target, role, ctx.caller).await?;
+            Ok(())
+        })
+        .await?;
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::RoleChanged).await;
     Ok(())
 }
 
 pub(crate) async fn kick(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
-    ctx.require_outranks(rules, target).await?;
-    rules.directory.remove_member(ctx.room.id, target, ctx.caller, "kicked").await?;
+    rules
+        .transaction(async |mut tx| {
+            let ctx = ctx.locked(&mut tx).await?;
+            ctx.require_outranks(&mut tx, target).await?;
+            memberships::remove(&mut tx, ctx.room.id, target, ctx.caller, "kicked").await?;
+            Ok(())
+        })
+        .await?;
     tracing::info!(room.id = ctx.room.id, member.id = target, by = ctx.caller, "member kicked");
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Kicked).await;
     Ok(())
@@ -53,17 +66,31 @@ pub(crate) async fn mute(
 ) -> Result<(), RoomError> {
     let until = until_ms.ok_or_else(|| RoomError::bad_request("A mute needs until_ms."))?;
     let until = future_time(until)?;
-    ctx.require_outranks(rules, target).await?;
-    rules.directory.set_muted(ctx.room.id, target, Some(until), ctx.caller).await?;
+    set_muted(rules, ctx, target, Some(until)).await?;
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Muted).await;
     Ok(())
 }
 
 pub(crate) async fn unmute(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
-    ctx.require_outranks(rules, target).await?;
-    rules.directory.set_muted(ctx.room.id, target, None, ctx.caller).await?;
+    set_muted(rules, ctx, target, None).await?;
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Unmuted).await;
     Ok(())
+}
+
+async fn set_muted(
+    rules: &Rules<'_>,
+    ctx: &RoomContext,
+    target: i64,
+    until: Option<NaiveDateTime>,
+) -> Result<(), RoomError> {
+    rules
+        .transaction(async |mut tx| {
+            let ctx = ctx.locked(&mut tx).await?;
+            ctx.require_outranks(&mut tx, target).await?;
+            memberships::set_muted(&mut tx, ctx.room.id, target, until, ctx.caller).await?;
+            Ok(())
+        })
+        .await
 }
 
 /// Bans a member (removing them if they are in the room) or a non-member (keeping them out).
@@ -74,28 +101,40 @@ pub(crate) async fn ban(
     until_ms: Option<i64>,
 ) -> Result<(), RoomError> {
     let until = until_ms.map(future_time).transpose()?;
-    ctx.require_community()?;
-    ctx.require_role(Role::Admin)?;
-    if rules.directory.member_by_id(target).await?.is_none() {
-        return Err(RoomError::NotFound("No such member.".to_owned()));
-    }
-    if rules.directory.role_in_room(ctx.room.id, target).await?.is_some() {
-        ctx.require_outranks(rules, target).await?;
-    } else if target == ctx.caller {
-        return Err(RoomError::bad_request("You cannot do that to yourself."));
-    }
-    rules.directory.ban(ctx.room.id, target, until, ctx.caller).await?;
+    rules
+        .transaction(async |mut tx| {
+            let ctx = ctx.locked(&mut tx).await?;
+            ctx.require_community()?;
+            ctx.require_role(Role::Admin)?;
+            if members::by_id(&mut tx, target).await?.is_none() {
+                return Err(RoomError::NotFound("No such member.".to_owned()));
+            }
+            if memberships::role(&mut tx, ctx.room.id, target).await?.is_some() {
+                ctx.require_outranks(&mut tx, target).await?;
+            } else if target == ctx.caller {
+                return Err(RoomError::bad_request("You cannot do that to yourself."));
+            }
+            memberships::ban(&mut tx, ctx.room.id, target, until, ctx.caller).await?;
+            Ok(())
+        })
+        .await?;
     tracing::info!(room.id = ctx.room.id, member.id = target, by = ctx.caller, "member banned");
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Banned).await;
     Ok(())
 }
 
 pub(crate) async fn unban(rules: &Rules<'_>, ctx: &RoomContext, target: i64) -> Result<(), RoomError> {
-    ctx.require_community()?;
-    ctx.require_role(Role::Admin)?;
-    if !rules.directory.unban(ctx.room.id, target, ctx.caller).await? {
-        return Err(RoomError::NotFound("That member is not banned here.".to_owned()));
-    }
+    rules
+        .transaction(async |mut tx| {
+            let ctx = ctx.locked(&mut tx).await?;
+            ctx.require_community()?;
+            ctx.require_role(Role::Admin)?;
+            if !memberships::unban(&mut tx, ctx.room.id, target, ctx.caller).await? {
+                return Err(RoomError::NotFound("That member is not banned here.".to_owned()));
+            }
+            Ok(())
+        })
+        .await?;
     events::announce(rules, ctx.room.id, Some(target), MembershipChange::Unbanned).await;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Read positions: the directory keeps them (only moving forward; unread counts come from them), and
+//! Read positions: the store keeps them (only moving forward; unread counts come from them), and
 //! the room's subscribers hear of a move as `member_read` (topic `natter.presence`, event
 //! [`PresenceEvent::Read`]), so read receipts show and a member's other devices clear their unread
 //! marks.
@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use natter_bus::EventBus;
-use natter_db::DbError;
+use natter_db::{DbError, memberships};
 use natter_proto::events::{PresenceEvent, ReadMoved};
 use natter_proto::topics::{Topic, room_key};
 use natter_proto::{MemberId, RoomId};
@@ -45,7 +45,7 @@ pub(crate) async fn mark(
     member: MemberId,
     position: i64,
 ) -> Result<Option<i64>, DbError> {
-    let after = state.directory.mark_read(room, member, position).await?;
+    let after = memberships::mark_read(&mut state.db.conn().await?, room, member, position).await?;
     if after == Some(position) {
         state.read_pushes.record(room, member, position);
     }

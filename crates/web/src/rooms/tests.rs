@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use natter_bus::{EventBus, MemoryBus};
-use natter_db::{Directory, Memberships, NewMember, Role, SqliteDirectory, Visibility};
+use natter_db::{Db, NewMember, Role, Visibility, members, memberships};
 use natter_proto::events::{MembershipChange, MembershipChanged};
 use natter_proto::rooms::NewRoom;
 use natter_proto::topics::Topic;
@@ -12,7 +12,7 @@ use natter_proto::topics::Topic;
 use super::{RoomContext, RoomError, Rules, joining, manage, moderation};
 
 struct World {
-    directory: Arc<SqliteDirectory>,
+    db: Db,
     bus: Arc<MemoryBus>,
 }
 
@@ -20,16 +20,16 @@ impl World {
     async fn new() -> Self {
         let bus = Arc::new(MemoryBus::new(1000));
         bus.ensure_topics(&[Topic::Membership.name("")]).await.unwrap();
-        Self { directory: Arc::new(SqliteDirectory::open(":memory:").unwrap()), bus }
+        Self { db: Db::open_sqlite(":memory:").unwrap(), bus }
     }
 
     fn rules(&self) -> Rules<'_> {
-        Rules { directory: self.directory.as_ref(), bus: self.bus.as_ref(), topic_prefix: "" }
+        Rules { db: &self.db, bus: self.bus.as_ref(), topic_prefix: "" }
     }
 
     async fn member(&self, name: &str) -> i64 {
         let new = NewMember { username: name, display_name: name, password_hash: "x" };
-        self.directory.create_member(new).await.unwrap().id
+        members::create(&mut self.db.conn().await.unwrap(), new).await.unwrap().id
     }
 
     async fn room(&self, owner: i64, visibility: Visibility) -> i64 {
@@ -47,7 +47,7 @@ impl World {
     }
 
     async fn role(&self, room: i64, member: i64) -> Option<Role> {
-        self.directory.role_in_room(room, member).await.unwrap()
+        memberships::role(&mut self.db.conn().await.unwrap(), room, member).await.unwrap()
     }
 }
 
@@ -108,6 +108,7 @@ async fn a_ban_keeps_a_member_out_until_lifted() {
     assert_eq!(world.role(room, member).await, None, "a ban removes the member");
     let refused = joining::join(&rules, &world.ctx(room, member).await.unwrap()).await;
     assert_eq!(status(refused), 403, "a banned member cannot join again");
+    assert_eq!(status(joining::invite(&rules, &as_owner, "bob").await), 409, "nor be invited");
     moderation::unban(&rules, &as_owner, member).await.unwrap();
     world.join(room, member).await;
     assert_eq!(world.role(room, member).await, Some(Role::Member));
@@ -160,4 +161,26 @@ async fn every_change_of_membership_is_announced_to_message_pods() {
         }
     }
     assert_eq!(changes, [MembershipChange::Joined, MembershipChange::Kicked]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_use_the_standing_at_the_time_of_the_change() {
+    let world = World::new().await;
+    let (owner, heir, other) =
+        (world.member("owner").await, world.member("heir").await, world.member("other").await);
+    let room = world.room(owner, Visibility::Public).await;
+    world.join(room, heir).await;
+    world.join(room, other).await;
+    let rules = world.rules();
+    // Two requests of the owner, loaded before either is carried out (as when sent at once).
+    let (first, second) = (world.ctx(room, owner).await.unwrap(), world.ctx(room, owner).await.unwrap());
+    manage::transfer(&rules, &first, heir).await.unwrap();
+    assert_eq!(status(manage::transfer(&rules, &second, other).await), 403, "no longer the owner");
+    assert_eq!(world.role(room, heir).await, Some(Role::Owner));
+    assert_eq!(world.role(room, other).await, Some(Role::Member), "one owner, not two");
+    assert_eq!(world.role(room, owner).await, Some(Role::Admin));
+
+    // Nor may the former owner, now an admin, kick the new owner with the standing they had.
+    assert_eq!(status(moderation::kick(&rules, &second, heir).await), 403);
+    assert_eq!(world.role(room, heir).await, Some(Role::Owner));
 }

@@ -1,7 +1,7 @@
 //! Rooms, members and audit records as the API and the pages show them.
 
 use chrono::NaiveDateTime;
-use natter_db::{AuditRecord, MemberSummary, Membership, Role, Room, RoomKind};
+use natter_db::{AuditRecord, MemberSummary, Membership, Role, Room, RoomKind, members};
 use natter_proto::rooms::{AuditEntry, RoomMemberView, RoomView};
 
 use super::RoomError;
@@ -21,7 +21,10 @@ pub(crate) async fn room_view(
     let name = match room.direct_pair() {
         Some((a, b)) => {
             let other = if a == caller { b } else { a };
-            state.directory.member_by_id(other).await?.map(|m| m.display_name).unwrap_or_default()
+            members::by_id(&mut state.db.conn().await?, other)
+                .await?
+                .map(|m| m.display_name)
+                .unwrap_or_default()
         }
         None => room.name.clone(),
     };

@@ -110,9 +110,8 @@ pub(crate) async fn attach(
     body: web::Json<AttachFile>,
 ) -> Result<HttpResponse, ApiError> {
     let AttachFile { room_id, member_id, message_id } = body.into_inner();
-    let attached = state
-        .directory
-        .attach_file(&path, room_id, member_id, &message_id.to_string())
+    let mut conn = state.db.conn().await.map_err(ApiError::unavailable)?;
+    let attached = natter_db::files::attach(&mut conn, &path, room_id, member_id, &message_id.to_string())
         .await
         .map_err(ApiError::unavailable)?;
     match attached {

@@ -1,6 +1,7 @@
 //! The token hand-off to the message host and the public keys that verify it.
 
 use actix_web::{HttpResponse, web};
+use natter_db::members;
 use natter_proto::http::WsToken;
 use natter_proto::token::API_TOKEN_AUDIENCE;
 
@@ -15,7 +16,8 @@ pub(crate) async fn ws_token(
     state: web::Data<State>,
     SignedIn { member_id, .. }: SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
+    let member =
+        members::by_id(&mut state.db.conn().await?, member_id).await?.ok_or(PageError::LoginRequired)?;
     let token = state.signer.issue(member.id, &member.display_name);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -30,7 +32,8 @@ pub(crate) async fn api_token(
     state: web::Data<State>,
     SignedIn { member_id, .. }: SignedIn,
 ) -> Result<HttpResponse, PageError> {
-    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
+    let member =
+        members::by_id(&mut state.db.conn().await?, member_id).await?.ok_or(PageError::LoginRequired)?;
     let ttl = state.access_token_ttl;
     let token = state.signer.issue_for(API_TOKEN_AUDIENCE, ttl, member.id, &member.display_name);
     Ok(HttpResponse::Ok()

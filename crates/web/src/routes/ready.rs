@@ -7,7 +7,7 @@ use crate::app::State;
 #[utoipa::path(get, path = "/readyz", responses((status = 200, description = "OK"), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), tag = "operations")]
 pub(crate) async fn readyz(state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     state.workers.check().map_err(ApiError::unavailable)?;
-    state.directory.ping().await.map_err(ApiError::unavailable)?;
+    state.db.ping().await.map_err(ApiError::unavailable)?;
     state.history.ping().await.map_err(ApiError::unavailable)?;
     state.throttle.ping().await.map_err(ApiError::unavailable)?;
     state.bus.ping().await.map_err(ApiError::unavailable)?;

@@ -5,7 +5,7 @@
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
-use natter_db::{Member, NewRefreshToken, Rotation};
+use natter_db::{Member, NewRefreshToken, Rotation, members, refresh_tokens};
 use natter_http::ApiError;
 use natter_proto::http::{ErrorBody, LoginRequest, RefreshRequest, TokenPair};
 use natter_proto::token::API_TOKEN_AUDIENCE;
@@ -72,7 +72,8 @@ pub(crate) async fn api_login(
         token_hash: &hash,
         expires_at: refresh_expiry(&state),
     };
-    state.directory.store_refresh_token(stored).await.map_err(ApiError::unavailable)?;
+    let mut conn = state.db.conn().await.map_err(ApiError::unavailable)?;
+    refresh_tokens::store(&mut conn, stored).await.map_err(ApiError::unavailable)?;
     Ok(no_store(pair(&state, &member, refresh_token)))
 }
 
@@ -84,16 +85,14 @@ pub(crate) async fn api_refresh(
 ) -> Result<HttpResponse, ApiError> {
     let next = new_refresh_token()?;
     let presented = sha256_hex(body.refresh_token.as_bytes());
-    let rotation = state
-        .directory
-        .rotate_refresh_token(&presented, &sha256_hex(next.as_bytes()), refresh_expiry(&state))
-        .await
-        .map_err(ApiError::unavailable)?;
+    let mut conn = state.db.conn().await.map_err(ApiError::unavailable)?;
+    let rotation =
+        refresh_tokens::rotate(&mut conn, &presented, &sha256_hex(next.as_bytes()), refresh_expiry(&state))
+            .await
+            .map_err(ApiError::unavailable)?;
     match rotation {
         Rotation::Rotated { member_id } => {
-            let member = state
-                .directory
-                .member_by_id(member_id)
+            let member = members::by_id(&mut conn, member_id)
                 .await
                 .map_err(ApiError::unavailable)?
                 .ok_or_else(|| ApiError::unauthorized("the refresh token is not valid"))?;
@@ -114,6 +113,7 @@ pub(crate) async fn api_logout(
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = sha256_hex(body.refresh_token.as_bytes());
-    state.directory.revoke_refresh_family(&presented).await.map_err(ApiError::unavailable)?;
+    let mut conn = state.db.conn().await.map_err(ApiError::unavailable)?;
+    refresh_tokens::revoke_family(&mut conn, &presented).await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::app::State;
 use crate::extract::{ApiCaller, ApiRoom};
 use crate::rooms::{RoomContext, RoomError, direct, joining, list, manage, moderation, reads, views};
+use natter_db::{audit, memberships};
 
 type Answer = Result<HttpResponse, ApiError>;
 
@@ -114,7 +115,8 @@ pub(crate) async fn leave(state: web::Data<State>, ctx: ApiRoom) -> Answer {
 #[utoipa::path(get, path = "/api/v1/rooms/{room}/members", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = Vec<natter_proto::rooms::RoomMemberView>), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
 pub(crate) async fn members(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     ctx.require_member()?;
-    let members = state.directory.room_members(ctx.room.id).await.map_err(RoomError::from)?;
+    let mut conn = state.db.conn().await.map_err(RoomError::from)?;
+    let members = memberships::members_of(&mut conn, ctx.room.id).await.map_err(RoomError::from)?;
     Ok(HttpResponse::Ok().json(members.into_iter().map(views::member_view).collect::<Vec<_>>()))
 }
 
@@ -222,7 +224,8 @@ pub(crate) async fn revoke_link(
 pub(crate) async fn audit(state: web::Data<State>, ctx: ApiRoom) -> Answer {
     ctx.require_community()?;
     ctx.require_role(natter_db::Role::Admin)?;
-    let log = state.directory.audit_log(ctx.room.id, 200).await.map_err(RoomError::from)?;
+    let mut conn = state.db.conn().await.map_err(RoomError::from)?;
+    let log = audit::log(&mut conn, ctx.room.id, 200).await.map_err(RoomError::from)?;
     Ok(HttpResponse::Ok().json(log.into_iter().map(views::audit_view).collect::<Vec<_>>()))
 }
 

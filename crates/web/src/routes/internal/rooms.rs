@@ -1,6 +1,7 @@
 //! Web's internal API, for message pods (service credentials required, see `natter_http`).
 
 use actix_web::{HttpResponse, web};
+use natter_db::rooms;
 use natter_http::ApiError;
 
 use crate::app::State;
@@ -42,7 +43,8 @@ pub(crate) async fn member_rooms(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let member_id = path.into_inner();
-    let rooms = state.directory.rooms_of_member(member_id).await.map_err(ApiError::unavailable)?;
+    let mut conn = state.db.conn().await.map_err(ApiError::unavailable)?;
+    let rooms = rooms::of_member(&mut conn, member_id).await.map_err(ApiError::unavailable)?;
     let room_ids = rooms.into_iter().map(|(room, _)| room.id).collect();
     Ok(HttpResponse::Ok().json(natter_proto::http::MemberRooms { member_id, room_ids }))
 }

@@ -3,7 +3,7 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use natter_db::{DbError, NewMember};
+use natter_db::{DbError, NewMember, members};
 use serde::Deserialize;
 
 use crate::app::State;
@@ -134,7 +134,8 @@ pub(crate) async fn sign_up(
     }
     let hash = auth::hash_password(password).await?;
     let new = NewMember { username: &username, display_name: &username, password_hash: &hash };
-    match state.directory.create_member(new).await {
+    let created = members::create(&mut state.db.conn().await?, new).await;
+    match created {
         Ok(member) => {
             tracing::info!(member.id = member.id, "member signed up");
             auth::start_session(&session, member.id)?;

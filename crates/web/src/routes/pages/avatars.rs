@@ -7,6 +7,7 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use futures_util::{StreamExt, TryStreamExt};
+use natter_db::members;
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
 
@@ -106,12 +107,13 @@ pub(crate) async fn upload_avatar(
             refused(StatusCode::UNPROCESSABLE_ENTITY, format!("That picture cannot be used: {e}."))
         })?;
 
-    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
+    let member =
+        members::by_id(&mut state.db.conn().await?, member_id).await?.ok_or(PageError::LoginRequired)?;
     let name = format!("{member_id}-{}.png", chrono::Utc::now().timestamp_millis());
     let key = key_of(&name).expect("names made here are avatar names");
     state.files.put(&key, png.into()).await.map_err(PageError::unavailable)?;
     let url = format!("/avatars/{name}");
-    state.directory.update_profile(member_id, &member.display_name, Some(&url)).await?;
+    members::update_profile(&mut state.db.conn().await?, member_id, &member.display_name, Some(&url)).await?;
     if let Some(previous) =
         member.avatar_url.as_deref().and_then(|u| u.strip_prefix("/avatars/")).and_then(key_of)
         && let Err(e) = state.files.delete(&previous).await

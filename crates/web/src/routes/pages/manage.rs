@@ -9,7 +9,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use natter_db::Role;
+use natter_db::{Role, audit, members, memberships};
 use natter_proto::rooms::{NewInviteLink, RoomUpdate};
 use serde::Deserialize;
 
@@ -80,14 +80,16 @@ async fn render(
     new_link: Option<NewLinkItem>,
 ) -> Result<ManagePage, PageError> {
     let role = ctx.require_role(Role::Admin)?;
-    let me = state.directory.member_by_id(ctx.caller).await?.ok_or(PageError::LoginRequired)?;
-    let members: Vec<_> =
-        state.directory.room_members(ctx.room.id).await?.into_iter().map(views::member_view).collect();
+    let me =
+        members::by_id(&mut state.db.conn().await?, ctx.caller).await?.ok_or(PageError::LoginRequired)?;
+    let members: Vec<_> = memberships::members_of(&mut state.db.conn().await?, ctx.room.id)
+        .await?
+        .into_iter()
+        .map(views::member_view)
+        .collect();
     let mut names: HashMap<i64, String> =
         members.iter().map(|m| (m.member_id, format!("{} (@{})", m.display_name, m.username))).collect();
-    let audit: Vec<_> = state
-        .directory
-        .audit_log(ctx.room.id, AUDIT_SHOWN)
+    let audit: Vec<_> = audit::log(&mut state.db.conn().await?, ctx.room.id, AUDIT_SHOWN)
         .await
         .map_err(RoomError::from)?
         .into_iter()
@@ -95,7 +97,7 @@ async fn render(
         .collect();
     for target in audit.iter().filter_map(|a| a.target_id) {
         if let Entry::Vacant(entry) = names.entry(target) {
-            let name = state.directory.member_by_id(target).await?.map_or_else(
+            let name = members::by_id(&mut state.db.conn().await?, target).await?.map_or_else(
                 || format!("member {target}"),
                 |m| format!("{} (@{})", m.display_name, m.username),
             );
@@ -229,7 +231,7 @@ impl ManageForm {
         if who.is_empty() {
             return Err(bad_request("Name a member (username or member id)."));
         }
-        if let Some(member) = state.directory.member_by_username(who).await? {
+        if let Some(member) = members::by_username(&mut state.db.conn().await?, who).await? {
             return Ok(member.id);
         }
         who.parse().map_err(|_| PageError::not_found("No member has that username."))

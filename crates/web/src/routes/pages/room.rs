@@ -2,7 +2,7 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
-use natter_db::{Role, RoomKind};
+use natter_db::{Role, RoomKind, direct, members, memberships};
 use natter_http::ApiError;
 use natter_proto::rooms::{MarkRead, ReadPosition};
 
@@ -26,7 +26,7 @@ async fn member_context(state: &State, room_id: i64, member_id: i64) -> Result<R
     if ctx.role().is_none() {
         // Say why, and until when: no dead end without a reason.
         let name = &ctx.room.name;
-        let detail = match state.directory.active_ban(room_id, member_id).await? {
+        let detail = match memberships::active_ban(&mut state.db.conn().await?, room_id, member_id).await? {
             Some(Some(until)) => {
                 format!("You are banned from {name} until {}.", time_text(until.and_utc().timestamp_millis()))
             }
@@ -45,14 +45,15 @@ async fn room_item(state: &State, ctx: &RoomContext) -> Result<RoomItem, PageErr
 }
 
 async fn member_name(state: &State, member_id: i64) -> Result<String, PageError> {
-    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
+    let member =
+        members::by_id(&mut state.db.conn().await?, member_id).await?.ok_or(PageError::LoginRequired)?;
     Ok(member.display_name)
 }
 
 /// The room's members as the room page lists them: who is online first (then by name), with their
 /// presence from one batched query and their read positions.
 async fn people(state: &State, ctx: &RoomContext) -> Result<(Vec<PersonItem>, usize), PageError> {
-    let mut members = state.directory.room_members(ctx.room.id).await?;
+    let mut members = memberships::members_of(&mut state.db.conn().await?, ctx.room.id).await?;
     let more = members.len().saturating_sub(MAX_LISTED);
     members.truncate(MAX_LISTED);
     let ids: Vec<i64> = members.iter().map(|(m, _)| m.id).collect();
@@ -80,9 +81,9 @@ async fn people(state: &State, ctx: &RoomContext) -> Result<(Vec<PersonItem>, us
 async fn peer(state: &State, ctx: &RoomContext) -> Result<Option<PeerItem>, PageError> {
     let Some((a, b)) = ctx.room.direct_pair() else { return Ok(None) };
     let other = if a == ctx.caller { b } else { a };
-    let Some(member) = state.directory.member_by_id(other).await? else { return Ok(None) };
+    let Some(member) = members::by_id(&mut state.db.conn().await?, other).await? else { return Ok(None) };
     Ok(Some(PeerItem {
-        blocked: state.directory.has_blocked(ctx.caller, other).await?,
+        blocked: direct::has_blocked(&mut state.db.conn().await?, ctx.caller, other).await?,
         username: member.username,
         display_name: member.display_name,
     }))

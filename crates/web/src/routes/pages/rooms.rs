@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use natter_db::Visibility;
+use natter_db::{Visibility, invites, members, memberships};
 use natter_proto::rooms::{RoomListItem, RoomView};
 use serde::Deserialize;
 
@@ -66,7 +66,7 @@ pub(crate) async fn sidebar(state: &State, member_id: i64, current: i64) -> Resu
 
 /// The picture of the other member of a direct room.
 async fn peer_avatar(state: &State, room: i64, member_id: i64) -> Result<Option<String>, PageError> {
-    let members = state.directory.room_members(room).await?;
+    let members = memberships::members_of(&mut state.db.conn().await?, room).await?;
     Ok(members
         .into_iter()
         .find(|(m, _)| m.id != member_id)
@@ -97,13 +97,15 @@ async fn found_room(state: &State, member_id: i64, room: RoomView) -> Result<Fou
     let member = room.your_role.is_some();
     let invited = !member
         && room.visibility != Visibility::Public
-        && state.directory.is_invited(room.id, member_id).await?;
+        && invites::is_invited(&mut state.db.conn().await?, room.id, member_id).await?;
     let banned = if member {
         None
     } else {
-        state.directory.active_ban(room.id, member_id).await?.map(|until| match until {
-            Some(until) => format!("until {}", time_text(until.and_utc().timestamp_millis())),
-            None => "for good".to_owned(),
+        memberships::active_ban(&mut state.db.conn().await?, room.id, member_id).await?.map(|until| {
+            match until {
+                Some(until) => format!("until {}", time_text(until.and_utc().timestamp_millis())),
+                None => "for good".to_owned(),
+            }
         })
     };
     Ok(FoundRoomItem {
@@ -133,7 +135,8 @@ pub(crate) async fn rooms_page(
     query: web::Query<RoomsQuery>,
     SignedIn { member_id, session }: SignedIn,
 ) -> Result<RoomsPage, PageError> {
-    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
+    let member =
+        members::by_id(&mut state.db.conn().await?, member_id).await?.ok_or(PageError::LoginRequired)?;
     let found = list::search(&state, member_id, &query.q, query.search_page).await?;
     let mut found_rooms = Vec::with_capacity(found.rooms.len());
     for room in found.rooms {

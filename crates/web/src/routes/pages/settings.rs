@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use natter_db::{identities, members};
 use serde::Deserialize;
 
 use crate::app::State;
@@ -29,8 +30,9 @@ pub(crate) async fn settings_page(
     query: web::Query<SettingsQuery>,
     SignedIn { member_id, session }: SignedIn,
 ) -> Result<SettingsPage, PageError> {
-    let member = state.directory.member_by_id(member_id).await?.ok_or(PageError::LoginRequired)?;
-    let linked = state.directory.identities_of(member_id).await?;
+    let member =
+        members::by_id(&mut state.db.conn().await?, member_id).await?.ok_or(PageError::LoginRequired)?;
+    let linked = identities::providers_of(&mut state.db.conn().await?, member_id).await?;
     let linkable = state.oauth.names().into_iter().filter(|p| !linked.contains(p)).collect();
     let (devices, current) = crate::devices::list(&state, &session, member_id).await?;
     let devices = devices
@@ -102,7 +104,7 @@ pub(crate) async fn update_profile(
     let display_name = form.display_name.trim();
     check_display_name(display_name)?;
     let avatar_url = check_avatar_url(form.avatar_url.trim(), member_id)?;
-    state.directory.update_profile(member_id, display_name, avatar_url).await?;
+    members::update_profile(&mut state.db.conn().await?, member_id, display_name, avatar_url).await?;
     Ok(see_other("/settings?saved=1"))
 }
 
