@@ -125,20 +125,26 @@ impl Outbox {
         !self.gaps.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
     }
 
-    /// Ends the skipping of `room`, giving the skipped positions. Only once everything queued before
-    /// the gap has been sent, so the notice follows the last message before it.
-    pub(crate) fn take_gap(&self, room: RoomId) -> Option<Gap> {
-        self.gaps.lock().unwrap_or_else(|e| e.into_inner()).remove(&room)
-    }
-
-    /// The rooms being skipped.
-    pub(crate) fn gap_rooms(&self) -> Vec<RoomId> {
-        self.gaps.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect()
+    /// Ends the skipping of the rooms `ready` accepts and gives their skipped positions, but only if
+    /// `queue_is_empty` says everything queued before the gaps has been sent. Checked under the same
+    /// lock the hub queues messages under, so no message can slip into the queue between the check
+    /// and the end of its room's gap (it would be sent after the notice and then taken as covered).
+    pub(crate) fn take_gaps(
+        &self,
+        queue_is_empty: impl FnOnce() -> bool,
+        ready: impl Fn(RoomId) -> bool,
+    ) -> Vec<(RoomId, Gap)> {
+        let mut gaps = self.gaps.lock().unwrap_or_else(|e| e.into_inner());
+        if !queue_is_empty() {
+            return Vec::new();
+        }
+        let rooms: Vec<RoomId> = gaps.keys().copied().filter(|room| ready(*room)).collect();
+        rooms.into_iter().filter_map(|room| gaps.remove(&room).map(|gap| (room, gap))).collect()
     }
 
     /// Forgets the skipping of `room` (the connection left it).
     pub(crate) fn forget_gap(&self, room: RoomId) {
-        self.take_gap(room);
+        self.gaps.lock().unwrap_or_else(|e| e.into_inner()).remove(&room);
     }
 }
 
@@ -170,9 +176,9 @@ mod tests {
         assert_eq!(queued.recv().await, Some(message(1)));
         // Space in the queue again, but the room is skipped until the gap is reported.
         assert!(!outbox.offer_message(1, 6, "m6".into()));
+        assert_eq!(outbox.take_gaps(|| queued.is_empty(), |_| true), [], "m2 is still queued");
         assert_eq!(queued.recv().await, Some(message(2)));
-        assert_eq!(outbox.gap_rooms(), [1]);
-        assert_eq!(outbox.take_gap(1), Some(Gap { after: 2, up_to: 6 }));
+        assert_eq!(outbox.take_gaps(|| queued.is_empty(), |_| true), [(1, Gap { after: 2, up_to: 6 })]);
         assert!(outbox.offer_message(1, 7, "m7".into()), "live again after the gap");
         assert_eq!(queued.recv().await, Some(message(7)));
         assert!(!outbox.has_gaps());

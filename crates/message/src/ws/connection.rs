@@ -103,7 +103,7 @@ pub(crate) async fn run(
             Some(outgoing) = frames_rx.recv() => {
                 if conn.forward(outgoing).await.is_err() { break conn.stall_reason(); }
                 // Caught up with everything queued before a gap: tell the client what it skipped.
-                if frames_rx.is_empty() && conn.ctx.outbox.has_gaps() && conn.report_gaps().await.is_err() {
+                if conn.ctx.outbox.has_gaps() && conn.report_gaps(&frames_rx).await.is_err() {
                     break conn.stall_reason();
                 }
             }
@@ -265,18 +265,16 @@ impl Connection {
         })
     }
 
-    /// Tells the client which messages it skipped while it could not keep up (see `outbox.rs`), for
-    /// each room whose replay is not still being read (those follow their replay).
-    async fn report_gaps(&mut self) -> Result<(), Gone> {
-        for room in self.ctx.outbox.gap_rooms() {
+    /// Tells the client which messages it skipped while it could not keep up (see `outbox.rs`), once
+    /// everything queued before has been sent, for each room whose replay is not still being read
+    /// (those follow their replay).
+    async fn report_gaps(&mut self, queued: &mpsc::Receiver<Outgoing>) -> Result<(), Gone> {
+        let rooms = &self.rooms;
+        let gaps = self.ctx.outbox.take_gaps(|| queued.is_empty(), |room| !rooms.is_replaying(room));
+        for (room, gap) in gaps {
             if !self.rooms.contains(room) {
-                self.ctx.outbox.forget_gap(room);
                 continue;
             }
-            if self.rooms.is_replaying(room) {
-                continue;
-            }
-            let Some(gap) = self.ctx.outbox.take_gap(room) else { continue };
             self.rooms.replayed_up_to(room, gap.up_to);
             tracing::debug!(
                 connection.id = self.ctx.connection,
