@@ -13,15 +13,23 @@ use crate::source_ips;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "natter-loadgen", version)]
 pub struct Args {
-    /// Web's base URL (accounts, rooms, tokens). Not with `--standalone`.
-    #[arg(long, required_unless_present = "standalone", conflicts_with = "standalone")]
+    /// Web's base URL (accounts, rooms, tokens). Not with `--standalone` or `--bare`.
+    #[arg(long, required_unless_present_any = ["standalone", "bare"], conflicts_with_all = ["standalone", "bare"])]
     pub web: Option<String>,
-    /// The message pod's base URL (`ws://host:port`). Not with `--standalone`.
-    #[arg(long, required_unless_present = "standalone", conflicts_with = "standalone")]
+    /// The message pod's base URL (`ws://host:port`). Not with `--standalone` or `--bare`.
+    #[arg(long, required_unless_present_any = ["standalone", "bare"], conflicts_with_all = ["standalone", "bare"])]
     pub message: Option<String>,
     /// Start `natter standalone --port 0` as a child process and use it (its RSS is measured).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "bare")]
     pub standalone: bool,
+    /// Start the bare broadcast baseline (`natter-bare-fanout`, next to this binary) as a child
+    /// process and use it: the same frames with no accounts, authorisation or storage.
+    #[arg(long)]
+    pub bare: bool,
+    /// CPUs the child server runs on (`taskset -c` list, e.g. `0`); pin the load generator itself to
+    /// the others (`taskset -c 1 natter-loadgen ...`) so the two do not share a core.
+    #[arg(long)]
+    pub server_cpus: Option<String>,
     /// The `natter` binary for `--standalone`; by default the one next to this binary, else `natter`.
     #[arg(long)]
     pub natter_bin: Option<PathBuf>,

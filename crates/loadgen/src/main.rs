@@ -24,7 +24,7 @@ use clap::Parser;
 
 use crate::args::Args;
 use crate::connect::Target;
-use crate::standalone::Standalone;
+use crate::standalone::{Server, Standalone};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -37,10 +37,17 @@ async fn main() -> anyhow::Result<()> {
     }
     let _ = rustls::crypto::ring::default_provider().install_default();
 
-    let pod = if args.standalone {
-        Some(Standalone::start(args.natter_bin.as_deref(), &args.pod_log).await?)
-    } else {
-        None
+    let server = match (args.standalone, args.bare) {
+        (true, _) => Some(Server::Natter),
+        (_, true) => Some(Server::Bare),
+        _ => None,
+    };
+    let pod = match server {
+        Some(server) => Some(
+            Standalone::start(server, args.natter_bin.as_deref(), &args.pod_log, args.server_cpus.as_deref())
+                .await?,
+        ),
+        None => None,
     };
     let outcome = measure(&args, pod.as_ref(), nofile).await;
     if let Some(pod) = pod {
@@ -70,7 +77,11 @@ async fn measure(args: &Args, pod: Option<&Standalone>, nofile: u64) -> anyhow::
         rooms: args.rooms,
         sign_up_first: pod.is_some(),
     };
-    let prepared = setup::prepare(&plan).await.context("preparing accounts and rooms")?;
+    let prepared = if args.bare {
+        setup::bare(args.accounts, args.rooms)
+    } else {
+        setup::prepare(&plan).await.context("preparing accounts and rooms")?
+    };
     let findings = run::execute(args, &prepared, target, pod_pid).await;
     let context = report::Context { args, web_url: &web_url, message_url: &message_url, pod_pid, nofile };
     Ok(report::render(&context, &findings))

@@ -76,11 +76,55 @@ fn write_report(out: &mut String, cx: &Context<'_>, f: &Findings) -> std::fmt::R
     let tallies = f.stats.tallies();
     if !tallies.is_empty() {
         writeln!(out, "events (count  what):")?;
-        for (what, count) in tallies {
+        for (what, count) in &tallies {
             writeln!(out, "  {count:>8}  {what}")?;
         }
     }
-    Ok(())
+    write_summary(out, cx, f, &tallies)
+}
+
+/// One line of `key=value` figures for scripts (`scripts/bench-fanout` builds its table from them).
+fn write_summary(
+    out: &mut String,
+    cx: &Context<'_>,
+    f: &Findings,
+    tallies: &std::collections::BTreeMap<String, u64>,
+) -> std::fmt::Result {
+    let args = cx.args;
+    let server = if args.bare {
+        "bare"
+    } else if args.standalone {
+        "natter"
+    } else {
+        "remote"
+    };
+    let window = f.publish_window.as_secs_f64().max(1e-3);
+    let latency = f.stats.delivery_latency();
+    let ms =
+        |q: f64| if latency.is_empty() { f64::NAN } else { latency.value_at_quantile(q) as f64 / 1000.0 };
+    let n = f.seconds.len().max(1) as f64;
+    let pod_cpu = f.seconds.iter().filter_map(|s| s.pod_cores).sum::<f64>() / n * 100.0;
+    let skipped = tallies.get("other frame: reload_history").copied().unwrap_or(0);
+    let c = &f.stats.counters;
+    writeln!(
+        out,
+        "summary server={server} connections={} rooms={} rate={} delivered_per_s={:.0} p50_ms={:.2} \
+         p99_ms={:.2} p999_ms={:.2} pod_cpu_pct={:.0} us_cpu_per_delivery={:.2} closed={} skip_notices={} \
+         lost={} expected={}",
+        args.connections,
+        args.rooms,
+        args.rate,
+        f.delivered_in_window as f64 / window,
+        ms(0.5),
+        ms(0.99),
+        ms(0.999),
+        pod_cpu,
+        pod_cpu / 100.0 * 1e6 / (f.delivered_in_window as f64 / window).max(1.0),
+        Stats::get(&c.ended_early),
+        skipped,
+        f.loss.on_open + f.loss.on_ended,
+        Stats::get(&c.expected),
+    )
 }
 
 fn write_traffic(out: &mut String, f: &Findings) -> std::fmt::Result {

@@ -59,6 +59,19 @@ struct RoomView {
     id: i64,
 }
 
+/// What a run against the bare baseline uses: it has no accounts (any token is taken) and rooms are
+/// just numbers.
+pub fn bare(accounts: usize, rooms: usize) -> Prepared {
+    let accounts = (0..accounts)
+        .map(|k| Account {
+            username: format!("bare-{k}"),
+            access: String::new(),
+            ws_token: "bare".to_owned(),
+        })
+        .collect();
+    Prepared { accounts, rooms: (1..=rooms as i64).collect() }
+}
+
 /// Creates or logs into the accounts, creates the rooms and joins every account to every room.
 pub async fn prepare(plan: &Plan<'_>) -> anyhow::Result<Prepared> {
     let http = reqwest::Client::builder().redirect(Policy::none()).build()?;
