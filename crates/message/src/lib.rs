@@ -12,6 +12,7 @@
 mod app;
 mod bootstrap;
 mod consumers;
+mod delivery_lag;
 mod hub;
 mod node;
 mod outbox;

@@ -17,6 +17,7 @@
 //! | `NATTER_MONGODB_URL`, `NATTER_MONGODB_DATABASE` | —, `natter` | history store |
 //! | `NATTER_MAX_FRAME_BYTES` | `16384` | largest client frame served; larger ones get an error frame |
 //! | `NATTER_OUTBOUND_QUEUE` | `256` | frames buffered per connection; beyond it a connection skips ahead (see `outbox.rs`) |
+//! | `NATTER_PUBLISH_ADMISSION_LAG_MS` | `2000` | publishes are refused (`unavailable`, `retry_after_ms`) while the pod's fan-out runs further behind than this; 0 = never; at most 60000 (see `delivery_lag.rs`) |
 //! | `NATTER_WRITE_STALL_MS` | `10000` | a write to a client that takes longer closes it (it stopped reading); 100 to 300000 |
 //! | `NATTER_ACCESS_CACHE_TTL_MS` | `5000` | how long web's room-access answers are reused; 0 asks web |
 //! | | | every time; at most 60000 (membership events drop answers sooner; this bounds a lost event) |
@@ -47,6 +48,8 @@ pub struct MessageSettings {
     pub outbound_queue: usize,
     /// A write to a client that waits longer means it stopped reading; the connection is closed.
     pub write_stall: Duration,
+    /// Publishes are refused while the fan-out runs further behind than this (zero: never).
+    pub publish_admission_lag: Duration,
     pub access_cache_ttl: Duration,
     /// Publishes a second per connection; 0 = unlimited.
     pub publish_rate_per_connection: u32,
@@ -99,6 +102,7 @@ impl MessageSettings {
             });
         }
         let write_stall_ms = env.parse_range_or("NATTER_WRITE_STALL_MS", 10_000u64, 100..=300_000)?;
+        let admission_lag_ms = env.parse_range_or("NATTER_PUBLISH_ADMISSION_LAG_MS", 2000u64, 0..=60_000)?;
         let access_cache_ttl_ms = env.parse_or("NATTER_ACCESS_CACHE_TTL_MS", 5000u64)?;
         if access_cache_ttl_ms > MAX_ACCESS_CACHE_TTL_MS {
             return Err(EnvError::Invalid {
@@ -153,6 +157,7 @@ impl MessageSettings {
             max_frame_bytes,
             outbound_queue,
             write_stall: Duration::from_millis(write_stall_ms),
+            publish_admission_lag: Duration::from_millis(admission_lag_ms),
             access_cache_ttl: Duration::from_millis(access_cache_ttl_ms),
             publish_rate_per_connection: env.parse_or("NATTER_PUBLISH_RATE_PER_CONNECTION", 10u32)?,
             publish_rate_per_member: env.parse_or("NATTER_PUBLISH_RATE_PER_MEMBER", 60u64)?,

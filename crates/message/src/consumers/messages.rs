@@ -28,6 +28,7 @@ pub(crate) struct FanOut {
     pub(crate) hub: Arc<Hub>,
     pub(crate) history: Arc<dyn HistoryStore>,
     pub(crate) acks: Arc<PendingAcks>,
+    pub(crate) lag: Arc<crate::delivery_lag::DeliveryLag>,
 }
 
 pub(crate) async fn run(mut stream: Box<dyn BusStream>, fan_out: FanOut) {
@@ -89,6 +90,7 @@ impl FanOut {
 
     fn deliver(&self, message: StoredMessage) {
         let (room, position) = (message.posted.room_id, message.position);
+        self.lag.delivering(message.posted.sent_at_ms);
         // Serialised once, shared by every subscriber.
         let frame = ServerFrame::Message { message };
         let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
@@ -138,7 +140,7 @@ mod tests {
         }
         let hub = Arc::new(Hub::new());
         let mut rx = hub.join_for_test(1, 100, 1);
-        let fan_out = FanOut { hub, history, acks: Arc::default() };
+        let fan_out = FanOut { hub, history, acks: Arc::default(), lag: Arc::default() };
         for m in [&all[0], &all[1], &all[0], &all[4], &all[3]] {
             fan_out.deliver_in_order((*m).clone()).await;
         }

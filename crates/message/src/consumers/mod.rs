@@ -49,6 +49,7 @@ pub(crate) async fn start(node: &Node) -> anyhow::Result<Workers> {
         hub: Arc::clone(&node.hub),
         history: Arc::clone(&node.backends.history),
         acks: Arc::clone(&node.acks),
+        lag: Arc::clone(&node.delivery_lag),
     };
     let stream = fan_out(Topic::Sequenced, "room events").await?;
     set.add("fan-out of messages", messages::run(stream, delivery));

@@ -22,6 +22,7 @@ use natter_kv::KeyValue;
 use natter_proto::topics::Topic;
 
 pub(crate) use self::drain::Drain;
+use crate::delivery_lag::DeliveryLag;
 use crate::hub::Hub;
 use crate::pending_acks::PendingAcks;
 use crate::rate_limit::MemberLimit;
@@ -46,6 +47,8 @@ pub(crate) struct Node {
     pub(crate) hub: Arc<Hub>,
     /// Publishes waiting for their message's position.
     pub(crate) acks: Arc<PendingAcks>,
+    /// How far behind the fan-out runs (publish admission control).
+    pub(crate) delivery_lag: Arc<DeliveryLag>,
     /// Each member's publishes over every pod (in the shared key-value store).
     pub(crate) member_limit: MemberLimit,
     /// Recreates bus topics that vanished (readiness).
@@ -69,6 +72,7 @@ impl Node {
             upstream: Upstream::connect(&settings).await,
             hub: Arc::new(Hub::new()),
             acks: Arc::new(PendingAcks::default()),
+            delivery_lag: Arc::default(),
             member_limit,
             topics,
             drain: Drain::default(),

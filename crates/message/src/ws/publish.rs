@@ -67,6 +67,13 @@ pub(super) async fn accept(
     order: &Arc<PublishOrder>,
 ) -> Result<Accepted, Refusal> {
     let Publish { id, room, text, client_msg_id, shares } = request;
+    if let Some(retry_after) = ctx.node.delivery_lag.refuse(ctx.node.settings.publish_admission_lag) {
+        metrics::counter!("natter_publishes_refused_overload_total").increment(1);
+        return Err(Refusal::overloaded(
+            "the server is behind delivering messages; retry shortly",
+            retry_after,
+        ));
+    }
     rate_limit::check_publish(&ctx.limits.publish, &ctx.node.member_limit, ctx.member)
         .await
         .map_err(|Limited { detail, retry_after }| Refusal::rate_limited(detail, retry_after))?;

@@ -34,6 +34,11 @@ impl Refusal {
         Self::new(ErrorCode::Unavailable, detail)
     }
 
+    /// `unavailable` with the wait before a retry may succeed (the pod is overloaded).
+    pub(super) fn overloaded(detail: impl Into<String>, retry_after: Duration) -> Self {
+        Self { retry_after: Some(retry_after), ..Self::new(ErrorCode::Unavailable, detail) }
+    }
+
     /// `rate_limited`, with the wait before a retry can succeed.
     pub(super) fn rate_limited(detail: impl Into<String>, retry_after: Duration) -> Self {
         Self { retry_after: Some(retry_after), ..Self::new(ErrorCode::RateLimited, detail) }
