@@ -54,6 +54,17 @@ pub struct Args {
     /// Seconds of publishing (or, with `--idle`, of holding the connections open).
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
+    /// After `--duration` seconds, go on publishing at this rate (all publishers together) for
+    /// `--then-duration` seconds: e.g. an overload, then a normal rate to see how fast latency
+    /// recovers (the report gives the seconds until the p99 of each second stays within
+    /// `--recovered-p99-ms`).
+    #[arg(long, requires = "then_duration")]
+    pub then_rate: Option<f64>,
+    #[arg(long, requires = "then_rate")]
+    pub then_duration: Option<f64>,
+    /// The per-second p99 (ms) at which the pod counts as recovered after `--then-rate` starts.
+    #[arg(long, default_value_t = 50.0)]
+    pub recovered_p99_ms: f64,
     /// Seconds to wait after publishing stops for deliveries still on their way.
     #[arg(long, default_value_t = 3.0)]
     pub grace: f64,
@@ -105,10 +116,19 @@ impl Args {
         anyhow::ensure!(self.idle || self.rate > 0.0, "--rate must be positive");
         anyhow::ensure!(self.duration >= 0.0 && self.grace >= 0.0, "durations must not be negative");
         anyhow::ensure!(
+            self.then_rate.is_none_or(|rate| rate > 0.0) && self.then_duration.is_none_or(|d| d >= 0.0),
+            "--then-rate must be positive and --then-duration not negative"
+        );
+        anyhow::ensure!(
             (3..=24).contains(&self.account_prefix.len()),
             "--account-prefix must be 3 to 24 characters long"
         );
         Ok(())
+    }
+
+    /// Seconds of publishing in all (`--duration` plus `--then-duration`).
+    pub fn publishing_seconds(&self) -> f64 {
+        self.duration + self.then_duration.unwrap_or(0.0)
     }
 
     /// Publishing connections (none when idle).

@@ -23,6 +23,22 @@ impl Bitmap {
     }
 }
 
+impl Bitmap {
+    /// The numbers of `self` that are not in `other`.
+    pub fn missing(&self, other: &Bitmap) -> Vec<u32> {
+        let other_word = |i: usize| other.0.get(i).copied().unwrap_or(0);
+        let mut found = Vec::new();
+        for (i, word) in self.0.iter().enumerate() {
+            let mut left = word & !other_word(i);
+            while left != 0 {
+                found.push(i as u32 * 64 + left.trailing_zeros());
+                left &= left - 1;
+            }
+        }
+        found
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +54,6 @@ mod tests {
         assert_eq!(all.missing_from(&some), 3);
         assert_eq!(some.missing_from(&all), 0);
         assert_eq!(Bitmap::default().missing_from(&all), 0);
+        assert_eq!(all.missing(&some), vec![0, 5, 1000]);
     }
 }

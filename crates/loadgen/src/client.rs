@@ -48,6 +48,34 @@ pub struct Schedule {
     pub rate: f64,
     /// Delay of its first message after the start, spreading publishers over the period.
     pub offset_ns: u64,
+    /// A later change of rate (`--then-rate`).
+    pub change: Option<RateChange>,
+}
+
+/// From `after_ns` of publishing on, a publisher publishes `rate` messages a second.
+#[derive(Debug, Clone, Copy)]
+pub struct RateChange {
+    pub after_ns: u64,
+    pub rate: f64,
+}
+
+impl Schedule {
+    /// How many messages are due `elapsed_ns` after this publisher's start.
+    fn due(&self, elapsed_ns: u64) -> u64 {
+        let count = |rate: f64, ns: u64| ns as f64 * rate / 1e9;
+        let due = match self.change {
+            Some(change) if elapsed_ns > change.after_ns => {
+                count(self.rate, change.after_ns) + count(change.rate, elapsed_ns - change.after_ns)
+            }
+            _ => count(self.rate, elapsed_ns),
+        };
+        due as u64 + 1
+    }
+
+    /// The fastest rate of the schedule.
+    fn peak_rate(&self) -> f64 {
+        self.change.map_or(self.rate, |change| self.rate.max(change.rate))
+    }
 }
 
 /// What one connection saw, for the loss count.
@@ -59,6 +87,8 @@ pub struct Outcome {
     pub open_at_end: bool,
     /// Whether it subscribed.
     pub subscribed: bool,
+    /// Positions the pod told it to read from history (`reload_history`), as `(after, up_to)`.
+    pub reloaded: Vec<(i64, i64)>,
 }
 
 /// Runs one connection to the end of the run.
@@ -74,6 +104,7 @@ pub async fn run(
         last_position: i64::MIN,
         subscribed: false,
         sent: 0,
+        reloaded: Vec::new(),
         plan,
     };
     let setup = {
@@ -96,6 +127,7 @@ pub async fn run(
         received: connection.received,
         open_at_end,
         subscribed: connection.subscribed,
+        reloaded: connection.reloaded,
     }
 }
 
@@ -107,6 +139,7 @@ struct Connection {
     subscribed: bool,
     /// Messages this publisher sent.
     sent: u64,
+    reloaded: Vec<(i64, i64)>,
 }
 
 impl Connection {
@@ -231,7 +264,7 @@ impl Connection {
     /// The publishing clock of a publisher (`None` for a mere subscriber).
     fn ticker(&self, start_ns: u64) -> Option<(Interval, u64)> {
         let schedule = self.plan.publish?;
-        let period = Duration::from_secs_f64(1.0 / schedule.rate).max(Duration::from_millis(1));
+        let period = Duration::from_secs_f64(1.0 / schedule.peak_rate()).max(Duration::from_millis(1));
         let mut interval = tokio::time::interval(period);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Some((interval, start_ns + schedule.offset_ns))
@@ -244,7 +277,7 @@ impl Connection {
         if now < start_ns {
             return Ok(());
         }
-        let due = ((now - start_ns) as f64 * schedule.rate / 1e9) as u64 + 1;
+        let due = schedule.due(now - start_ns);
         let room = &self.stats.rooms[self.plan.room];
         for _ in 0..due.saturating_sub(self.sent).min(MAX_BURST) {
             let seq = room.next_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -277,8 +310,13 @@ impl Connection {
                 Stats::bump(&c.delivered);
                 self.stats.record_delivery(self.plan.index, now_ns().saturating_sub(sent_ns));
             }
-            Incoming::Ack { seq, sent_ns, .. } => {
-                self.stats.record_ack(self.plan.room, seq, now_ns().saturating_sub(sent_ns));
+            Incoming::Ack { seq, sent_ns, position, .. } => {
+                self.stats.record_ack(self.plan.room, seq, position, now_ns().saturating_sub(sent_ns));
+            }
+            Incoming::ReloadHistory { after, up_to, .. } => {
+                Stats::bump(&c.skip_notices);
+                self.reloaded.push((after, up_to));
+                self.last_position = self.last_position.max(up_to);
             }
             Incoming::Error { code, detail } => {
                 if code == "rate_limited" {

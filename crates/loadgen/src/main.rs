@@ -31,7 +31,8 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     args.validate()?;
     clock::now_ns();
-    let nofile = limits::raise_nofile().context("raising RLIMIT_NOFILE")?;
+    let wanted = args.connections as u64 * 2 + 1024; // ours, and a standalone child's
+    let nofile = limits::raise_nofile(wanted).context("raising RLIMIT_NOFILE")?;
     if nofile < args.connections as u64 + 64 {
         eprintln!("warning: RLIMIT_NOFILE is {nofile}; {} connections will not all open", args.connections);
     }

@@ -16,6 +16,8 @@ pub struct Second {
     pub own_cores: f64,
     /// CPU of every other process of the machine, in cores.
     pub other_cores: f64,
+    /// p99 publish-to-deliver latency of the deliveries of this second, in ms (NaN without any).
+    pub p99_ms: f64,
 }
 
 /// Watches the counters and the pod.
@@ -81,7 +83,11 @@ impl Monitor {
         let machine_cores = machine.saturating_sub(self.last_machine).as_secs_f64() / wall;
         let pod_cores = pod.zip(self.last_pod).map(|(now, then)| cores(now, then));
         let own_cores = cores(own, self.last_own);
+        let recent = self.stats.take_recent_latency();
+        let p99_ms =
+            if recent.is_empty() { f64::NAN } else { recent.value_at_quantile(0.99) as f64 / 1000.0 };
         let second = Second {
+            p99_ms,
             delivered_per_s: (delivered - self.last_delivered) as f64 / wall,
             published_per_s: (published - self.last_published) as f64 / wall,
             pod_cores,
@@ -97,7 +103,7 @@ impl Monitor {
                 )
             });
             eprintln!(
-                "t={:5.1}s open={} subscribed={} published/s={:.0} acked={} delivered/s={:.0}{pod_text} \
+                "t={:5.1}s open={} subscribed={} published/s={:.0} acked={} delivered/s={:.0} p99={:.1}ms{pod_text} \
                  loadgen_cpu={:.0}% others_cpu={:.0}% loadgen_rss={:.1}MiB",
                 now.duration_since(self.started).as_secs_f64(),
                 Stats::get(&c.connected) - Stats::get(&c.ended_early).min(Stats::get(&c.connected)),
@@ -105,6 +111,7 @@ impl Monitor {
                 second.published_per_s,
                 Stats::get(&c.acked),
                 second.delivered_per_s,
+                second.p99_ms,
                 second.own_cores * 100.0,
                 second.other_cores * 100.0,
                 own.rss_bytes as f64 / 1048576.0,

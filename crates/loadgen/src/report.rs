@@ -102,18 +102,30 @@ fn write_summary(
     let latency = f.stats.delivery_latency();
     let ms =
         |q: f64| if latency.is_empty() { f64::NAN } else { latency.value_at_quantile(q) as f64 / 1000.0 };
+    let acks = f.stats.ack_latency();
+    let ack = |q: f64| if acks.is_empty() { f64::NAN } else { acks.value_at_quantile(q) as f64 / 1000.0 };
     let n = f.seconds.len().max(1) as f64;
     let pod_cpu = f.seconds.iter().filter_map(|s| s.pod_cores).sum::<f64>() / n * 100.0;
-    let skipped = tallies.get("other frame: reload_history").copied().unwrap_or(0);
+    let _ = tallies;
     let c = &f.stats.counters;
+    let rss_per_connection = match (f.pod_before, f.pod_connected) {
+        (Some(before), Some(connected)) => {
+            let grown = connected.rss_bytes.saturating_sub(before.rss_bytes) as f64;
+            format!("{:.2}", grown / 1024.0 / Stats::get(&c.subscribed).max(1) as f64)
+        }
+        _ => "-".to_owned(),
+    };
+    let (peak, recovery) = recovery(args, &f.seconds);
     writeln!(
         out,
-        "summary server={server} connections={} rooms={} rate={} delivered_per_s={:.0} p50_ms={:.2} \
+        "summary server={server} connections={} rooms={} rate={} then_rate={} delivered_per_s={:.0} p50_ms={:.2} \
          p99_ms={:.2} p999_ms={:.2} pod_cpu_pct={:.0} us_cpu_per_delivery={:.2} closed={} skip_notices={} \
-         lost={} expected={}",
+         reloadable={} lost={} expected={} refused={} peak_second_p99_ms={peak} recovery_s={recovery} \
+         rss_kib_per_connection={rss_per_connection} ack_p50_ms={:.2} ack_p99_ms={:.2}",
         args.connections,
         args.rooms,
         args.rate,
+        args.then_rate.map_or_else(|| "-".to_owned(), |rate| rate.to_string()),
         f.delivered_in_window as f64 / window,
         ms(0.5),
         ms(0.99),
@@ -121,10 +133,36 @@ fn write_summary(
         pod_cpu,
         pod_cpu / 100.0 * 1e6 / (f.delivered_in_window as f64 / window).max(1.0),
         Stats::get(&c.ended_early),
-        skipped,
+        Stats::get(&c.skip_notices),
+        f.loss.reloadable,
         f.loss.on_open + f.loss.on_ended,
         Stats::get(&c.expected),
+        Stats::get(&c.publish_refused),
+        ack(0.5),
+        ack(0.99),
     )
+}
+
+/// With `--then-rate`: the worst per-second p99 before the change (ms), and the seconds after the
+/// change until every following second's p99 stays within `--recovered-p99-ms` ("never" when it did
+/// not within the window). `-` for both without `--then-rate`.
+fn recovery(args: &Args, seconds: &[Second]) -> (String, String) {
+    if args.then_rate.is_none() {
+        return ("-".to_owned(), "-".to_owned());
+    }
+    let change = args.duration.ceil() as usize;
+    let peak = seconds[..change.min(seconds.len())]
+        .iter()
+        .map(|s| s.p99_ms)
+        .filter(|p| !p.is_nan())
+        .fold(0.0, f64::max);
+    let within = |s: &Second| s.p99_ms <= args.recovered_p99_ms;
+    let recovered_from = (change..seconds.len()).find(|&k| seconds[k..].iter().all(within));
+    let recovery = match recovered_from {
+        Some(k) => format!("{:.0}", (k + 1) as f64 - args.duration),
+        None => "never".to_owned(),
+    };
+    (format!("{peak:.1}"), recovery)
 }
 
 fn write_traffic(out: &mut String, f: &Findings) -> std::fmt::Result {
@@ -164,11 +202,14 @@ fn write_traffic(out: &mut String, f: &Findings) -> std::fmt::Result {
     let expected = get(&c.expected).max(1) as f64;
     writeln!(
         out,
-        "loss        {} on open connections ({:.4}%), {} on connections that ended; {} delivered but never acked",
+        "loss        {} on open connections ({:.4}%), {} on connections that ended; {} delivered but never acked; \
+         {} skipped with a reload_history notice ({} notices)",
         loss.on_open,
         loss.on_open as f64 * 100.0 / expected,
         loss.on_ended,
         loss.delivered_unacked,
+        loss.reloadable,
+        get(&c.skip_notices),
     )?;
     writeln!(out, "latency     publish->deliver {}", percentiles(&f.stats.delivery_latency()))?;
     writeln!(out, "            publish->ack     {}", percentiles(&f.stats.ack_latency()))?;

@@ -8,7 +8,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::args::Args;
-use crate::client::{self, Outcome, Plan, Schedule};
+use crate::client::{self, Outcome, Plan, RateChange, Schedule};
 use crate::clock::now_ns;
 use crate::connect::{SourcePorts, Target};
 use crate::monitor::{Monitor, Second};
@@ -45,8 +45,11 @@ pub struct Findings {
 /// Expected deliveries that did not arrive.
 #[derive(Debug, Default)]
 pub struct Loss {
-    /// On connections still open at the end.
+    /// On connections still open at the end, not covered by a `reload_history` notice.
     pub on_open: u64,
+    /// On connections still open at the end, covered by a `reload_history` notice: a client reads
+    /// them from history (this one does not), so they are skipped, not lost.
+    pub reloadable: u64,
     /// On connections the pod closed (or that broke) during the run.
     pub on_ended: u64,
     /// Deliveries of messages whose ack never came.
@@ -75,7 +78,8 @@ pub async fn execute(args: &Args, prepared: &Prepared, target: Target, pod_pid: 
     if !args.idle {
         let _ = phase_tx.send(Phase::Publish { start_ns: now_ns() + START_DELAY_NS });
     }
-    let seconds = monitor.watch_until(window_start + Duration::from_secs_f64(args.duration), || false).await;
+    let window_end = window_start + Duration::from_secs_f64(args.publishing_seconds());
+    let seconds = monitor.watch_until(window_end, || false).await;
     let publish_window = window_start.elapsed();
     let delivered_in_window = Stats::get(&stats.counters.delivered) - delivered_before;
     let _ = phase_tx.send(Phase::Drain);
@@ -122,9 +126,14 @@ fn spawn_connections(
     let run = now_ns() ^ std::process::id() as u64;
     let mut tasks = JoinSet::new();
     for index in 0..args.connections {
+        let change = args.then_rate.map(|rate| RateChange {
+            after_ns: (args.duration * 1e9) as u64,
+            rate: rate / publishers.max(1) as f64,
+        });
         let publish = (index < publishers).then(|| Schedule {
             rate: per_publisher,
             offset_ns: (1e9 / per_publisher * index as f64 / publishers as f64) as u64,
+            change,
         });
         let plan = Plan {
             index,
@@ -147,11 +156,20 @@ fn count_loss(stats: &Stats, outcomes: &[Outcome]) -> Loss {
     let acked: Vec<_> = (0..stats.rooms.len()).map(|room| stats.acked(room)).collect();
     let mut loss = Loss::default();
     for outcome in outcomes.iter().filter(|o| o.subscribed) {
-        let missing = acked[outcome.room].missing_from(&outcome.received);
-        if outcome.open_at_end {
-            loss.on_open += missing;
+        let missing = acked[outcome.room].missing(&outcome.received);
+        if !outcome.open_at_end {
+            loss.on_ended += missing.len() as u64;
+        } else if outcome.reloaded.is_empty() {
+            loss.on_open += missing.len() as u64;
         } else {
-            loss.on_ended += missing;
+            let reloadable = |seq: &u32| {
+                stats.position_of(outcome.room, *seq).is_some_and(|position| {
+                    outcome.reloaded.iter().any(|&(after, up_to)| after < position && position <= up_to)
+                })
+            };
+            let (skipped, lost): (Vec<u32>, Vec<u32>) = missing.into_iter().partition(reloadable);
+            loss.reloadable += skipped.len() as u64;
+            loss.on_open += lost.len() as u64;
         }
         loss.delivered_unacked += outcome.received.missing_from(&acked[outcome.room]);
     }

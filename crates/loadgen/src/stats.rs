@@ -1,7 +1,7 @@
 //! What the connections observe, shared between them and the report: counters, per-room state,
 //! latency histograms and tallies of errors and closes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -24,6 +24,8 @@ pub struct Room {
     pub next_seq: AtomicU32,
     /// Sequence numbers the pod acknowledged.
     pub acked: Mutex<Bitmap>,
+    /// The room position of each acknowledged sequence number.
+    pub positions: Mutex<HashMap<u32, i64>>,
 }
 
 /// Counters of the whole run.
@@ -47,6 +49,8 @@ pub struct Counters {
     pub order_violations: AtomicU64,
     /// Deliveries of messages not published by this run, or of another room.
     pub foreign: AtomicU64,
+    /// `reload_history` notices: the pod skipped a connection ahead.
+    pub skip_notices: AtomicU64,
     /// Deliveries expected so far: for each ack, the room's subscribers.
     pub expected: AtomicU64,
 }
@@ -56,6 +60,8 @@ pub struct Stats {
     pub counters: Counters,
     pub rooms: Vec<Room>,
     latency: Vec<Mutex<Histogram<u64>>>,
+    /// The same since the monitor last took them (one second's worth).
+    recent: Vec<Mutex<Histogram<u64>>>,
     ack_latency: Mutex<Histogram<u64>>,
     tallies: Mutex<BTreeMap<String, u64>>,
 }
@@ -74,6 +80,7 @@ impl Stats {
             counters: Counters::default(),
             rooms: room_ids.iter().map(|&id| Room { id, ..Room::default() }).collect(),
             latency: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
+            recent: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
             ack_latency: Mutex::new(histogram()),
             tallies: Mutex::new(BTreeMap::new()),
         }
@@ -88,12 +95,25 @@ impl Stats {
     pub fn record_delivery(&self, connection: usize, latency_ns: u64) {
         let us = (latency_ns / 1000).clamp(1, MAX_LATENCY_US);
         lock(&self.latency[connection % SHARDS]).saturating_record(us);
+        lock(&self.recent[connection % SHARDS]).saturating_record(us);
+    }
+
+    /// The delivery latencies recorded since the last call, merged; starts the next period.
+    pub fn take_recent_latency(&self) -> Histogram<u64> {
+        let mut all = histogram();
+        for shard in &self.recent {
+            let mut shard = lock(shard);
+            all.add(&*shard).expect("same bounds");
+            shard.reset();
+        }
+        all
     }
 
     /// Records an ack of message `seq` of room `room`.
-    pub fn record_ack(&self, room: usize, seq: u32, latency_ns: u64) {
+    pub fn record_ack(&self, room: usize, seq: u32, position: i64, latency_ns: u64) {
         let room = &self.rooms[room];
         if lock(&room.acked).insert(seq) {
+            lock(&room.positions).insert(seq, position);
             Self::bump(&self.counters.acked);
             let subscribers = room.subscribers.load(Ordering::Relaxed);
             self.counters.expected.fetch_add(subscribers, Ordering::Relaxed);
@@ -126,6 +146,11 @@ impl Stats {
     /// A snapshot of the acked set of a room.
     pub fn acked(&self, room: usize) -> Bitmap {
         lock(&self.rooms[room].acked).clone()
+    }
+
+    /// The room position of an acknowledged message.
+    pub fn position_of(&self, room: usize, seq: u32) -> Option<i64> {
+        lock(&self.rooms[room].positions).get(&seq).copied()
     }
 
     /// Reads a counter.

@@ -28,6 +28,14 @@ pub enum Incoming {
         room: i64,
         seq: u32,
         sent_ns: u64,
+        position: i64,
+    },
+    /// The pod skipped this connection ahead: positions `after + 1 ..= up_to` of `room` are to be
+    /// read from history (the client does not fetch them; the report counts them apart from loss).
+    ReloadHistory {
+        room: i64,
+        after: i64,
+        up_to: i64,
     },
     Error {
         code: String,
@@ -105,6 +113,12 @@ struct Loose {
     reason: Option<String>,
     #[serde(default)]
     message: Option<LooseMessage>,
+    #[serde(default)]
+    position: Option<i64>,
+    #[serde(default)]
+    after: Option<i64>,
+    #[serde(default)]
+    up_to: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -134,13 +148,20 @@ fn slow_parse(frame: &str) -> Incoming {
                 Some((seq.parse().ok()?, sent.parse().ok()?))
             });
             match parsed {
-                Some((seq, sent_ns)) => Incoming::Ack { room, seq, sent_ns },
+                Some((seq, sent_ns)) => {
+                    Incoming::Ack { room, seq, sent_ns, position: loose.position.unwrap_or(-1) }
+                }
                 None => Incoming::Other("ack with a foreign id".to_owned()),
             }
         }
         ("error", _) => {
             Incoming::Error { code: loose.code.unwrap_or_default(), detail: loose.detail.unwrap_or_default() }
         }
+        ("reload_history", Some(room)) => Incoming::ReloadHistory {
+            room,
+            after: loose.after.unwrap_or_default(),
+            up_to: loose.up_to.unwrap_or_default(),
+        },
         ("removed", Some(room)) => Incoming::Removed { room, reason: loose.reason.unwrap_or_default() },
         (kind, _) => Incoming::Other(kind.to_owned()),
     }
@@ -180,7 +201,9 @@ mod tests {
         let publish: serde_json::Value = serde_json::from_str(&publish(4, 9, 555, 40, 1)).unwrap();
         assert!(publish["text"].as_str().unwrap().len() >= 40);
         let ack = json!({"type": "ack", "id": publish["id"], "room": 4, "message_id": "x", "position": 3});
-        assert_eq!(parse(&ack.to_string()), Incoming::Ack { room: 4, seq: 9, sent_ns: 555 });
+        assert_eq!(parse(&ack.to_string()), Incoming::Ack { room: 4, seq: 9, sent_ns: 555, position: 3 });
+        let reload = r#"{"type":"reload_history","room":4,"after":10,"up_to":25}"#;
+        assert_eq!(parse(reload), Incoming::ReloadHistory { room: 4, after: 10, up_to: 25 });
     }
 
     #[test]

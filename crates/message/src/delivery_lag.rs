@@ -25,14 +25,16 @@ pub(crate) struct DeliveryLag {
     measured_at_ms: AtomicI64,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64
 }
 
 impl DeliveryLag {
     /// A message published at `sent_at_ms` is being delivered now.
     pub(crate) fn delivering(&self, sent_at_ms: i64) {
-        self.record(sent_at_ms, now_ms());
+        let now = now_ms();
+        metrics::histogram!("natter_fanout_age_seconds").record((now - sent_at_ms).max(0) as f64 / 1000.0);
+        self.record(sent_at_ms, now);
     }
 
     fn record(&self, sent_at_ms: i64, now: i64) {

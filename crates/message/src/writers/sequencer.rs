@@ -65,7 +65,14 @@ pub(crate) async fn run(
                 batch.push((record.offset, posted));
             }
         }
+        let read_at = crate::delivery_lag::now_ms();
+        for (_, posted) in &batch {
+            let age_ms = (read_at - posted.sent_at_ms).max(0);
+            metrics::histogram!("natter_sequencer_read_age_seconds").record(age_ms as f64 / 1000.0);
+        }
+        let storing = std::time::Instant::now();
         let placed = place_and_store(history.as_ref(), &mut last_positions, &batch).await;
+        metrics::histogram!("natter_sequencer_store_seconds").record(storing.elapsed().as_secs_f64());
         announce(&announcer, &placed, &spans).await;
         for record in &records {
             if let Err(e) = stream.commit(record) {

@@ -31,6 +31,8 @@ const MAX_PUBLISHES_IN_FLIGHT: usize = 32;
 /// Live messages of rooms being replayed that a connection holds (outside its outbound queue) until
 /// the replays are sent; beyond this the client is closed as too slow.
 const MAX_HELD_WHILE_REPLAYING: usize = 10_000;
+/// Queued items sent in one turn of the connection's loop at most (see `forward_batch`).
+const FORWARD_BATCH: usize = 32;
 
 pub(super) struct Connection {
     pub(super) ctx: Ctx,
@@ -45,6 +47,8 @@ pub(super) struct Connection {
     slot: Option<OwnedSemaphorePermit>,
     /// Keeps this connection's publishes in the order they were sent.
     pub(super) publish_order: Arc<PublishOrder>,
+    /// `natter_ws_frames_out_total`, looked up once (`counter!` looks the name up on every call).
+    frames_out: metrics::Counter,
 }
 
 pub(crate) async fn run(
@@ -80,6 +84,7 @@ pub(crate) async fn run(
         publishing: Arc::new(Semaphore::new(MAX_PUBLISHES_IN_FLIGHT)),
         slot: None,
         publish_order: Arc::default(),
+        frames_out: metrics::counter!("natter_ws_frames_out_total"),
     };
     let node = Arc::clone(&conn.ctx.node);
     let presence_key = Arc::clone(&conn.ctx.presence_key);
@@ -92,16 +97,21 @@ pub(crate) async fn run(
     let publishing = Arc::clone(&conn.publishing);
     let mut heartbeat = tokio::time::interval(HEARTBEAT_INTERVAL);
     let mut last_heard = Instant::now();
+    // Made once: a `cancelled()` made anew on every turn of the loop registers and unregisters a
+    // waiter under the token's lock each time, which a busy room paid per delivered frame.
+    let overflow_signal = overflowed.cancelled_owned();
+    let drain_signal = draining.cancelled_owned();
+    tokio::pin!(overflow_signal, drain_signal);
     let close: Option<CloseReason> = loop {
         tokio::select! {
             biased;
-            () = overflowed.cancelled() => break Some(CloseReason {
+            () = &mut overflow_signal => break Some(CloseReason {
                 code: CloseCode::Again,
                 description: Some("too slow: outbound queue full; reconnect".to_owned()),
             }),
-            () = draining.cancelled() => break conn.drain(&mut frames_rx).await,
+            () = &mut drain_signal => break conn.drain(&mut frames_rx).await,
             Some(outgoing) = frames_rx.recv() => {
-                if conn.forward(outgoing).await.is_err() { break conn.stall_reason(); }
+                if conn.forward_batch(outgoing, &mut frames_rx).await.is_err() { break conn.stall_reason(); }
                 // Caught up with everything queued before a gap: tell the client what it skipped.
                 if conn.ctx.outbox.has_gaps() && conn.report_gaps(&frames_rx).await.is_err() {
                     break conn.stall_reason();
@@ -169,6 +179,27 @@ pub(crate) async fn run(
 pub(super) struct Gone;
 
 impl Connection {
+    /// Sends `first` and up to [`FORWARD_BATCH`] - 1 more items already queued, without going back
+    /// to the read loop in between: under load, one turn of the loop (and one wake-up of the
+    /// WebSocket writer, which then writes them together) serves several frames.
+    async fn forward_batch(
+        &mut self,
+        first: Outgoing,
+        queued: &mut mpsc::Receiver<Outgoing>,
+    ) -> Result<(), Gone> {
+        self.forward(first).await?;
+        for _ in 1..FORWARD_BATCH {
+            if self.ctx.outbox.overflowed.is_cancelled() {
+                break;
+            }
+            match queued.try_recv() {
+                Ok(outgoing) => self.forward(outgoing).await?,
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
     /// Sends a queued item, unless the connection has moved on (see [`Outgoing`]).
     async fn forward(&mut self, outgoing: Outgoing) -> Result<(), Gone> {
         let text = match outgoing {
@@ -226,7 +257,7 @@ impl Connection {
 
     /// Sends a text frame, within the write deadline.
     async fn send_text(&mut self, text: ByteString) -> Result<(), Gone> {
-        metrics::counter!("natter_ws_frames_out_total").increment(1);
+        self.frames_out.increment(1);
         let written = tokio::time::timeout(self.write_stall, self.session.text(text)).await;
         self.settle(written)
     }

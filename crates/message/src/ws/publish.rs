@@ -239,7 +239,10 @@ async fn send(node: &Node, topic: &str, posted: &MessagePosted, turn: Turn) -> R
     turn.wait().await;
     let stored = node.backends.bus.enqueue(topic, &room_key(posted.room_id), payload);
     drop(turn);
-    if let Err(e) = stored.await {
+    let producing = std::time::Instant::now();
+    let stored = stored.await;
+    metrics::histogram!("natter_publish_produce_seconds").record(producing.elapsed().as_secs_f64());
+    if let Err(e) = stored {
         tracing::warn!(error = %e, room.id = posted.room_id, "publish failed");
         return Err(Refusal::unavailable(
             "the message could not be stored; retry with the same client_msg_id",
