@@ -27,6 +27,9 @@ const PUBLISHERS: usize = 4;
 const EACH: usize = 400;
 /// Three bytes each in UTF-8: 12 KB per message, within the 4,000-character limit.
 const TEXT_CHARS: usize = 4000;
+/// Further bursts (of this many messages) at most while waiting for the stalled reader's cut-off.
+const MORE_ROUNDS: usize = 20;
+const MORE_EACH: usize = 100;
 
 pub fn settings() -> Vec<(String, String)> {
     [
@@ -62,8 +65,13 @@ pub async fn run(stack: Stack) {
     }
     let reading = tokio::spawn(read_until_quiet(prompt));
     let started = std::time::Instant::now();
-    let positions: Vec<i64> = join_all(publishers.into_iter().map(|ws| burst(ws, room))).await.concat();
+    let positions: Vec<i64> = join_all(publishers.iter_mut().map(|ws| burst(ws, room, EACH))).await.concat();
     let burst_took = started.elapsed();
+    // One publisher stays to keep the room busy later; the others go (unread, they would stall).
+    let mut pusher = publishers.pop().expect("a publisher");
+    for ws in publishers {
+        ws.close().await;
+    }
     let last = *positions.iter().max().expect("acked");
     let (mut prompt, live, reloads) = reading.await.unwrap();
 
@@ -92,26 +100,37 @@ pub async fn run(stack: Stack) {
     prompt.send_json(json!({"type": "ping", "id": id})).await;
     prompt.recv_until(|f| answer_to(f, &id)).await;
 
-    // The reader that stopped reading was cut off.
-    let metrics_url = format!("{}/internal/metrics", url.replace("ws://", "http://"));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let text = reqwest::Client::new()
-            .get(&metrics_url)
-            .bearer_auth(&stack.internal_token)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if counter(&text, "natter_stalled_connections_closed_total") >= 1.0 {
-            break;
+    drop(prompt);
+
+    // The reader that stopped reading is cut off by the write deadline once the buffers between it
+    // and the pod are full. How much that takes depends on how much of the burst it skipped (timing),
+    // so the room stays busy, a bounded number of rounds, until it is.
+    for round in 0..=MORE_ROUNDS {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        while tokio::time::Instant::now() < deadline {
+            if stalled_closed(&stack, url).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the stalled reader is still connected");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(round < MORE_ROUNDS, "the stalled reader is still connected after {MORE_ROUNDS} more bursts");
+        burst(&mut pusher, room, MORE_EACH).await;
     }
-    prompt.close().await;
+}
+
+/// Whether the pod has cut a connection off for not reading.
+async fn stalled_closed(stack: &Stack, message_url: &str) -> bool {
+    let metrics_url = format!("{}/internal/metrics", message_url.replace("ws://", "http://"));
+    let text = reqwest::Client::new()
+        .get(&metrics_url)
+        .bearer_auth(&stack.internal_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    counter(&text, "natter_stalled_connections_closed_total") >= 1.0
 }
 
 fn counter(exposition: &str, name: &str) -> f64 {
@@ -122,11 +141,11 @@ fn counter(exposition: &str, name: &str) -> f64 {
         .sum()
 }
 
-/// Publishes [`EACH`] large messages without waiting in between, then collects their positions.
-async fn burst(mut ws: Ws, room: i64) -> Vec<i64> {
+/// Publishes `count` large messages without waiting in between, then collects their positions.
+async fn burst(ws: &mut Ws, room: i64, count: usize) -> Vec<i64> {
     let text = "한".repeat(TEXT_CHARS);
     let mut ids = Vec::new();
-    for _ in 0..EACH {
+    for _ in 0..count {
         let id = ws.next_id();
         ws.send_json(json!({"type": "publish", "id": id, "room": room, "text": text})).await;
         ids.push(id);
@@ -138,7 +157,6 @@ async fn burst(mut ws: Ws, room: i64) -> Vec<i64> {
             other => panic!("publish refused: {other:?}"),
         }
     }
-    ws.close().await;
     positions
 }
 
