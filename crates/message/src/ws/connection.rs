@@ -188,10 +188,8 @@ impl Connection {
         queued: &mut mpsc::Receiver<Outgoing>,
     ) -> Result<(), Gone> {
         self.forward(first).await?;
+        // An overflow is noticed at the next turn of the loop, at most this many frames later.
         for _ in 1..FORWARD_BATCH {
-            if self.ctx.outbox.overflowed.is_cancelled() {
-                break;
-            }
             match queued.try_recv() {
                 Ok(outgoing) => self.forward(outgoing).await?,
                 Err(_) => break,
