@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 
+use diesel::connection::{TransactionManagerStatus, ValidTransactionManagerStatus};
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
@@ -81,7 +82,11 @@ impl Db {
                 .await
                 .map(|conn| Conn::PgPooled(Box::new(conn)))
                 .map_err(|e| DbError::Unavailable(e.to_string())),
-            Db::Sqlite(conn) => Ok(Conn::SqlitePooled(Arc::clone(conn).lock_owned().await)),
+            Db::Sqlite(conn) => {
+                let mut conn = Arc::clone(conn).lock_owned().await;
+                end_abandoned_transaction(&mut conn).await?;
+                Ok(Conn::SqlitePooled(conn))
+            }
         }
     }
 
@@ -139,6 +144,31 @@ impl Conn<'_> {
         match self.raw() {
             Raw::Pg(conn) => in_transaction(conn, |c| Conn::Pg(c), f).await,
             Raw::Sqlite(conn) => in_transaction(conn, |c| Conn::Sqlite(c), f).await,
+        }
+    }
+}
+
+/// A task dropped inside a transaction (a request cancelled between two statements, say) leaves the
+/// one SQLite connection in it: every later statement would silently join that transaction, see its
+/// uncommitted changes, and never be committed. So whoever takes the connection next rolls it back
+/// first. (PostgreSQL needs nothing: the pool discards a connection left in a transaction, since
+/// diesel-async counts it as broken.)
+async fn end_abandoned_transaction(conn: &mut SqliteConn) -> Result<(), DbError> {
+    type Manager = <SqliteConn as AsyncConnection>::TransactionManager;
+    loop {
+        match Manager::transaction_manager_status_mut(conn).transaction_depth() {
+            Ok(None) => return Ok(()),
+            Ok(Some(depth)) => {
+                tracing::warn!(depth, "rolling back a transaction its task abandoned");
+                Manager::rollback_transaction(conn).await?;
+            }
+            Err(_) => {
+                tracing::warn!("resetting a transaction manager its task left broken");
+                let _ = diesel::sql_query("ROLLBACK").execute(conn).await;
+                *Manager::transaction_manager_status_mut(conn) =
+                    TransactionManagerStatus::Valid(ValidTransactionManagerStatus::default());
+                return Ok(());
+            }
         }
     }
 }

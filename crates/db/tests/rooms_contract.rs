@@ -358,7 +358,32 @@ async fn a_composed_use_case_rolls_back_as_a_whole(db: Db) {
     assert!(!invites::is_invited(c, r.id, carol.id).await.unwrap());
 }
 
+/// A request cancelled between two statements of its transaction leaves nothing behind, and later
+/// statements are not swallowed by its transaction (SQLite's one connection is rolled back by whoever
+/// takes it next; PostgreSQL's pool discards the connection).
+async fn an_abandoned_transaction_leaves_nothing_behind(db: Db) {
+    let abandoned = async {
+        let mut conn = db.conn().await.unwrap();
+        conn.transaction(async |mut tx| {
+            members::create(&mut tx, member("ghost")).await?;
+            std::future::pending::<()>().await;
+            Ok::<_, DbError>(())
+        })
+        .await
+    };
+    let dropped = tokio::time::timeout(std::time::Duration::from_millis(300), abandoned).await;
+    assert!(dropped.is_err(), "the transaction was still open when its task was dropped");
+    {
+        let c = &mut db.conn().await.unwrap();
+        assert!(members::by_username(c, "ghost").await.unwrap().is_none(), "its insert is gone");
+        members::create(c, member("alive")).await.unwrap();
+    }
+    let c = &mut db.conn().await.unwrap();
+    assert!(members::by_username(c, "alive").await.unwrap().is_some(), "a later insert stays");
+}
+
 contract!(
+    an_abandoned_transaction_leaves_nothing_behind,
     rooms_are_created_edited_searched_and_deleted,
     joining_follows_visibility_bans_and_archive,
     moderation_is_recorded,
