@@ -22,6 +22,7 @@ mod postgres;
 pub mod refresh_tokens;
 pub mod rooms;
 pub mod schema;
+pub mod search;
 pub mod search_terms;
 mod sqlite;
 

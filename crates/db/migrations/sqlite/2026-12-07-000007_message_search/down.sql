@@ -1,0 +1,2 @@
+DROP TABLE message_search_fts;
+DROP TABLE message_search;

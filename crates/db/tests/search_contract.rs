@@ -1,0 +1,101 @@
+//! The message search contract, run against PostgreSQL (full-text search) and embedded SQLite
+//! (FTS5): the same messages are found by the same queries on both.
+
+mod common;
+
+use common::contract;
+use natter_db::Db;
+use natter_db::connection::Conn;
+use natter_db::search::{self, Indexed};
+
+fn message<'a>(id: &'a str, room: i64, sent_at_ms: i64, text: &'a str) -> Indexed<'a> {
+    Indexed {
+        message_id: id,
+        room_id: room,
+        sender_id: 7,
+        position: sent_at_ms,
+        sent_at_ms,
+        has_file: false,
+        text,
+    }
+}
+
+async fn ids(c: &mut Conn<'_>, rooms: &[i64], query: &str) -> Vec<String> {
+    search::find(c, rooms, query, 20, 0).await.unwrap().into_iter().map(|f| f.message_id).collect()
+}
+
+async fn only_the_given_rooms_are_searched(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    assert!(search::index(c, &message("a", 1, 1, "Lunch at noon?")).await.unwrap());
+    assert!(search::index(c, &message("b", 2, 2, "lunch at one")).await.unwrap());
+    assert!(!search::index(c, &message("a", 1, 1, "Lunch at noon?")).await.unwrap(), "indexed once");
+    assert_eq!(ids(c, &[1], "LUNCH").await, ["a"]);
+    assert_eq!(ids(c, &[1, 2], "lunch").await, ["b", "a"], "equally relevant: newest first");
+    assert_eq!(ids(c, &[3], "lunch").await, Vec::<String>::new());
+    assert_eq!(ids(c, &[], "lunch").await, Vec::<String>::new());
+    assert_eq!(ids(c, &[1, 2], "lunch noon").await, ["a"], "every word must match");
+    let found = search::find(c, &[1, 2], "lunch", 1, 1).await.unwrap();
+    assert_eq!(found.len(), 1, "paged");
+    assert_eq!(
+        (found[0].message_id.as_str(), found[0].room_id, found[0].text.as_str()),
+        ("a", 1, "Lunch at noon?")
+    );
+}
+
+async fn korean_words_are_found_by_their_stem(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    search::index(c, &message("k1", 1, 1, "회의는 내일 3시에 해요")).await.unwrap();
+    search::index(c, &message("k2", 1, 2, "회사 앞에서 만나요")).await.unwrap();
+    search::index(c, &message("k3", 1, 3, "오늘 회의에서 정했어요")).await.unwrap();
+    // Both match; the shorter message ranks first (both adapters weigh by length).
+    assert_eq!(ids(c, &[1], "회의").await, ["k1", "k3"]);
+    assert_eq!(ids(c, &[1], "회사").await, ["k2"]);
+    assert_eq!(ids(c, &[1], "내일 회의").await, ["k1"]);
+    assert_eq!(ids(c, &[1], "저녁").await, Vec::<String>::new());
+}
+
+async fn edits_and_deletions_apply_in_any_order(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    search::index(c, &message("e", 1, 10, "see you at the station")).await.unwrap();
+    assert!(search::edit(c, "e", "see you at the airport", 20).await.unwrap());
+    assert!(!search::edit(c, "e", "see you at the harbour", 15).await.unwrap(), "an older edit loses");
+    assert_eq!(ids(c, &[1], "station").await, Vec::<String>::new(), "found by the new text only");
+    assert_eq!(ids(c, &[1], "harbour").await, Vec::<String>::new());
+    assert_eq!(ids(c, &[1], "airport").await, ["e"]);
+
+    search::remove(c, "e", 30).await.unwrap();
+    assert_eq!(ids(c, &[1], "airport").await, Vec::<String>::new(), "deleted");
+    assert!(!search::index(c, &message("e", 1, 10, "see you at the station")).await.unwrap(), "not revived");
+    assert!(!search::edit(c, "e", "back again", 40).await.unwrap(), "nor edited back");
+    assert_eq!(ids(c, &[1], "station").await, Vec::<String>::new());
+
+    // Deleted before it was indexed: the late record stays out.
+    search::remove(c, "late", 50).await.unwrap();
+    assert!(!search::index(c, &message("late", 1, 5, "ghost text")).await.unwrap());
+    assert_eq!(ids(c, &[1], "ghost").await, Vec::<String>::new());
+}
+
+async fn query_syntax_is_only_text(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    search::index(c, &message("q", 1, 1, "tom or jerry; drop table near the door")).await.unwrap();
+    for query in [
+        "tom OR jerry",
+        "\"tom\" jerry",
+        "jerry*",
+        "NEAR(tom jerry)",
+        "tom'; DROP TABLE --",
+        "jerry & !tom | door",
+        "door:*",
+    ] {
+        assert_eq!(ids(c, &[1], query).await, ["q"], "{query} is read as its words");
+    }
+    assert_eq!(ids(c, &[1], "NOT tom").await, Vec::<String>::new(), "`not` is a word, not an operator");
+    assert_eq!(ids(c, &[1], "'\";--*()").await, Vec::<String>::new(), "no words: nothing");
+}
+
+contract!(
+    only_the_given_rooms_are_searched,
+    korean_words_are_found_by_their_stem,
+    edits_and_deletions_apply_in_any_order,
+    query_syntax_is_only_text
+);
