@@ -268,3 +268,27 @@ pub struct WsToken {
     pub token: String,
     pub expires_in: u64,
 }
+
+/// `GET /api/v1/search?q=&page=`: messages the caller may read now that contain every word of `q`
+/// (Korean words also by their stem, see `natter_db::search_terms`), most relevant first, then
+/// newest. Operators and quotes in `q` are read as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageSearchPage {
+    pub hits: Vec<MessageHit>,
+    /// The page asked for (0 is the first); `has_more` says whether another follows.
+    pub page: u32,
+    pub has_more: bool,
+}
+
+/// One message found by a search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageHit {
+    pub message_id: String,
+    pub room_id: RoomId,
+    pub sender_id: MemberId,
+    /// The message's position in its room: the client opens the room there.
+    pub position: i64,
+    pub sent_at_ms: i64,
+    /// The text as it is now (edited messages are found by their new text only).
+    pub text: String,
+}

@@ -168,6 +168,14 @@ impl Application {
             ),
         );
         set.add(
+            "search indexer",
+            crate::search::indexer::consume(
+                Arc::clone(&stores.bus),
+                stores.db.clone(),
+                settings.topic_prefix.clone(),
+            ),
+        );
+        set.add(
             "unshared-file sweeper",
             crate::files::janitor::sweep(
                 stores.db.clone(),
@@ -238,6 +246,7 @@ impl Application {
                         .route("/auth/logout", web::post().to(routes::api::auth::api_logout))
                         .route("/me", web::get().to(routes::api::me::api_me))
                         .route("/ws-token", web::get().to(routes::api::me::api_ws_token))
+                        .route("/search", web::get().to(routes::api::search::search_messages))
                         .route("/openapi.json", web::get().to(routes::openapi_json))
                         .configure(room_api)
                         .default_service(web::to(request_errors::not_found)),

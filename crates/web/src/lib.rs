@@ -19,6 +19,7 @@ mod remember;
 mod request_errors;
 mod rooms;
 mod routes;
+mod search;
 mod sessions;
 pub mod settings;
 mod templates;

@@ -29,6 +29,7 @@ mod rest_auth;
 mod resume;
 mod rooms_live;
 mod rooms_matrix;
+mod search;
 mod sessions;
 mod slice;
 mod stack;
@@ -88,6 +89,18 @@ async fn distributed_files() {
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_files() {
     files::run(Stack::standalone_with(files::settings()).await).await;
+}
+
+/// Messages are found by their words, by members only; edits, deletions and kicks follow.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_search() {
+    search::run(Stack::standalone().await).await;
+}
+
+/// The same through the broker: the indexer is a shared consumer group of the web pods.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_search() {
+    search::run(Stack::distributed().await).await;
 }
 
 /// A burst beyond every queue of a room: prompt readers skip ahead, a stalled one is cut off.

@@ -9,7 +9,7 @@ use actix_web::HttpResponse;
 use natter_http::openapi::SecuritySchemes;
 use utoipa::OpenApi;
 
-use super::api::{auth as api_auth, me as api_me, rooms as api_rooms};
+use super::api::{auth as api_auth, me as api_me, rooms as api_rooms, search as api_search};
 use super::internal::rooms as internal;
 use super::pages::{
     accounts, avatars, manage as room_manage, room as room_pages, rooms, settings, static_files,
@@ -28,7 +28,7 @@ use crate::oauth::flow as oauth;
             proto/openapi.json by hand (see README, \"The HTTP contract\")."
     ),
     paths(
-        api_auth::api_login, api_auth::api_refresh, api_auth::api_logout, api_me::api_me, api_me::api_ws_token,
+        api_auth::api_login, api_auth::api_refresh, api_auth::api_logout, api_me::api_me, api_me::api_ws_token, api_search::search_messages,
         api_rooms::search, api_rooms::create, api_rooms::show, api_rooms::update, api_rooms::delete,
         api_rooms::archive, api_rooms::unarchive, api_rooms::transfer, api_rooms::join, api_rooms::leave,
         api_rooms::members, api_rooms::set_role, api_rooms::kick, api_rooms::mute, api_rooms::unmute,
@@ -51,6 +51,7 @@ use crate::oauth::flow as oauth;
         (name = "auth", description = "REST login: access and refresh tokens"),
         (name = "rooms", description = "Community and direct rooms, members, moderation, history"),
         (name = "files", description = "Files shared in rooms"),
+        (name = "search", description = "Messages the caller may read, found by their words"),
         (name = "pages", description = "Server-rendered pages and their form posts (session cookie, CSRF token)"),
         (name = "internal", description = "Between services (the shared internal token)"),
         (name = "operations", description = "Health, readiness, keys"),

@@ -3,3 +3,4 @@
 pub(crate) mod auth;
 pub(crate) mod me;
 pub(crate) mod rooms;
+pub(crate) mod search;

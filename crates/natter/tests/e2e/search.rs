@@ -1,0 +1,114 @@
+//! Message search end to end: what a member publishes is found by the words of its text (Korean
+//! words by their stem) within seconds, by members of the room only; an edit is found by its new text
+//! only, a deleted message disappears, and a kicked member stops finding the room's messages.
+
+use std::time::Duration;
+
+use natter_proto::frames::{ErrorCode, ServerFrame};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::api::{Api, Member};
+use crate::client::{Ws, answer_to, open};
+use crate::stack::Stack;
+
+/// Message ids `who` finds for `q`.
+async fn found(api: &Api, who: &Member, q: &str) -> Vec<String> {
+    let path = format!("/api/v1/search?q={}", urlencode(q));
+    let page = api.expect(StatusCode::OK, Method::GET, &path, who, None).await;
+    page["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["message_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// Waits (up to 10 s: the indexer follows the bus) until `who` finds exactly `expected` for `q`.
+async fn eventually(api: &Api, who: &Member, q: &str, expected: &[&str]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ids = found(api, who, q).await;
+        if ids == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} searching {q:?} found {ids:?}, not {expected:?}",
+            who.username
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn publish(ws: &mut Ws, room: i64, text: &str) -> String {
+    match ws.publish(room, text).await {
+        ServerFrame::Ack { message_id, .. } => message_id.to_string(),
+        other => panic!("expected an ack, got {other:?}"),
+    }
+}
+
+/// Sends the edit or delete made by `frame(id)` until it is acked (history may not have the message
+/// yet a moment after its ack, as for any client: `unavailable`, retry).
+async fn change(ws: &mut Ws, frame: impl Fn(&str) -> serde_json::Value) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let id = ws.next_id();
+        ws.send_json(frame(&id)).await;
+        match ws.recv_until(|f| answer_to(f, &id)).await {
+            ServerFrame::Ack { .. } => return,
+            ServerFrame::Error { code: ErrorCode::Unavailable, .. }
+                if tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => panic!("change refused: {other:?}"),
+        }
+    }
+}
+
+pub async fn run(stack: Stack) {
+    let api = Api::new(&stack.web_url);
+    let (ann, ben, cat) = (api.member("ann").await, api.member("ben").await, api.member("cat").await);
+    let room = api.create_room(&ann, "lunch club", "public", None).await;
+    api.join(room, &ben).await;
+    let cats = api.create_room(&cat, "cats", "public", None).await;
+    let url = &stack.message_urls[0];
+
+    let mut ws = open(url, &api.ws_token(&ann).await, &stack.web_url).await;
+    assert!(matches!(ws.subscribe(room).await, ServerFrame::Subscribed { .. }));
+    let lunch = publish(&mut ws, room, "회의는 내일 점심에 해요, lunch at noon").await;
+    let mut cat_ws = open(url, &api.ws_token(&cat).await, &stack.web_url).await;
+    assert!(matches!(cat_ws.subscribe(cats).await, ServerFrame::Subscribed { .. }));
+    let cat_lunch = publish(&mut cat_ws, cats, "lunch for cats").await;
+
+    // Members find it (a Korean word by its stem); others only what they may read.
+    eventually(&api, &ben, "회의", &[&lunch]).await;
+    eventually(&api, &ann, "LUNCH noon", &[&lunch]).await;
+    eventually(&api, &cat, "lunch", &[&cat_lunch]).await;
+    assert_eq!(found(&api, &ben, "' OR 1=1 --").await, Vec::<String>::new(), "operators are text");
+
+    // Edited: found by the new text only.
+    change(
+        &mut ws,
+        |id| json!({"type": "edit", "id": id, "room": room, "message_id": lunch, "text": "dinner instead"}),
+    )
+    .await;
+    eventually(&api, &ben, "dinner", &[&lunch]).await;
+    eventually(&api, &ben, "lunch", &[]).await;
+
+    // Kicked: nothing of the room any more.
+    let kick = format!("/api/v1/rooms/{room}/members/{}/kick", ben.id);
+    api.expect(StatusCode::NO_CONTENT, Method::POST, &kick, &ann, None).await;
+    assert_eq!(found(&api, &ben, "dinner").await, Vec::<String>::new(), "at once");
+
+    // Deleted: gone for everyone.
+    change(&mut ws, |id| json!({"type": "delete", "id": id, "room": room, "message_id": lunch})).await;
+    eventually(&api, &ann, "dinner", &[]).await;
+}

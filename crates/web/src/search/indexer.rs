@@ -1,0 +1,104 @@
+//! Keeps the search index in step with history: every sequenced message is indexed, every edit and
+//! deletion applied. Web pods read the sequenced and edits topics in one shared group, so each record
+//! is handled once and the index resumes after a crash where it left off; publishing never waits for
+//! it. The index tolerates any order and repeats (see `natter_db::search`), so a record handled twice
+//! or an edit read before its message changes nothing it should not.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use natter_bus::{BusRecord, EventBus};
+use natter_db::search::{self, Indexed};
+use natter_db::{Db, DbError};
+use natter_proto::events::{MessageChanged, StoredMessage};
+use natter_proto::topics::Topic;
+use tracing::Instrument;
+
+/// Wait after a failure before trying again.
+const BACK_OFF: Duration = Duration::from_secs(1);
+
+/// Indexes until the bus fails for good.
+pub(crate) async fn consume(bus: Arc<dyn EventBus>, db: Db, topic_prefix: String) {
+    let sequenced = Topic::Sequenced.name(&topic_prefix);
+    let edits = Topic::Edits.name(&topic_prefix);
+    let topics = [sequenced.clone(), edits];
+    let group = format!("{topic_prefix}natter-search");
+    let mut stream = loop {
+        match bus.subscribe_shared(&topics, &group).await {
+            Ok(stream) => break stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "search indexer cannot subscribe; retrying");
+                tokio::time::sleep(BACK_OFF).await;
+            }
+        }
+    };
+    loop {
+        let record = match stream.next().await {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::warn!(error = %e, "search indexer cannot read; retrying");
+                tokio::time::sleep(BACK_OFF).await;
+                continue;
+            }
+        };
+        let span = record.consumer_span("search indexer");
+        // Until it works: a record is committed only once the index has it.
+        let sent_at_ms = loop {
+            match handle(&record, record.topic == sequenced, &db).instrument(span.clone()).await {
+                Ok(sent_at_ms) => break sent_at_ms,
+                Err(e) => {
+                    tracing::warn!(error = %e, offset = record.offset, "indexing failed; retrying");
+                    tokio::time::sleep(BACK_OFF).await;
+                }
+            }
+        };
+        if let Some(sent_at_ms) = sent_at_ms {
+            let lag = (now_ms() - sent_at_ms).max(0) as f64 / 1000.0;
+            metrics::gauge!("natter_search_index_lag_seconds").set(lag);
+        }
+        if let Err(e) = stream.commit(&record) {
+            tracing::warn!(error = %e, "search indexer could not commit its progress");
+        }
+    }
+}
+
+/// Applies one record to the index; for a message, when it was sent (for the lag metric).
+async fn handle(record: &BusRecord, is_message: bool, db: &Db) -> Result<Option<i64>, DbError> {
+    let conn = &mut db.conn().await?;
+    if is_message {
+        let Ok(message) = serde_json::from_slice::<StoredMessage>(&record.payload) else {
+            tracing::error!(offset = record.offset, "unreadable sequenced message skipped");
+            return Ok(None);
+        };
+        let id = message.posted.message_id.to_string();
+        if message.deleted {
+            search::remove(conn, &id, now_ms()).await?;
+            return Ok(None);
+        }
+        let indexed = Indexed {
+            message_id: &id,
+            room_id: message.posted.room_id,
+            sender_id: message.posted.sender_id,
+            position: message.position,
+            sent_at_ms: message.posted.sent_at_ms,
+            has_file: message.posted.file.is_some(),
+            text: &message.posted.text,
+        };
+        search::index(conn, &indexed).await?;
+        return Ok(Some(message.posted.sent_at_ms));
+    }
+    match serde_json::from_slice::<MessageChanged>(&record.payload) {
+        Ok(MessageChanged::Edited(edited)) => {
+            search::edit(conn, &edited.message_id.to_string(), &edited.text, edited.edited_at_ms).await?;
+        }
+        Ok(MessageChanged::Deleted(deleted)) => {
+            search::remove(conn, &deleted.message_id.to_string(), now_ms()).await?;
+        }
+        Err(e) => tracing::error!(error = %e, offset = record.offset, "unreadable message change skipped"),
+    }
+    Ok(None)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64
+}
