@@ -9,7 +9,7 @@
 //! caller decides at query time (so a kicked member stops finding a room's messages at once).
 
 use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Bool, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 use diesel_async::RunQueryDsl;
 
 use crate::DbError;
@@ -128,40 +128,91 @@ pub async fn remove(conn: &mut Conn<'_>, message_id: &str, deleted_at_ms: i64) -
     Ok(())
 }
 
-const FIND_PG: &str = "SELECT message_id, room_id, sender_id, position, sent_at_ms, text \
-    FROM message_search, plainto_tsquery('simple', $1) AS q \
-    WHERE to_tsvector('simple', terms) @@ q AND NOT deleted AND room_id = ANY($2) \
-    ORDER BY ts_rank(to_tsvector('simple', terms), q, 1) DESC, sent_at_ms DESC, message_id \
-    LIMIT $3 OFFSET $4";
-const FIND_SQLITE: &str = "SELECT s.message_id, s.room_id, s.sender_id, s.position, s.sent_at_ms, s.text \
-    FROM message_search_fts JOIN message_search AS s ON s.id = message_search_fts.rowid \
-    WHERE message_search_fts MATCH ?1 AND NOT s.deleted \
-    AND s.room_id IN (SELECT value FROM json_each(?2)) \
-    ORDER BY bm25(message_search_fts), s.sent_at_ms DESC, s.message_id \
-    LIMIT ?3 OFFSET ?4";
+/// What a search is narrowed to besides its words (`from:`, `has:file`, `after:`, `before:`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Only messages of this sender.
+    pub sender_id: Option<i64>,
+    /// Only messages that share a file.
+    pub has_file: bool,
+    /// Only messages sent at or after this (ms since the epoch) ...
+    pub sent_from_ms: Option<i64>,
+    /// ... and before this.
+    pub sent_before_ms: Option<i64>,
+}
 
-/// Messages of `rooms` containing every term of `query`, most relevant first (then newest); `limit`
-/// of them after skipping `offset`. A query without terms finds nothing. Relevance: BM25 on SQLite,
-/// `ts_rank` normalised by length on PostgreSQL; both rank more occurrences and shorter messages
-/// higher, but not always by the same amounts.
+impl Filters {
+    /// Whether anything narrows the search besides words.
+    pub fn any(&self) -> bool {
+        *self != Filters::default()
+    }
+}
+
+const FILTERS_PG: &str = "AND ($5::BIGINT IS NULL OR sender_id = $5) AND (NOT $6 OR has_file) \
+    AND ($7::BIGINT IS NULL OR sent_at_ms >= $7) AND ($8::BIGINT IS NULL OR sent_at_ms < $8)";
+const FILTERS_SQLITE: &str = "AND (?5 IS NULL OR s.sender_id = ?5) AND (NOT ?6 OR s.has_file) \
+    AND (?7 IS NULL OR s.sent_at_ms >= ?7) AND (?8 IS NULL OR s.sent_at_ms < ?8)";
+
+fn find_sql(pg: bool, with_words: bool) -> String {
+    match (pg, with_words) {
+        (true, true) => format!(
+            "SELECT message_id, room_id, sender_id, position, sent_at_ms, text \
+             FROM message_search, plainto_tsquery('simple', $1) AS q \
+             WHERE to_tsvector('simple', terms) @@ q AND NOT deleted AND room_id = ANY($2) {FILTERS_PG} \
+             ORDER BY ts_rank(to_tsvector('simple', terms), q, 1) DESC, sent_at_ms DESC, message_id \
+             LIMIT $3 OFFSET $4"
+        ),
+        // $1 (no words) is still bound, so it is named once.
+        (true, false) => format!(
+            "SELECT message_id, room_id, sender_id, position, sent_at_ms, text FROM message_search \
+             WHERE $1::TEXT IS NOT NULL AND NOT deleted AND room_id = ANY($2) {FILTERS_PG} \
+             ORDER BY sent_at_ms DESC, message_id LIMIT $3 OFFSET $4"
+        ),
+        (false, true) => format!(
+            "SELECT s.message_id, s.room_id, s.sender_id, s.position, s.sent_at_ms, s.text \
+             FROM message_search_fts JOIN message_search AS s ON s.id = message_search_fts.rowid \
+             WHERE message_search_fts MATCH ?1 AND NOT s.deleted \
+             AND s.room_id IN (SELECT value FROM json_each(?2)) {FILTERS_SQLITE} \
+             ORDER BY bm25(message_search_fts), s.sent_at_ms DESC, s.message_id LIMIT ?3 OFFSET ?4"
+        ),
+        (false, false) => format!(
+            "SELECT s.message_id, s.room_id, s.sender_id, s.position, s.sent_at_ms, s.text \
+             FROM message_search AS s WHERE ?1 IS NOT NULL AND NOT s.deleted \
+             AND s.room_id IN (SELECT value FROM json_each(?2)) {FILTERS_SQLITE} \
+             ORDER BY s.sent_at_ms DESC, s.message_id LIMIT ?3 OFFSET ?4"
+        ),
+    }
+}
+
+/// Messages of `rooms` containing every term of `query` and passing `filters`, most relevant first
+/// (then newest); `limit` of them after skipping `offset`. Without terms, the newest messages passing
+/// `filters`, if any filter is set; nothing otherwise. Relevance: BM25 on SQLite, `ts_rank`
+/// normalised by length on PostgreSQL; both rank more occurrences and shorter messages higher, but
+/// not always by the same amounts.
 pub async fn find(
     conn: &mut Conn<'_>,
     rooms: &[i64],
     query: &str,
+    filters: &Filters,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Found>, DbError> {
     let wanted = terms(query);
-    if wanted.is_empty() || rooms.is_empty() {
+    if (wanted.is_empty() && !filters.any()) || rooms.is_empty() {
         return Ok(Vec::new());
     }
+    let with_words = !wanted.is_empty();
     Ok(match conn.raw() {
         Raw::Pg(c) => {
-            diesel::sql_query(FIND_PG)
+            diesel::sql_query(find_sql(true, with_words))
                 .bind::<Text, _>(wanted.join(" "))
                 .bind::<Array<BigInt>, _>(rooms)
                 .bind::<BigInt, _>(limit)
                 .bind::<BigInt, _>(offset)
+                .bind::<Nullable<BigInt>, _>(filters.sender_id)
+                .bind::<Bool, _>(filters.has_file)
+                .bind::<Nullable<BigInt>, _>(filters.sent_from_ms)
+                .bind::<Nullable<BigInt>, _>(filters.sent_before_ms)
                 .load(c)
                 .await?
         }
@@ -170,11 +221,15 @@ pub async fn find(
             // quote (they are letters and digits), so a query cannot use FTS5's operators.
             let matched: Vec<String> = wanted.iter().map(|t| format!("\"{t}\"")).collect();
             let room_list = format!("[{}]", rooms.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
-            diesel::sql_query(FIND_SQLITE)
+            diesel::sql_query(find_sql(false, with_words))
                 .bind::<Text, _>(matched.join(" "))
                 .bind::<Text, _>(room_list)
                 .bind::<BigInt, _>(limit)
                 .bind::<BigInt, _>(offset)
+                .bind::<Nullable<BigInt>, _>(filters.sender_id)
+                .bind::<Bool, _>(filters.has_file)
+                .bind::<Nullable<BigInt>, _>(filters.sent_from_ms)
+                .bind::<Nullable<BigInt>, _>(filters.sent_before_ms)
                 .load(c)
                 .await?
         }

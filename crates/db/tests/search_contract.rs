@@ -6,7 +6,7 @@ mod common;
 use common::contract;
 use natter_db::Db;
 use natter_db::connection::Conn;
-use natter_db::search::{self, Indexed};
+use natter_db::search::{self, Filters, Indexed};
 
 fn message<'a>(id: &'a str, room: i64, sent_at_ms: i64, text: &'a str) -> Indexed<'a> {
     Indexed {
@@ -21,7 +21,12 @@ fn message<'a>(id: &'a str, room: i64, sent_at_ms: i64, text: &'a str) -> Indexe
 }
 
 async fn ids(c: &mut Conn<'_>, rooms: &[i64], query: &str) -> Vec<String> {
-    search::find(c, rooms, query, 20, 0).await.unwrap().into_iter().map(|f| f.message_id).collect()
+    search::find(c, rooms, query, &Filters::default(), 20, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.message_id)
+        .collect()
 }
 
 async fn only_the_given_rooms_are_searched(db: Db) {
@@ -34,7 +39,7 @@ async fn only_the_given_rooms_are_searched(db: Db) {
     assert_eq!(ids(c, &[3], "lunch").await, Vec::<String>::new());
     assert_eq!(ids(c, &[], "lunch").await, Vec::<String>::new());
     assert_eq!(ids(c, &[1, 2], "lunch noon").await, ["a"], "every word must match");
-    let found = search::find(c, &[1, 2], "lunch", 1, 1).await.unwrap();
+    let found = search::find(c, &[1, 2], "lunch", &Filters::default(), 1, 1).await.unwrap();
     assert_eq!(found.len(), 1, "paged");
     assert_eq!(
         (found[0].message_id.as_str(), found[0].room_id, found[0].text.as_str()),
@@ -93,7 +98,38 @@ async fn query_syntax_is_only_text(db: Db) {
     assert_eq!(ids(c, &[1], "'\";--*()").await, Vec::<String>::new(), "no words: nothing");
 }
 
+async fn filters_narrow_with_or_without_words(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    let mut by_ann = message("f1", 1, 1_000, "plans for friday");
+    by_ann.sender_id = 1;
+    let mut with_file = message("f2", 1, 2_000, "friday photos");
+    with_file.has_file = true;
+    let later = message("f3", 2, 3_000, "friday again");
+    for m in [&by_ann, &with_file, &later] {
+        search::index(c, m).await.unwrap();
+    }
+    let find = async |c: &mut Conn<'_>, q: &str, filters: Filters| -> Vec<String> {
+        search::find(c, &[1, 2], q, &filters, 20, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|f| f.message_id)
+            .collect()
+    };
+    assert_eq!(find(c, "friday", Filters { sender_id: Some(1), ..Filters::default() }).await, ["f1"]);
+    assert_eq!(find(c, "friday", Filters { has_file: true, ..Filters::default() }).await, ["f2"]);
+    let window = Filters { sent_from_ms: Some(2_000), sent_before_ms: Some(3_000), ..Filters::default() };
+    assert_eq!(find(c, "friday", window.clone()).await, ["f2"]);
+    assert_eq!(find(c, "", window).await, ["f2"], "filters alone: newest first");
+    assert_eq!(
+        find(c, "", Filters { sent_from_ms: Some(0), ..Filters::default() }).await,
+        ["f3", "f2", "f1"]
+    );
+    assert_eq!(find(c, "", Filters::default()).await, Vec::<String>::new(), "no words, no filters: nothing");
+}
+
 contract!(
+    filters_narrow_with_or_without_words,
     only_the_given_rooms_are_searched,
     korean_words_are_found_by_their_stem,
     edits_and_deletions_apply_in_any_order,

@@ -30,11 +30,15 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-/// Waits (up to 10 s: the indexer follows the bus) until `who` finds exactly `expected` for `q`.
+/// Waits (up to 10 s: the indexer follows the bus) until `who` finds exactly `expected` for `q`, in
+/// any order (the ranking is the contract tests' business).
 async fn eventually(api: &Api, who: &Member, q: &str, expected: &[&str]) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut expected: Vec<&str> = expected.to_vec();
+    expected.sort_unstable();
     loop {
-        let ids = found(api, who, q).await;
+        let mut ids = found(api, who, q).await;
+        ids.sort_unstable();
         if ids == expected {
             return;
         }
@@ -94,6 +98,30 @@ pub async fn run(stack: Stack) {
     eventually(&api, &cat, "lunch", &[&cat_lunch]).await;
     assert_eq!(found(&api, &ben, "' OR 1=1 --").await, Vec::<String>::new(), "operators are text");
 
+    // A direct chat, and a private room cat is not in: only its two members / its members find them.
+    let dm = api
+        .expect(StatusCode::OK, Method::PUT, &format!("/api/v1/direct/{}", cat.username), &ann, None)
+        .await;
+    let dm = dm["id"].as_i64().unwrap();
+    assert!(matches!(ws.subscribe(dm).await, ServerFrame::Subscribed { .. }));
+    let dm_lunch = publish(&mut ws, dm, "lunch tomorrow, just us?").await;
+    let private = api.create_room(&ann, "secret plans", "private", None).await;
+    assert!(matches!(ws.subscribe(private).await, ServerFrame::Subscribed { .. }));
+    let secret = publish(&mut ws, private, "the lunch surprise").await;
+    eventually(&api, &cat, "lunch", &[&dm_lunch, &cat_lunch]).await;
+    eventually(&api, &ben, "surprise", &[]).await;
+    eventually(&api, &ann, "surprise", &[&secret]).await;
+
+    // Filters, with and without words.
+    let cat_name = cat.username.clone();
+    eventually(&api, &cat, "is:dm lunch", &[&dm_lunch]).await;
+    eventually(&api, &cat, "in:#cats lunch", &[&cat_lunch]).await;
+    eventually(&api, &cat, &format!("from:@{cat_name}"), &[&cat_lunch]).await;
+    eventually(&api, &ann, &format!("lunch from:@{}", ann.username), &[&secret, &dm_lunch, &lunch]).await;
+    eventually(&api, &ann, "from:@nobody_at_all lunch", &[]).await;
+    eventually(&api, &ann, "lunch before:2000-01-01", &[]).await;
+    eventually(&api, &ann, "has:file lunch", &[]).await;
+
     // Edited: found by the new text only.
     change(
         &mut ws,
@@ -107,6 +135,13 @@ pub async fn run(stack: Stack) {
     let kick = format!("/api/v1/rooms/{room}/members/{}/kick", ben.id);
     api.expect(StatusCode::NO_CONTENT, Method::POST, &kick, &ann, None).await;
     assert_eq!(found(&api, &ben, "dinner").await, Vec::<String>::new(), "at once");
+
+    // Joined again: found again (access is decided at each search); banned: gone again.
+    api.join(room, &ben).await;
+    eventually(&api, &ben, "dinner", &[&lunch]).await;
+    let ban = format!("/api/v1/rooms/{room}/bans/{}", ben.id);
+    api.expect(StatusCode::NO_CONTENT, Method::PUT, &ban, &ann, Some(json!({}))).await;
+    assert_eq!(found(&api, &ben, "dinner").await, Vec::<String>::new(), "banned");
 
     // Deleted: gone for everyone.
     change(&mut ws, |id| json!({"type": "delete", "id": id, "room": room, "message_id": lunch})).await;

@@ -1,2 +1,4 @@
-//! Message search: the indexer that keeps `natter_db::search` up to date from the bus.
+//! Message search: the indexer that keeps `natter_db::search` up to date from the bus, and the
+//! search box's syntax.
 pub(crate) mod indexer;
+pub(crate) mod query;

@@ -1,7 +1,8 @@
 //! `GET /api/v1/search`: messages the caller may read now, found by their words.
 
 use actix_web::{HttpResponse, web};
-use natter_db::{rooms, search};
+use natter_db::search::{self, Filters};
+use natter_db::{RoomKind, members, rooms};
 use natter_http::ApiError;
 use natter_proto::http::{MessageHit, MessageSearchPage};
 use serde::Deserialize;
@@ -18,7 +19,8 @@ const MAX_QUERY_CHARS: usize = 200;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct MessageQuery {
-    /// The words to look for.
+    /// Words to look for, and filters: `from:@name`, `in:#room`, `has:file`, `is:dm`,
+    /// `before:YYYY-MM-DD`, `after:YYYY-MM-DD`.
     #[serde(default)]
     q: String,
     /// 0 for the first page.
@@ -37,18 +39,38 @@ pub(crate) async fn search_messages(
     Ok(HttpResponse::Ok().json(find(&state, member.id, &query.q, query.page).await?))
 }
 
-/// A page of what `caller` may read now matching `q`.
+/// A page of what `caller` may read now matching `q` (see `crate::search::query` for the syntax).
 async fn find(state: &State, caller: i64, q: &str, page: u32) -> Result<MessageSearchPage, RoomError> {
     let text: String = q.chars().take(MAX_QUERY_CHARS).collect();
-    let readable: Vec<i64> = rooms::of_member(&mut state.db.conn().await?, caller)
-        .await?
+    let query = crate::search::query::parse(&text);
+    let none = || MessageSearchPage { hits: Vec::new(), page, has_more: false };
+    // Only rooms the caller is a member of now; `in:` and `is:dm` narrow them further.
+    let rooms = rooms::of_member(&mut state.db.conn().await?, caller).await?;
+    let readable: Vec<i64> = rooms
         .into_iter()
-        .map(|(room, _)| room.id)
+        .map(|(room, _)| room)
+        .filter(|room| !query.is_dm || room.kind() == RoomKind::Direct)
+        .filter(|room| query.in_room.as_ref().is_none_or(|name| room.name.to_lowercase() == *name))
+        .map(|room| room.id)
         .collect();
+    let sender_id = match &query.from {
+        Some(name) => match members::by_username(&mut state.db.conn().await?, name).await? {
+            Some(member) => Some(member.id),
+            None => return Ok(none()),
+        },
+        None => None,
+    };
+    let filters = Filters {
+        sender_id,
+        has_file: query.has_file,
+        sent_from_ms: query.sent_from_ms,
+        sent_before_ms: query.sent_before_ms,
+    };
     let offset = i64::from(page) * PAGE_SIZE;
     // One more than a page, to tell whether another follows.
     let mut found =
-        search::find(&mut state.db.conn().await?, &readable, &text, PAGE_SIZE + 1, offset).await?;
+        search::find(&mut state.db.conn().await?, &readable, &query.words, &filters, PAGE_SIZE + 1, offset)
+            .await?;
     let has_more = found.len() as i64 > PAGE_SIZE;
     found.truncate(PAGE_SIZE as usize);
     let hits = found
