@@ -15,29 +15,67 @@
 
 /// Terms of `text`, in order, repeats kept (ranking counts them).
 pub fn terms(text: &str) -> Vec<String> {
+    pieces(text).into_iter().map(|piece| piece.term).collect()
+}
+
+/// Where in `text` the terms of `query` occur: ranges of UTF-16 code units (as JavaScript indexes
+/// strings), in order, overlapping ones merged. For highlighting: the client marks these ranges and
+/// escapes the text around them itself, so nothing from a message is ever taken for markup.
+pub fn highlights(text: &str, query: &str) -> Vec<(u32, u32)> {
+    let wanted: std::collections::HashSet<String> = terms(query).into_iter().collect();
+    let mut utf16_at = Vec::with_capacity(text.len() + 1);
+    let mut offset = 0u32;
+    for c in text.chars() {
+        utf16_at.push(offset);
+        offset += c.len_utf16() as u32;
+    }
+    utf16_at.push(offset);
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    for piece in pieces(text).into_iter().filter(|piece| wanted.contains(&piece.term)) {
+        let (start, end) = (utf16_at[piece.start], utf16_at[piece.end]);
+        match ranges.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => ranges.push((start, end)),
+        }
+    }
+    ranges
+}
+
+/// A term and the characters of the text it came from (`start..end`, in chars).
+struct Piece {
+    term: String,
+    start: usize,
+    end: usize,
+}
+
+fn pieces(text: &str) -> Vec<Piece> {
+    let chars: Vec<char> = text.chars().collect();
     let mut found = Vec::new();
-    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-        let word = word.to_lowercase();
-        let mut run = String::new();
-        let mut other = String::new();
-        for c in word.chars() {
-            if is_cjk(c) {
-                if !other.is_empty() {
-                    found.push(std::mem::take(&mut other));
-                }
-                run.push(c);
-            } else {
-                if !run.is_empty() {
-                    push_bigrams(&std::mem::take(&mut run), &mut found);
-                }
-                other.push(c);
+    let mut at = 0;
+    while at < chars.len() {
+        if !chars[at].is_alphanumeric() {
+            at += 1;
+            continue;
+        }
+        // A run of one script inside a word: CJK or not.
+        let cjk = is_cjk(chars[at]);
+        let start = at;
+        while at < chars.len() && chars[at].is_alphanumeric() && is_cjk(chars[at]) == cjk {
+            at += 1;
+        }
+        if !cjk {
+            let term = chars[start..at].iter().collect::<String>().to_lowercase();
+            found.push(Piece { term, start, end: at });
+        } else if at - start == 1 {
+            found.push(Piece { term: chars[start].to_string(), start, end: at });
+        } else {
+            for pair in start..at - 1 {
+                found.push(Piece {
+                    term: chars[pair..pair + 2].iter().collect(),
+                    start: pair,
+                    end: pair + 2,
+                });
             }
-        }
-        if !run.is_empty() {
-            push_bigrams(&run, &mut found);
-        }
-        if !other.is_empty() {
-            found.push(other);
         }
     }
     found
@@ -48,17 +86,6 @@ fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF
         | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
-}
-
-fn push_bigrams(run: &str, into: &mut Vec<String>) {
-    let chars: Vec<char> = run.chars().collect();
-    if chars.len() == 1 {
-        into.push(run.to_owned());
-        return;
-    }
-    for pair in chars.windows(2) {
-        into.push(pair.iter().collect());
-    }
 }
 
 #[cfg(test)]
@@ -83,6 +110,18 @@ mod tests {
     fn mixed_words_split_at_the_script_change() {
         assert_eq!(terms("Natter앱을"), ["natter", "앱을"]);
         assert_eq!(terms("v2버전"), ["v2", "버전"]);
+    }
+
+    #[test]
+    fn highlights_are_utf16_ranges_of_the_matching_terms() {
+        use super::highlights;
+        assert_eq!(highlights("Lunch at noon, LUNCH!", "lunch"), [(0, 5), (15, 20)]);
+        // Overlapping pairs merge: "회의" and "의는" of the query cover all of "회의는".
+        assert_eq!(highlights("내일 회의는 취소", "회의는"), [(3, 6)]);
+        // After an emoji (two UTF-16 units) the offsets are JavaScript's.
+        assert_eq!(highlights("🎉 party time", "party"), [(3, 8)]);
+        assert_eq!(highlights("<b>lunch</b>", "lunch"), [(3, 8)], "markup in the text is just text");
+        assert!(highlights("nothing here", "lunch").is_empty());
     }
 
     #[test]

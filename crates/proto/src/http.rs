@@ -291,4 +291,7 @@ pub struct MessageHit {
     pub sent_at_ms: i64,
     /// The text as it is now (edited messages are found by their new text only).
     pub text: String,
+    /// Where the query's words occur in `text`: `[start, end)` in UTF-16 code units (JavaScript's
+    /// string indexes), in order, not overlapping. The client marks these and escapes all of the text.
+    pub highlights: Vec<[u32; 2]>,
 }

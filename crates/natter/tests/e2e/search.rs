@@ -97,6 +97,8 @@ pub async fn run(stack: Stack) {
     eventually(&api, &ann, "LUNCH noon", &[&lunch]).await;
     eventually(&api, &cat, "lunch", &[&cat_lunch]).await;
     assert_eq!(found(&api, &ben, "' OR 1=1 --").await, Vec::<String>::new(), "operators are text");
+    let page = api.expect(StatusCode::OK, Method::GET, "/api/v1/search?q=noon", &ben, None).await;
+    assert_eq!(page["hits"][0]["highlights"], json!([[24, 28]]), "UTF-16 range of the word: {page}");
 
     // A direct chat, and a private room cat is not in: only its two members / its members find them.
     let dm = api

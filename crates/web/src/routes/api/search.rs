@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use natter_db::search::{self, Filters};
+use natter_db::search_terms;
 use natter_db::{RoomKind, members, rooms};
 use natter_http::ApiError;
 use natter_proto::http::{MessageHit, MessageSearchPage};
@@ -81,6 +82,10 @@ async fn find(state: &State, caller: i64, q: &str, page: u32) -> Result<MessageS
             sender_id: f.sender_id,
             position: f.position,
             sent_at_ms: f.sent_at_ms,
+            highlights: search_terms::highlights(&f.text, &query.words)
+                .into_iter()
+                .map(|(a, b)| [a, b])
+                .collect(),
             text: f.text,
         })
         .collect();
