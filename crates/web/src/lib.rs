@@ -22,6 +22,7 @@ mod routes;
 mod search;
 mod sessions;
 pub mod settings;
+mod shared_consumer;
 mod templates;
 mod throttle;
 

@@ -10,7 +10,6 @@ use natter_db::{Db, files};
 use natter_proto::events::FileEvent;
 use natter_proto::topics::Topic;
 use object_store::ObjectStore;
-use tracing::Instrument;
 
 use super::upload::forget;
 
@@ -39,30 +38,11 @@ pub(crate) async fn consume(
 ) {
     let topics = [Topic::Files.name(&topic_prefix)];
     let group = format!("{topic_prefix}natter-files");
-    let mut stream = loop {
-        match bus.subscribe_shared(&topics, &group).await {
-            Ok(stream) => break stream,
-            Err(e) => {
-                tracing::warn!(error = %e, "file janitor cannot subscribe; retrying");
-                tokio::time::sleep(BACK_OFF).await;
-            }
-        }
-    };
-    loop {
-        let record = match stream.next().await {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::warn!(error = %e, "file janitor cannot read the files topic; retrying");
-                tokio::time::sleep(BACK_OFF).await;
-                continue;
-            }
-        };
-        let span = record.consumer_span("file janitor");
-        handle(&record.payload, record.offset, &db, store.as_ref()).instrument(span).await;
-        if let Err(e) = stream.commit(&record) {
-            tracing::warn!(error = %e, "file janitor could not commit its progress");
-        }
-    }
+    crate::shared_consumer::run(bus, &topics, &group, "file janitor", |record| {
+        let (db, store) = (db.clone(), Arc::clone(&store));
+        async move { handle(&record.payload, record.offset, &db, store.as_ref()).await }
+    })
+    .await;
 }
 
 /// Handles one record of the files topic; returns once it is done (retrying while it fails).

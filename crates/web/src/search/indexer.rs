@@ -12,7 +12,6 @@ use natter_db::search::{self, Indexed};
 use natter_db::{Db, DbError};
 use natter_proto::events::{MessageChanged, StoredMessage};
 use natter_proto::topics::Topic;
-use tracing::Instrument;
 
 /// Wait after a failure before trying again.
 const BACK_OFF: Duration = Duration::from_secs(1);
@@ -20,45 +19,29 @@ const BACK_OFF: Duration = Duration::from_secs(1);
 /// Indexes until the bus fails for good.
 pub(crate) async fn consume(bus: Arc<dyn EventBus>, db: Db, topic_prefix: String) {
     let sequenced = Topic::Sequenced.name(&topic_prefix);
-    let edits = Topic::Edits.name(&topic_prefix);
-    let topics = [sequenced.clone(), edits];
+    let topics = [sequenced.clone(), Topic::Edits.name(&topic_prefix)];
     let group = format!("{topic_prefix}natter-search");
-    let mut stream = loop {
-        match bus.subscribe_shared(&topics, &group).await {
-            Ok(stream) => break stream,
+    crate::shared_consumer::run(bus, &topics, &group, "search indexer", |record| {
+        let (db, is_message) = (db.clone(), record.topic == sequenced);
+        async move { index_record(&record, is_message, &db).await }
+    })
+    .await;
+}
+
+/// Applies one record, retrying until the index has it (only then is the record committed).
+async fn index_record(record: &BusRecord, is_message: bool, db: &Db) {
+    let sent_at_ms = loop {
+        match handle(record, is_message, db).await {
+            Ok(sent_at_ms) => break sent_at_ms,
             Err(e) => {
-                tracing::warn!(error = %e, "search indexer cannot subscribe; retrying");
+                tracing::warn!(error = %e, offset = record.offset, "indexing failed; retrying");
                 tokio::time::sleep(BACK_OFF).await;
             }
         }
     };
-    loop {
-        let record = match stream.next().await {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::warn!(error = %e, "search indexer cannot read; retrying");
-                tokio::time::sleep(BACK_OFF).await;
-                continue;
-            }
-        };
-        let span = record.consumer_span("search indexer");
-        // Until it works: a record is committed only once the index has it.
-        let sent_at_ms = loop {
-            match handle(&record, record.topic == sequenced, &db).instrument(span.clone()).await {
-                Ok(sent_at_ms) => break sent_at_ms,
-                Err(e) => {
-                    tracing::warn!(error = %e, offset = record.offset, "indexing failed; retrying");
-                    tokio::time::sleep(BACK_OFF).await;
-                }
-            }
-        };
-        if let Some(sent_at_ms) = sent_at_ms {
-            let lag = (now_ms() - sent_at_ms).max(0) as f64 / 1000.0;
-            metrics::gauge!("natter_search_index_lag_seconds").set(lag);
-        }
-        if let Err(e) = stream.commit(&record) {
-            tracing::warn!(error = %e, "search indexer could not commit its progress");
-        }
+    if let Some(sent_at_ms) = sent_at_ms {
+        let lag = (now_ms() - sent_at_ms).max(0) as f64 / 1000.0;
+        metrics::gauge!("natter_search_index_lag_seconds").set(lag);
     }
 }
 
