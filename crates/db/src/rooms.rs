@@ -137,6 +137,14 @@ pub async fn search(conn: &mut Conn<'_>, query: &str, limit: i64, offset: i64) -
     })?)
 }
 
+/// Ids of every room (community and direct) above `after`, in order, at most `limit`: for jobs that
+/// walk all rooms a page at a time (the search backfill).
+pub async fn ids_after(conn: &mut Conn<'_>, after: i64, limit: i64) -> Result<Vec<i64>, DbError> {
+    Ok(on_backend!(conn, c => {
+        rooms::table.filter(rooms::id.gt(after)).order(rooms::id).limit(limit).select(rooms::id).load(c).await
+    })?)
+}
+
 /// The member's rooms with their membership, newest first.
 pub async fn of_member(conn: &mut Conn<'_>, member_id: i64) -> Result<Vec<(Room, Membership)>, DbError> {
     Ok(on_backend!(conn, c => {

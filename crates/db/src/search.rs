@@ -2,9 +2,9 @@
 //! match whole terms cut by [`crate::search_terms`], so they find the same messages (the contract
 //! tests run on both).
 //!
-//! Written by an indexer in any order per message: [`index`] never overwrites (a record delivered
-//! twice changes nothing), [`edit`] only applies a change newer than the last one, and [`remove`]
-//! leaves a tombstone, so an index record that arrives after the deletion cannot bring the message
+//! Written by an indexer in any order per message: [`index`] never overwrites a text (a record
+//! delivered twice changes nothing), [`edit`] only applies a change newer than the last one (and
+//! waits for a message it arrives before), and [`remove`] leaves a tombstone, so an index record that arrives after the deletion cannot bring the message
 //! back. What a member may read is not known here: [`find`] takes the rooms to look in, which the
 //! caller decides at query time (so a kicked member stops finding a room's messages at once).
 
@@ -14,7 +14,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::DbError;
 use crate::connection::{Conn, Raw};
-use crate::search_terms::terms;
+use crate::search_terms::{phrases, terms};
 
 /// A message as the index keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +47,19 @@ pub struct Found {
 
 const INDEX_PG: &str = "INSERT INTO message_search (message_id, room_id, sender_id, position, sent_at_ms, \
     has_file, text, terms, changed_at_ms, deleted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $5, FALSE) \
-    ON CONFLICT (message_id) DO NOTHING";
+    ON CONFLICT (message_id) DO UPDATE SET room_id = excluded.room_id, sender_id = excluded.sender_id, \
+    position = excluded.position, sent_at_ms = excluded.sent_at_ms, has_file = excluded.has_file \
+    WHERE message_search.position = 0 AND NOT message_search.deleted";
 const INDEX_SQLITE: &str = "INSERT INTO message_search (message_id, room_id, sender_id, position, sent_at_ms, \
     has_file, text, terms, changed_at_ms, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, FALSE) \
-    ON CONFLICT (message_id) DO NOTHING";
+    ON CONFLICT (message_id) DO UPDATE SET room_id = excluded.room_id, sender_id = excluded.sender_id, \
+    position = excluded.position, sent_at_ms = excluded.sent_at_ms, has_file = excluded.has_file \
+    WHERE message_search.position = 0 AND NOT message_search.deleted";
 
 /// Adds a message; one already there (or deleted) is left as it is. Whether it was added.
+///
+/// A row with position 0 (positions start at 1) holds an edit that arrived before its message: the
+/// message fills in where it belongs and keeps the edited text.
 pub async fn index(conn: &mut Conn<'_>, message: &Indexed<'_>) -> Result<bool, DbError> {
     let joined = terms(message.text).join(" ");
     let sql = match conn.raw() {
@@ -75,13 +82,62 @@ pub async fn index(conn: &mut Conn<'_>, message: &Indexed<'_>) -> Result<bool, D
     Ok(added == 1)
 }
 
-const EDIT_PG: &str = "UPDATE message_search SET text = $1, terms = $2, changed_at_ms = $3 \
-    WHERE message_id = $4 AND changed_at_ms < $3 AND NOT deleted";
-const EDIT_SQLITE: &str = "UPDATE message_search SET text = ?1, terms = ?2, changed_at_ms = ?3 \
-    WHERE message_id = ?4 AND changed_at_ms < ?3 AND NOT deleted";
+const INDEX_ALL_PG: &str = "INSERT INTO message_search (message_id, room_id, sender_id, position, sent_at_ms, \
+    has_file, text, terms, changed_at_ms, deleted) \
+    SELECT m, r, s, p, t, f, x, w, t, FALSE FROM unnest($1::TEXT[], $2::BIGINT[], $3::BIGINT[], \
+    $4::BIGINT[], $5::BIGINT[], $6::BOOLEAN[], $7::TEXT[], $8::TEXT[]) AS u(m, r, s, p, t, f, x, w) \
+    ON CONFLICT (message_id) DO UPDATE SET room_id = excluded.room_id, sender_id = excluded.sender_id, \
+    position = excluded.position, sent_at_ms = excluded.sent_at_ms, has_file = excluded.has_file \
+    WHERE message_search.position = 0 AND NOT message_search.deleted";
+
+/// [`index`] for many messages at once (a backfill's page); how many were added. One statement on
+/// PostgreSQL (arrays unnested), one transaction on SQLite. A message listed twice counts once.
+pub async fn index_all(conn: &mut Conn<'_>, messages: &[Indexed<'_>]) -> Result<usize, DbError> {
+    let mut seen = std::collections::HashSet::new();
+    let messages: Vec<&Indexed<'_>> = messages.iter().filter(|m| seen.insert(m.message_id)).collect();
+    match conn.raw() {
+        Raw::Pg(c) => {
+            let column = |f: fn(&Indexed<'_>) -> i64| messages.iter().map(|m| f(m)).collect::<Vec<i64>>();
+            let added = diesel::sql_query(INDEX_ALL_PG)
+                .bind::<Array<Text>, _>(messages.iter().map(|m| m.message_id).collect::<Vec<_>>())
+                .bind::<Array<BigInt>, _>(column(|m| m.room_id))
+                .bind::<Array<BigInt>, _>(column(|m| m.sender_id))
+                .bind::<Array<BigInt>, _>(column(|m| m.position))
+                .bind::<Array<BigInt>, _>(column(|m| m.sent_at_ms))
+                .bind::<Array<Bool>, _>(messages.iter().map(|m| m.has_file).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(messages.iter().map(|m| m.text).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(messages.iter().map(|m| terms(m.text).join(" ")).collect::<Vec<_>>())
+                .execute(c)
+                .await?;
+            Ok(added)
+        }
+        Raw::Sqlite(_) => {
+            conn.transaction(async |mut tx| {
+                let mut added = 0;
+                for message in &messages {
+                    added += usize::from(index(&mut tx, message).await?);
+                }
+                Ok::<_, DbError>(added)
+            })
+            .await
+        }
+    }
+}
+
+const EDIT_PG: &str = "INSERT INTO message_search (message_id, room_id, sender_id, position, sent_at_ms, \
+    has_file, text, terms, changed_at_ms, deleted) VALUES ($4, 0, 0, 0, 0, FALSE, $1, $2, $3, FALSE) \
+    ON CONFLICT (message_id) DO UPDATE SET text = excluded.text, terms = excluded.terms, \
+    changed_at_ms = excluded.changed_at_ms \
+    WHERE message_search.changed_at_ms < excluded.changed_at_ms AND NOT message_search.deleted";
+const EDIT_SQLITE: &str = "INSERT INTO message_search (message_id, room_id, sender_id, position, sent_at_ms, \
+    has_file, text, terms, changed_at_ms, deleted) VALUES (?4, 0, 0, 0, 0, FALSE, ?1, ?2, ?3, FALSE) \
+    ON CONFLICT (message_id) DO UPDATE SET text = excluded.text, terms = excluded.terms, \
+    changed_at_ms = excluded.changed_at_ms \
+    WHERE message_search.changed_at_ms < excluded.changed_at_ms AND NOT message_search.deleted";
 
 /// Replaces the text of a message edited at `edited_at_ms`, unless a later change (or the deletion)
-/// is already applied. Whether it changed anything.
+/// is already applied. Whether it changed anything. An edit read before its message is kept (in a
+/// row with position 0, which no search finds) until the message arrives.
 pub async fn edit(
     conn: &mut Conn<'_>,
     message_id: &str,
@@ -157,38 +213,38 @@ fn find_sql(pg: bool, with_words: bool) -> String {
     match (pg, with_words) {
         (true, true) => format!(
             "SELECT message_id, room_id, sender_id, position, sent_at_ms, text \
-             FROM message_search, plainto_tsquery('simple', $1) AS q \
-             WHERE to_tsvector('simple', terms) @@ q AND NOT deleted AND room_id = ANY($2) {FILTERS_PG} \
+             FROM message_search, to_tsquery('simple', $1) AS q \
+             WHERE to_tsvector('simple', terms) @@ q AND NOT deleted AND position > 0 AND room_id = ANY($2) {FILTERS_PG} \
              ORDER BY ts_rank(to_tsvector('simple', terms), q, 1) DESC, sent_at_ms DESC, message_id \
              LIMIT $3 OFFSET $4"
         ),
         // $1 (no words) is still bound, so it is named once.
         (true, false) => format!(
             "SELECT message_id, room_id, sender_id, position, sent_at_ms, text FROM message_search \
-             WHERE $1::TEXT IS NOT NULL AND NOT deleted AND room_id = ANY($2) {FILTERS_PG} \
+             WHERE $1::TEXT IS NOT NULL AND NOT deleted AND position > 0 AND room_id = ANY($2) {FILTERS_PG} \
              ORDER BY sent_at_ms DESC, message_id LIMIT $3 OFFSET $4"
         ),
         (false, true) => format!(
             "SELECT s.message_id, s.room_id, s.sender_id, s.position, s.sent_at_ms, s.text \
              FROM message_search_fts JOIN message_search AS s ON s.id = message_search_fts.rowid \
-             WHERE message_search_fts MATCH ?1 AND NOT s.deleted \
+             WHERE message_search_fts MATCH ?1 AND NOT s.deleted AND s.position > 0 \
              AND s.room_id IN (SELECT value FROM json_each(?2)) {FILTERS_SQLITE} \
              ORDER BY bm25(message_search_fts), s.sent_at_ms DESC, s.message_id LIMIT ?3 OFFSET ?4"
         ),
         (false, false) => format!(
             "SELECT s.message_id, s.room_id, s.sender_id, s.position, s.sent_at_ms, s.text \
-             FROM message_search AS s WHERE ?1 IS NOT NULL AND NOT s.deleted \
+             FROM message_search AS s WHERE ?1 IS NOT NULL AND NOT s.deleted AND s.position > 0 \
              AND s.room_id IN (SELECT value FROM json_each(?2)) {FILTERS_SQLITE} \
              ORDER BY s.sent_at_ms DESC, s.message_id LIMIT ?3 OFFSET ?4"
         ),
     }
 }
 
-/// Messages of `rooms` containing every term of `query` and passing `filters`, most relevant first
-/// (then newest); `limit` of them after skipping `offset`. Without terms, the newest messages passing
-/// `filters`, if any filter is set; nothing otherwise. Relevance: BM25 on SQLite, `ts_rank`
-/// normalised by length on PostgreSQL; both rank more occurrences and shorter messages higher, but
-/// not always by the same amounts.
+/// Messages of `rooms` containing every phrase of `query` (see [`phrases`]) and passing `filters`,
+/// most relevant first (then newest); `limit` of them after skipping `offset`. Without terms, the
+/// newest messages passing `filters`, if any filter is set; nothing otherwise. Relevance: BM25 on
+/// SQLite, `ts_rank` normalised by length on PostgreSQL; both rank more occurrences and shorter
+/// messages higher, but not always by the same amounts.
 pub async fn find(
     conn: &mut Conn<'_>,
     rooms: &[i64],
@@ -197,41 +253,40 @@ pub async fn find(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Found>, DbError> {
-    let wanted = terms(query);
+    let wanted = phrases(query);
     if (wanted.is_empty() && !filters.any()) || rooms.is_empty() {
         return Ok(Vec::new());
     }
     let with_words = !wanted.is_empty();
+    let pg = matches!(conn.raw(), Raw::Pg(_));
+    // Terms are only letters and digits (`crate::search_terms`), so quoting them is all it takes
+    // to keep a query from using either engine's operators.
+    let matched = if pg {
+        // tsquery: 'a' <-> 'b' is a phrase, & joins phrases.
+        let phrase =
+            |terms: &Vec<String>| terms.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(" <-> ");
+        wanted.iter().map(phrase).collect::<Vec<_>>().join(" & ")
+    } else {
+        // FTS5: a quoted string is a phrase, phrases side by side must all match.
+        wanted.iter().map(|terms| format!("\"{}\"", terms.join(" "))).collect::<Vec<_>>().join(" ")
+    };
+    let room_list = format!("[{}]", rooms.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    let sql = find_sql(pg, with_words);
+    // The same binds after the rooms, which each engine takes in its own form.
+    macro_rules! rest {
+        ($query:expr) => {
+            $query
+                .bind::<BigInt, _>(limit)
+                .bind::<BigInt, _>(offset)
+                .bind::<Nullable<BigInt>, _>(filters.sender_id)
+                .bind::<Bool, _>(filters.has_file)
+                .bind::<Nullable<BigInt>, _>(filters.sent_from_ms)
+                .bind::<Nullable<BigInt>, _>(filters.sent_before_ms)
+        };
+    }
+    let query = diesel::sql_query(sql).bind::<Text, _>(matched);
     Ok(match conn.raw() {
-        Raw::Pg(c) => {
-            diesel::sql_query(find_sql(true, with_words))
-                .bind::<Text, _>(wanted.join(" "))
-                .bind::<Array<BigInt>, _>(rooms)
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .bind::<Nullable<BigInt>, _>(filters.sender_id)
-                .bind::<Bool, _>(filters.has_file)
-                .bind::<Nullable<BigInt>, _>(filters.sent_from_ms)
-                .bind::<Nullable<BigInt>, _>(filters.sent_before_ms)
-                .load(c)
-                .await?
-        }
-        Raw::Sqlite(c) => {
-            // Each term quoted: FTS5 reads a quoted string as one phrase, and terms never contain a
-            // quote (they are letters and digits), so a query cannot use FTS5's operators.
-            let matched: Vec<String> = wanted.iter().map(|t| format!("\"{t}\"")).collect();
-            let room_list = format!("[{}]", rooms.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
-            diesel::sql_query(find_sql(false, with_words))
-                .bind::<Text, _>(matched.join(" "))
-                .bind::<Text, _>(room_list)
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .bind::<Nullable<BigInt>, _>(filters.sender_id)
-                .bind::<Bool, _>(filters.has_file)
-                .bind::<Nullable<BigInt>, _>(filters.sent_from_ms)
-                .bind::<Nullable<BigInt>, _>(filters.sent_before_ms)
-                .load(c)
-                .await?
-        }
+        Raw::Pg(c) => rest!(query.bind::<Array<BigInt>, _>(rooms)).load(c).await?,
+        Raw::Sqlite(c) => rest!(query.bind::<Text, _>(room_list)).load(c).await?,
     })
 }

@@ -12,10 +12,33 @@
 //! down. Other scripts are split into words, lower-cased.
 //!
 //! A term is only letters and digits, so a term can never carry a full-text operator into a query.
+//!
+//! # Phrases
+//! A query is a list of phrases ([`phrases`]) that must all occur: a word typed alone is a phrase of
+//! its terms (so "하세요" matches "하세" then "세요" side by side, not apart), and "quoted words" are
+//! one phrase of all their terms. Both engines match a phrase as consecutive terms of the stored
+//! `terms` column, which keeps the text's order.
 
 /// Terms of `text`, in order, repeats kept (ranking counts them).
 pub fn terms(text: &str) -> Vec<String> {
     pieces(text).into_iter().map(|piece| piece.term).collect()
+}
+
+/// The phrases of a query, each the terms that must occur side by side in this order: every
+/// quoted stretch is one phrase (an unclosed quote runs to the end), every other word its own.
+/// Words without terms (punctuation) are dropped.
+pub fn phrases(query: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for (index, stretch) in query.split('"').enumerate() {
+        let quoted = index % 2 == 1;
+        if quoted {
+            found.push(terms(stretch));
+        } else {
+            found.extend(stretch.split_whitespace().map(terms));
+        }
+    }
+    found.retain(|phrase| !phrase.is_empty());
+    found
 }
 
 /// Where in `text` the terms of `query` occur: ranges of UTF-16 code units (as JavaScript indexes
@@ -122,6 +145,17 @@ mod tests {
         assert_eq!(highlights("🎉 party time", "party"), [(3, 8)]);
         assert_eq!(highlights("<b>lunch</b>", "lunch"), [(3, 8)], "markup in the text is just text");
         assert!(highlights("nothing here", "lunch").is_empty());
+    }
+
+    #[test]
+    fn quoted_words_are_one_phrase_and_other_words_their_own() {
+        use super::phrases;
+        assert_eq!(
+            phrases(r#"lunch "Good morning, all" 회의는"#),
+            [vec!["lunch"], vec!["good", "morning", "all"], vec!["회의", "의는"],]
+        );
+        assert_eq!(phrases(r#""unclosed quote here"#), [vec!["unclosed", "quote", "here"]]);
+        assert!(phrases(r#"" " -- ()"#).is_empty());
     }
 
     #[test]

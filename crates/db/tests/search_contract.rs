@@ -80,14 +80,65 @@ async fn edits_and_deletions_apply_in_any_order(db: Db) {
     assert_eq!(ids(c, &[1], "ghost").await, Vec::<String>::new());
 }
 
+async fn an_edit_read_before_its_message_wins(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    assert!(search::edit(c, "x", "meet at the harbour", 20).await.unwrap(), "kept for the message");
+    assert_eq!(ids(c, &[0, 1], "harbour").await, Vec::<String>::new(), "not found before the message");
+    assert!(search::index(c, &message("x", 1, 10, "meet at the station")).await.unwrap());
+    assert_eq!(ids(c, &[1], "harbour").await, ["x"], "found by the edited text");
+    assert_eq!(ids(c, &[1], "station").await, Vec::<String>::new());
+    assert!(!search::index(c, &message("x", 1, 10, "meet at the station")).await.unwrap(), "once");
+    let found = search::find(c, &[1], "harbour", &Filters::default(), 1, 0).await.unwrap();
+    assert_eq!((found[0].room_id, found[0].position, found[0].sent_at_ms), (1, 10, 10));
+}
+
+async fn quoted_words_match_side_by_side(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    search::index(c, &message("p1", 1, 1, "Good morning, everyone")).await.unwrap();
+    search::index(c, &message("p2", 1, 2, "morning people are good")).await.unwrap();
+    search::index(c, &message("p3", 1, 3, "안녕하세요 여러분")).await.unwrap();
+    search::index(c, &message("p4", 1, 4, "하세 그리고 세요")).await.unwrap();
+    assert_eq!(ids(c, &[1], "\"good morning\"").await, ["p1"]);
+    assert_eq!(ids(c, &[1], "\"morning people\" good").await, ["p2"]);
+    let mut both = ids(c, &[1], "good morning").await;
+    both.sort();
+    assert_eq!(both, ["p1", "p2"], "unquoted words may be apart");
+    assert_eq!(ids(c, &[1], "\"안녕하세요 여러분\"").await, ["p3"]);
+    assert_eq!(ids(c, &[1], "\"여러분 안녕하세요\"").await, Vec::<String>::new(), "in order");
+    // A Korean word's pieces must be side by side too: p4 has both pieces of "하세요", apart.
+    assert_eq!(ids(c, &[1], "하세요").await, ["p3"]);
+    assert_eq!(ids(c, &[1], "\"good morning").await, ["p1"], "an unclosed quote runs to the end");
+}
+
+async fn many_are_indexed_at_once_as_one_by_one(db: Db) {
+    let c = &mut db.conn().await.unwrap();
+    search::index(c, &message("b1", 1, 1, "already here")).await.unwrap();
+    search::remove(c, "b2", 5).await.unwrap();
+    search::edit(c, "b3", "edited before the backfill", 9).await.unwrap();
+    let page = [
+        message("b1", 1, 1, "already here"),
+        message("b2", 1, 2, "deleted already"),
+        message("b3", 1, 3, "original words"),
+        message("b4", 2, 4, "brand new words"),
+        message("b4", 2, 4, "brand new words"),
+    ];
+    assert_eq!(search::index_all(c, &page).await.unwrap(), 2, "b3 filled in, b4 added once");
+    assert_eq!(ids(c, &[1, 2], "words").await, ["b4"]);
+    assert_eq!(ids(c, &[1, 2], "edited").await, ["b3"]);
+    assert_eq!(ids(c, &[1, 2], "deleted").await, Vec::<String>::new());
+    assert_eq!(ids(c, &[1, 2], "already").await, ["b1"]);
+    assert_eq!(search::index_all(c, &page).await.unwrap(), 0, "a second run adds nothing");
+}
+
 async fn query_syntax_is_only_text(db: Db) {
     let c = &mut db.conn().await.unwrap();
-    search::index(c, &message("q", 1, 1, "tom or jerry; drop table near the door")).await.unwrap();
+    search::index(c, &message("q", 1, 1, "tom or jerry; drop table near tom at the door")).await.unwrap();
     for query in [
         "tom OR jerry",
         "\"tom\" jerry",
         "jerry*",
         "NEAR(tom jerry)",
+        "NEAR (tom jerry)",
         "tom'; DROP TABLE --",
         "jerry & !tom | door",
         "door:*",
@@ -133,5 +184,8 @@ contract!(
     only_the_given_rooms_are_searched,
     korean_words_are_found_by_their_stem,
     edits_and_deletions_apply_in_any_order,
+    an_edit_read_before_its_message_wins,
+    quoted_words_match_side_by_side,
+    many_are_indexed_at_once_as_one_by_one,
     query_syntax_is_only_text
 );

@@ -5,6 +5,8 @@
 //! - `natter web|message|presence`: one service on the real stores, configured from the environment
 //!   (the same as the `natter-web`, `natter-message` and `natter-presence` binaries).
 //! - `natter migrate`: apply PostgreSQL migrations (`NATTER_DATABASE_URL`) and exit.
+//! - `natter search-backfill`: index the messages already in history (`NATTER_DATABASE_URL`,
+//!   `NATTER_MONGODB_URL`) for search and exit; safe while the services run.
 //! - `natter openapi web|presence`: print a service's OpenAPI document, generated from its handlers
 //!   (`scripts/openapi` writes them to `proto/`).
 //! - `natter asyncapi --examples proto/examples`: print the AsyncAPI document of the WebSocket frames
@@ -35,6 +37,8 @@ enum Command {
     Presence,
     /// Apply database migrations and exit.
     Migrate,
+    /// Index the messages already stored in history for search, then exit.
+    SearchBackfill,
     /// Print the AsyncAPI document of the WebSocket frames and bus topics (YAML) and exit.
     Asyncapi {
         /// Where the JSON examples are (`proto/examples`).
@@ -69,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
             println!("applied {applied} migration(s)");
             Ok(())
         }
+        Command::SearchBackfill => natter_web::search_backfill_from_env(&env).await,
         Command::Asyncapi { examples } => {
             print!("{}", asyncapi::document_yaml(&examples)?);
             Ok(())

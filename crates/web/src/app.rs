@@ -309,6 +309,7 @@ impl Application {
                         .route("/blocks", web::post().to(routes::pages::rooms::set_block))
                         .route("/static/{file}", web::get().to(routes::pages::static_files::static_file))
                         .route("/settings", web::get().to(routes::pages::settings::settings_page))
+                        .route("/search", web::get().to(routes::pages::search::search_page))
                         .route("/settings/profile", web::post().to(routes::pages::settings::update_profile))
                         .route("/settings/avatar", web::post().to(routes::pages::avatars::upload_avatar))
                         .route(

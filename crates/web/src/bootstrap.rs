@@ -56,3 +56,37 @@ pub async fn serve_from_env(env: &Env) -> anyhow::Result<()> {
     app.run_until_stopped().await?;
     Ok(())
 }
+
+/// `natter search-backfill`: indexes every message already in history (`NATTER_DATABASE_URL`,
+/// `NATTER_MONGODB_URL`) for search, printing progress, and exits. Safe while web pods run.
+pub async fn search_backfill_from_env(env: &Env) -> anyhow::Result<()> {
+    natter_runtime::install_tls_provider();
+    let database_url = env.required("NATTER_DATABASE_URL", "e.g. postgres://natter@db/natter")?;
+    Db::migrate_postgres(&database_url).await.context("migrating NATTER_DATABASE_URL")?;
+    let db = Db::connect_postgres(&database_url, 2).context("NATTER_DATABASE_URL")?;
+    let history = MongoHistory::connect(
+        &env.required("NATTER_MONGODB_URL", "e.g. mongodb://mongo:27017")?,
+        &env.or("NATTER_MONGODB_DATABASE", "natter"),
+    )
+    .await
+    .context("NATTER_MONGODB_URL")?;
+    let started = std::time::Instant::now();
+    let report = |done: &crate::search::backfill::Backfilled| {
+        format!(
+            "{} rooms, {} messages read, {} added to the index, {} deleted kept out ({:.0} messages/s)",
+            done.rooms,
+            done.messages,
+            done.added,
+            done.deleted,
+            done.messages as f64 / started.elapsed().as_secs_f64().max(0.001)
+        )
+    };
+    let done = crate::search::backfill::backfill(&db, &history, |done| {
+        if done.rooms % 100 == 0 {
+            eprintln!("… {}", report(done));
+        }
+    })
+    .await?;
+    println!("search backfill done: {}", report(&done));
+    Ok(())
+}

@@ -27,7 +27,7 @@ mod templates;
 mod throttle;
 
 pub use app::{Application, Stores};
-pub use bootstrap::{migrate_from_env, serve_from_env};
+pub use bootstrap::{migrate_from_env, search_backfill_from_env, serve_from_env};
 pub use files::{FileSettings, StoreSettings};
 pub use routes::openapi::document as openapi_document;
 pub use settings::{SessionKey, WebSecrets, WebSettings};

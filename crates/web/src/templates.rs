@@ -261,3 +261,41 @@ pub(crate) struct HistoryPage {
     pub room: RoomItem,
     pub messages: Vec<HistoryItem>,
 }
+
+/// A stretch of a message's text, marked when it matched the search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TextSegment {
+    pub text: String,
+    pub marked: bool,
+}
+
+/// A message found by the search box.
+pub(crate) struct SearchHitItem {
+    /// The room at the message: `/rooms/{id}#m{position}`.
+    pub href: String,
+    /// The room's name, or the other member's for a direct chat.
+    pub room: String,
+    pub direct: bool,
+    pub sender: String,
+    pub mine: bool,
+    pub sent_at: String,
+    /// RFC 3339, for `<time datetime>`.
+    pub sent_at_iso: String,
+    pub sent_at_ms: i64,
+    pub segments: Vec<TextSegment>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "search.html")]
+pub(crate) struct SearchPage {
+    pub csrf: String,
+    pub member_name: String,
+    pub sidebar: Sidebar,
+    /// What was typed (empty: nothing searched yet).
+    pub query: String,
+    /// The number of the page's first hit (1 on the first page).
+    pub first: usize,
+    pub hits: Vec<SearchHitItem>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}

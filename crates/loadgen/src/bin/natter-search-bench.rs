@@ -154,22 +154,19 @@ async fn run(
                 (format!("m{n:09}"), seeded.below(args.rooms as u64) as i64 + 1, n as i64, seeded.text())
             })
             .collect();
-        conn.transaction(async |mut tx| {
-            for (id, room, n, text) in &batch {
-                let message = Indexed {
-                    message_id: id,
-                    room_id: *room,
-                    sender_id: n % 500,
-                    position: *n,
-                    sent_at_ms: 1_790_000_000_000 + n * 1000,
-                    has_file: n % 50 == 0,
-                    text,
-                };
-                search::index(&mut tx, &message).await?;
-            }
-            Ok::<_, natter_db::DbError>(())
-        })
-        .await?;
+        let messages: Vec<Indexed> = batch
+            .iter()
+            .map(|(id, room, n, text)| Indexed {
+                message_id: id,
+                room_id: *room,
+                sender_id: n % 500,
+                position: *n,
+                sent_at_ms: 1_790_000_000_000 + n * 1000,
+                has_file: n % 50 == 0,
+                text,
+            })
+            .collect();
+        search::index_all(&mut conn, &messages).await?;
         done += batch.len() as u64;
     }
     let took = started.elapsed();

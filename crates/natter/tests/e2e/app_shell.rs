@@ -40,7 +40,7 @@ async fn log_in(client: &Client, username: &str, remember: bool) {
     click(client, "#login-form button").await;
 }
 
-async fn check_layouts(client: &Client, page: &str, mode: &str) {
+pub(crate) async fn check_layouts(client: &Client, page: &str, mode: &str) {
     for (width, height) in [(1280u32, 800u32), (390, 844)] {
         client.set_window_size(width, height).await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;

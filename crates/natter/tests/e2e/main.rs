@@ -30,6 +30,7 @@ mod resume;
 mod rooms_live;
 mod rooms_matrix;
 mod search;
+mod search_page;
 mod sessions;
 mod slice;
 mod stack;
@@ -101,6 +102,19 @@ async fn standalone_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_search() {
     search::run(Stack::distributed().await).await;
+}
+
+/// The search box and results page in Chromium (the API is checked on both stacks above).
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_search_page() {
+    search_page::run(Stack::standalone().await).await;
+}
+
+/// History stored before search existed is found after `natter search-backfill`, which an operator
+/// runs beside the live services (twice: the second run adds nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_search_backfill() {
+    search::backfill(Stack::distributed().await).await;
 }
 
 /// A burst beyond every queue of a room: prompt readers skip ahead, a stalled one is cut off.

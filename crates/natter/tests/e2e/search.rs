@@ -8,9 +8,12 @@ use natter_proto::frames::{ErrorCode, ServerFrame};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use natter_history::{HistoryStore, MongoHistory};
+use natter_proto::events::{MessagePosted, StoredMessage};
+
 use crate::api::{Api, Member};
 use crate::client::{Ws, answer_to, open};
-use crate::stack::Stack;
+use crate::stack::{Stack, natter};
 
 /// Message ids `who` finds for `q`.
 async fn found(api: &Api, who: &Member, q: &str) -> Vec<String> {
@@ -148,4 +151,62 @@ pub async fn run(stack: Stack) {
     // Deleted: gone for everyone.
     change(&mut ws, |id| json!({"type": "delete", "id": id, "room": room, "message_id": lunch})).await;
     eventually(&api, &ann, "dinner", &[]).await;
+}
+
+/// A message as an older deployment stored it, straight into history (no bus, so no live indexing).
+fn old_message(room: i64, by: &Member, position: i64, text: &str) -> StoredMessage {
+    let posted = MessagePosted {
+        message_id: uuid::Uuid::new_v4(),
+        room_id: room,
+        sender_id: by.id,
+        sender_name: by.username.clone(),
+        text: text.to_owned(),
+        client_msg_id: None,
+        sent_at_ms: 1_780_000_000_000 + position * 60_000,
+        reply_to: None,
+        file: None,
+    };
+    StoredMessage::new(posted, position)
+}
+
+/// Runs `natter search-backfill` against the stack's stores; what it printed.
+async fn run_backfill(stack: &Stack) -> String {
+    let out = natter().arg("search-backfill").envs(stack.stores_env.clone()).output().await.unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "backfill failed: {printed}{}", String::from_utf8_lossy(&out.stderr));
+    printed
+}
+
+pub async fn backfill(stack: Stack) {
+    let api = Api::new(&stack.web_url);
+    let (ann, ben) = (api.member("ann").await, api.member("ben").await);
+    let room = api.create_room(&ann, "old times", "public", None).await;
+    api.join(room, &ben).await;
+    let env = |name: &str| stack.stores_env.iter().find(|(k, _)| k == name).unwrap().1.clone();
+    let history =
+        MongoHistory::connect(&env("NATTER_MONGODB_URL"), &env("NATTER_MONGODB_DATABASE")).await.unwrap();
+    let kept = old_message(room, &ann, 1, "the ancient 회의록 is here");
+    let mut edited = old_message(room, &ben, 2, "an ancient typo, fixed later");
+    edited.edited_at_ms = Some(edited.posted.sent_at_ms + 5_000);
+    let mut deleted = old_message(room, &ann, 3, "");
+    deleted.deleted = true;
+    for message in [&kept, &edited, &deleted] {
+        assert!(history.store(message).await.unwrap());
+    }
+    let (kept_id, edited_id) = (kept.posted.message_id.to_string(), edited.posted.message_id.to_string());
+    assert_eq!(found(&api, &ben, "ancient").await, Vec::<String>::new(), "not indexed before the backfill");
+
+    let printed = run_backfill(&stack).await;
+    assert!(printed.contains("3 messages read, 2 added to the index, 1 deleted kept out"), "{printed}");
+    eventually(&api, &ben, "ancient", &[&kept_id, &edited_id]).await;
+    eventually(&api, &ben, "회의", &[&kept_id]).await;
+    eventually(&api, &ben, "\"typo fixed\"", &[&edited_id]).await;
+    // Kept to members: a stranger finds none of it.
+    let cat = api.member("cat").await;
+    eventually(&api, &cat, "ancient", &[]).await;
+
+    // Run again (as after an interrupted run): nothing added twice.
+    let printed = run_backfill(&stack).await;
+    assert!(printed.contains("3 messages read, 0 added"), "{printed}");
+    eventually(&api, &ben, "ancient", &[&kept_id, &edited_id]).await;
 }

@@ -32,6 +32,9 @@ pub struct Stack {
     pub kafka: Option<(String, String)>,
     /// Where uploaded files are kept.
     pub files: StoredFiles,
+    /// The database and history settings a distributed stack's services share (for the one-off
+    /// commands an operator runs beside them); empty in standalone mode.
+    pub stores_env: Vec<(String, String)>,
     children: Vec<Child>,
 }
 
@@ -279,7 +282,10 @@ impl Stack {
         }
         let kafka = Some((brokers, format!("t{suffix}.")));
         let files = StoredFiles::S3 { bucket };
+        let mut stores_env = common;
+        stores_env.push(("NATTER_DATABASE_URL".to_owned(), database_url));
         Stack {
+            stores_env,
             web_url,
             web_urls,
             web_pods,
@@ -345,6 +351,7 @@ impl Stack {
             internal_token,
             kafka: None,
             files: StoredFiles::Dir(files_dir),
+            stores_env: Vec::new(),
             children: vec![child],
         }
     }

@@ -12,7 +12,8 @@ use utoipa::OpenApi;
 use super::api::{auth as api_auth, me as api_me, rooms as api_rooms, search as api_search};
 use super::internal::rooms as internal;
 use super::pages::{
-    accounts, avatars, manage as room_manage, room as room_pages, rooms, settings, static_files,
+    accounts, avatars, manage as room_manage, room as room_pages, rooms, search as search_page, settings,
+    static_files,
 };
 use super::{files, keys, ready};
 use crate::oauth::flow as oauth;
@@ -40,7 +41,7 @@ use crate::oauth::flow as oauth;
         keys::api_token, rooms::rooms_page, rooms::create_room, rooms::join_room, rooms::start_direct,
         rooms::accept_invite, rooms::set_block, room_pages::room_page, room_pages::history_page,
         room_pages::leave_room, room_pages::mark_read, files::page_upload, files::file_content,
-        files::file_thumbnail, room_manage::manage_page, room_manage::manage_action, settings::settings_page,
+        files::file_thumbnail, room_manage::manage_page, room_manage::manage_action, settings::settings_page, search_page::search_page,
         settings::update_profile, settings::log_out_others, avatars::upload_avatar, avatars::avatar,
         static_files::static_file, oauth::oauth_login, oauth::oauth_link, oauth::oauth_callback,
         natter_http::healthz, natter_http::metrics, internal::room_access, internal::mark_read, internal::member_rooms, files::attach, ready::readyz,

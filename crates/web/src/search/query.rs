@@ -1,6 +1,6 @@
 //! The search box's syntax: words, plus `from:@name`, `in:#room`, `has:file`, `is:dm`,
-//! `before:YYYY-MM-DD` and `after:YYYY-MM-DD` (whole UTC days). Anything else, quotes and operators
-//! included, is words.
+//! `before:YYYY-MM-DD` and `after:YYYY-MM-DD` (whole UTC days), and "quoted words" found side by side
+//! (a filter inside quotes is words). Anything else, operators included, is words.
 
 use chrono::{Days, NaiveDate};
 
@@ -24,7 +24,20 @@ pub(crate) struct SearchQuery {
 pub(crate) fn parse(text: &str) -> SearchQuery {
     let mut query = SearchQuery::default();
     let mut words = Vec::new();
-    for token in text.split_whitespace() {
+    for (index, stretch) in text.split('"').enumerate() {
+        if index % 2 == 1 {
+            words.push(format!("\"{stretch}\""));
+        } else {
+            take_filters(stretch, &mut query, &mut words);
+        }
+    }
+    query.words = words.join(" ");
+    query
+}
+
+/// Takes the filters out of `stretch` (text outside quotes); the rest goes to `words`.
+fn take_filters(stretch: &str, query: &mut SearchQuery, words: &mut Vec<String>) {
+    for token in stretch.split_whitespace() {
         let lower = token.to_lowercase();
         let taken = match lower.split_once(':') {
             Some(("from", name)) if !name.trim_start_matches('@').is_empty() => {
@@ -60,11 +73,9 @@ pub(crate) fn parse(text: &str) -> SearchQuery {
             _ => false,
         };
         if !taken {
-            words.push(token);
+            words.push(token.to_owned());
         }
     }
-    query.words = words.join(" ");
-    query
 }
 
 /// Milliseconds at the start (UTC) of `day` plus `later` days.
@@ -91,8 +102,8 @@ mod tests {
 
     #[test]
     fn what_is_not_a_filter_stays_text() {
-        let query = parse("after:someday from: has:photos \"quoted\" a:b");
-        assert_eq!(query.words, "after:someday from: has:photos \"quoted\" a:b");
+        let query = parse("after:someday from: has:photos \"quoted in:#x words\" a:b");
+        assert_eq!(query.words, "after:someday from: has:photos \"quoted in:#x words\" a:b");
         assert_eq!(query, SearchQuery { words: query.words.clone(), ..SearchQuery::default() });
     }
 }

@@ -10,6 +10,11 @@ export const clock = (ms) => timeOfDay.format(ms);
 /** @param {number} ms */
 export const longDate = (ms) => fullDate.format(ms);
 
+const dayAndTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** "Dec 7, 2026, 4:50 PM" in the reader's zone and words. @param {number} ms */
+export const shortDateTime = (ms) => dayAndTime.format(ms);
+
 /** The local calendar day of an instant, as a comparable key. @param {number} ms */
 export function dayKey(ms) {
   const d = new Date(ms);

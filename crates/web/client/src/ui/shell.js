@@ -4,6 +4,7 @@
 // one client (one WebSocket for the conversation and the sidebar).
 
 import { Attention } from "./attention.js";
+import { longDate, shortDateTime } from "./format.js";
 import { Sidebar } from "./sidebar.js";
 import { Switcher } from "./switcher.js";
 
@@ -135,10 +136,20 @@ export function startShell({ client, onEscape, openRoom }) {
   });
   scrim?.addEventListener("click", () => setDrawer(false));
 
+  localTimes();
   confirmForms();
   themeChoice();
   tabs();
   return { sidebar, attention, messagePerson, closeDrawer: () => setDrawer(false) };
+}
+
+/** Times the server wrote in UTC (`<time data-ms>`), shown in the reader's zone; the full date on hover. */
+function localTimes() {
+  for (const time of /** @type {NodeListOf<HTMLTimeElement>} */ (document.querySelectorAll("time[data-ms]"))) {
+    const ms = Number(time.dataset.ms);
+    time.textContent = shortDateTime(ms);
+    time.title = longDate(ms);
+  }
 }
 
 /** Forms marked `data-confirm` ask first, in a dialog that names what will happen. */

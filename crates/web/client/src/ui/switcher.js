@@ -1,7 +1,7 @@
 // The quick switcher (Ctrl/Cmd+K): type a few letters of a room or a person, pick with the arrows,
 // Enter opens it. Matching is fuzzy (the letters in order, closer together and earlier scoring
 // higher). People come from the direct chats and the open room's member list; any other username
-// can be messaged with "Message @name".
+// can be messaged with "Message @name", and any text searched for in messages (the last choice).
 
 /** @typedef {{ label: string, detail: string, open: () => void }} Choice */
 
@@ -82,6 +82,13 @@ export class Switcher {
       const username = query.replace(/^@/, "");
       scored.push({ label: `Message @${username}`, detail: "start a direct chat", open: () => this.messagePerson(username) });
     }
+    if (query) {
+      scored.push({
+        label: `Search messages for “${query}”`,
+        detail: "search",
+        open: () => location.assign(`/search?q=${encodeURIComponent(query)}`),
+      });
+    }
     this.shown = scored;
     this.results.replaceChildren(
       ...scored.map((choice, index) => {
@@ -101,7 +108,7 @@ export class Switcher {
     if (!scored.length) {
       const li = document.createElement("li");
       li.className = "meta";
-      li.textContent = "Nothing matches. Type a username to message someone.";
+      li.textContent = "Type a room, a person, or words to search for.";
       this.results.append(li);
     }
     this.select(0);

@@ -6,5 +6,6 @@ pub(crate) mod avatars;
 pub(crate) mod manage;
 pub(crate) mod room;
 pub(crate) mod rooms;
+pub(crate) mod search;
 pub(crate) mod settings;
 pub(crate) mod static_files;
