@@ -206,16 +206,24 @@ impl Filters {
 
 const FILTERS_PG: &str = "AND ($5::BIGINT IS NULL OR sender_id = $5) AND (NOT $6 OR has_file) \
     AND ($7::BIGINT IS NULL OR sent_at_ms >= $7) AND ($8::BIGINT IS NULL OR sent_at_ms < $8)";
-const FILTERS_SQLITE: &str = "AND (?5 IS NULL OR s.sender_id = ?5) AND (NOT ?6 OR s.has_file) \
-    AND (?7 IS NULL OR s.sent_at_ms >= ?7) AND (?8 IS NULL OR s.sent_at_ms < ?8)";
+/// SQLite's filters: a set sender is matched plainly (SQLite plans once per statement and would not
+/// use the sender index behind `?5 IS NULL OR ...`); an unset one still names `?5`, which is bound.
+fn filters_sqlite(filters: &Filters) -> String {
+    let sender = if filters.sender_id.is_some() { "s.sender_id = ?5" } else { "?5 IS NULL" };
+    format!(
+        "AND {sender} AND (NOT ?6 OR s.has_file) \
+         AND (?7 IS NULL OR s.sent_at_ms >= ?7) AND (?8 IS NULL OR s.sent_at_ms < ?8)"
+    )
+}
 
-fn find_sql(pg: bool, with_words: bool) -> String {
+fn find_sql(pg: bool, with_words: bool, filters: &Filters) -> String {
+    let filters_sqlite = filters_sqlite(filters);
     match (pg, with_words) {
         (true, true) => format!(
             "SELECT message_id, room_id, sender_id, position, sent_at_ms, text \
              FROM message_search, to_tsquery('simple', $1) AS q \
-             WHERE to_tsvector('simple', terms) @@ q AND NOT deleted AND position > 0 AND room_id = ANY($2) {FILTERS_PG} \
-             ORDER BY ts_rank(to_tsvector('simple', terms), q, 1) DESC, sent_at_ms DESC, message_id \
+             WHERE terms_vector @@ q AND NOT deleted AND position > 0 AND room_id = ANY($2) {FILTERS_PG} \
+             ORDER BY ts_rank(terms_vector, q, 1) DESC, sent_at_ms DESC, message_id \
              LIMIT $3 OFFSET $4"
         ),
         // $1 (no words) is still bound, so it is named once.
@@ -228,13 +236,13 @@ fn find_sql(pg: bool, with_words: bool) -> String {
             "SELECT s.message_id, s.room_id, s.sender_id, s.position, s.sent_at_ms, s.text \
              FROM message_search_fts JOIN message_search AS s ON s.id = message_search_fts.rowid \
              WHERE message_search_fts MATCH ?1 AND NOT s.deleted AND s.position > 0 \
-             AND s.room_id IN (SELECT value FROM json_each(?2)) {FILTERS_SQLITE} \
+             AND s.room_id IN (SELECT value FROM json_each(?2)) {filters_sqlite} \
              ORDER BY bm25(message_search_fts), s.sent_at_ms DESC, s.message_id LIMIT ?3 OFFSET ?4"
         ),
         (false, false) => format!(
             "SELECT s.message_id, s.room_id, s.sender_id, s.position, s.sent_at_ms, s.text \
              FROM message_search AS s WHERE ?1 IS NOT NULL AND NOT s.deleted AND s.position > 0 \
-             AND s.room_id IN (SELECT value FROM json_each(?2)) {FILTERS_SQLITE} \
+             AND s.room_id IN (SELECT value FROM json_each(?2)) {filters_sqlite} \
              ORDER BY s.sent_at_ms DESC, s.message_id LIMIT ?3 OFFSET ?4"
         ),
     }
@@ -271,7 +279,7 @@ pub async fn find(
         wanted.iter().map(|terms| format!("\"{}\"", terms.join(" "))).collect::<Vec<_>>().join(" ")
     };
     let room_list = format!("[{}]", rooms.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
-    let sql = find_sql(pg, with_words);
+    let sql = find_sql(pg, with_words, filters);
     // The same binds after the rooms, which each engine takes in its own form.
     macro_rules! rest {
         ($query:expr) => {

@@ -1,8 +1,14 @@
 //! `natter-search-bench`: the message search index at scale. Indexes `--messages` generated messages
-//! (English and Korean words) across `--rooms` rooms into a fresh PostgreSQL database and a fresh
-//! SQLite file, through `natter_db::search` as the indexer does, then runs `--queries` searches as a
+//! across `--rooms` rooms into a fresh PostgreSQL database and a fresh SQLite file, through
+//! `natter_db::search` as a backfill does (pages of `--batch`), then runs `--queries` searches as a
 //! member of `--member-rooms` rooms. Prints, per backend: indexing throughput, index size per
-//! message, and query latency (p50/p99/max) for one-word, two-word and filter-only queries.
+//! message, and query latency (p50/p99/max) for each kind of query.
+//!
+//! The text: about 40 % of words from a small core of everyday English and Korean chat words (each
+//! in several percent of all messages: the worst case for a search), the rest from a long tail of
+//! `--vocabulary` made-up English-like and Korean words drawn by Zipf's law, as words are in real
+//! text. Queries: a core word, a word drawn from the same law (what people typically look for), a
+//! core word and a tail word, a quoted two-word phrase, and a filter alone.
 //!
 //!   natter-search-bench --messages 1000000 --rooms 1000 --member-rooms 50
 
@@ -30,6 +36,9 @@ struct Args {
     /// speeds up the set-up of the data, and is what a backfill does).
     #[arg(long, default_value_t = 1_000)]
     batch: u64,
+    /// Words in the long tail of the vocabulary.
+    #[arg(long, default_value_t = 20_000)]
+    vocabulary: usize,
     /// `postgres`, `sqlite` or `both`.
     #[arg(long, default_value = "both")]
     backend: String,
@@ -82,18 +91,81 @@ impl Seeded {
         self.next() % n
     }
 
-    fn text(&mut self) -> String {
-        let words = 4 + self.below(12);
-        (0..words)
-            .map(|_| {
-                if self.below(2) == 0 {
-                    ENGLISH[self.below(ENGLISH.len() as u64) as usize]
-                } else {
-                    KOREAN[self.below(KOREAN.len() as u64) as usize]
-                }
+    /// A number in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The vocabulary: the core words and a Zipf-distributed tail.
+struct Words {
+    /// Cumulative weights of the tail's ranks (1/rank).
+    cumulative: Vec<f64>,
+}
+
+impl Words {
+    fn new(tail: usize) -> Self {
+        let mut total = 0.0;
+        let cumulative = (1..=tail.max(1))
+            .map(|rank| {
+                total += 1.0 / rank as f64;
+                total
             })
+            .collect();
+        Self { cumulative }
+    }
+
+    /// A core word, as written in a message.
+    fn core(seeded: &mut Seeded) -> String {
+        if seeded.below(2) == 0 {
+            ENGLISH[seeded.below(ENGLISH.len() as u64) as usize].to_owned()
+        } else {
+            KOREAN[seeded.below(KOREAN.len() as u64) as usize].to_owned()
+        }
+    }
+
+    /// A core word as searched: English, or the stem of a Korean word (its first two syllables).
+    fn core_query(seeded: &mut Seeded) -> String {
+        let word = Self::core(seeded);
+        if word.is_ascii() { word } else { word.chars().take(2).collect() }
+    }
+
+    /// A tail word, drawn by Zipf's law.
+    fn tail(&self, seeded: &mut Seeded) -> String {
+        let total = self.cumulative.last().copied().unwrap_or(1.0);
+        let rank = self.cumulative.partition_point(|&c| c < seeded.unit() * total);
+        made_up(rank)
+    }
+
+    fn text(&self, seeded: &mut Seeded) -> String {
+        let words = 4 + seeded.below(12);
+        (0..words)
+            .map(|_| if seeded.below(5) < 2 { Self::core(seeded) } else { self.tail(seeded) })
             .collect::<Vec<_>>()
             .join(" ")
+    }
+}
+
+/// The made-up word of a tail rank: English-like syllables for even ranks, two or three Hangul
+/// syllables for odd ones.
+fn made_up(rank: usize) -> String {
+    const CONSONANTS: &[u8] = b"bcdfghklmnprstvz";
+    const VOWELS: &[u8] = b"aeiou";
+    let n = rank / 2;
+    if rank.is_multiple_of(2) {
+        let syllable = |k: usize| {
+            let k = k % 80;
+            format!("{}{}", CONSONANTS[k / 5] as char, VOWELS[k % 5] as char)
+        };
+        format!("{}{}{}", syllable(n), syllable(n / 80), syllable(n / 6400 + 1))
+    } else {
+        let syllables = 2 + n % 2;
+        (0..syllables)
+            .map(|i| {
+                let code = 0xAC00 + ((n * 7919 + i * 104_729) % 11_172) as u32;
+                char::from_u32(code).unwrap_or('가')
+            })
+            .collect()
     }
 }
 
@@ -130,7 +202,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Makes one search: its words and filters.
-type MakeQuery = dyn Fn(&mut Seeded) -> (String, Filters);
+type MakeQuery<'a> = dyn Fn(&mut Seeded) -> (String, Filters) + 'a;
 
 #[derive(diesel::QueryableByName)]
 struct Bytes {
@@ -145,13 +217,19 @@ async fn run(
     size: impl AsyncFnOnce() -> anyhow::Result<i64>,
 ) -> anyhow::Result<()> {
     let mut seeded = Seeded(42);
+    let words = Words::new(args.vocabulary);
     let started = Instant::now();
     let mut done = 0;
     while done < args.messages {
         let mut conn = db.conn().await?;
         let batch: Vec<(String, i64, i64, String)> = (done..(done + args.batch).min(args.messages))
             .map(|n| {
-                (format!("m{n:09}"), seeded.below(args.rooms as u64) as i64 + 1, n as i64, seeded.text())
+                (
+                    format!("m{n:09}"),
+                    seeded.below(args.rooms as u64) as i64 + 1,
+                    n as i64,
+                    words.text(&mut seeded),
+                )
             })
             .collect();
         let messages: Vec<Indexed> = batch
@@ -182,9 +260,21 @@ async fn run(
     );
     let member_rooms: Vec<i64> =
         (0..args.member_rooms).map(|_| seeded.below(args.rooms as u64) as i64 + 1).collect();
-    let kinds: [(&str, Box<MakeQuery>); 3] = [
-        ("one word", Box::new(|s: &mut Seeded| (pick(s), Filters::default()))),
-        ("two words", Box::new(|s: &mut Seeded| (format!("{} {}", pick(s), pick(s)), Filters::default()))),
+    let kinds: [(&str, Box<MakeQuery>); 5] = [
+        ("one core word", Box::new(|s: &mut Seeded| (Words::core_query(s), Filters::default()))),
+        ("one word by Zipf", Box::new(|s: &mut Seeded| (words.tail(s), Filters::default()))),
+        (
+            "core word + Zipf word",
+            Box::new(|s: &mut Seeded| {
+                (format!("{} {}", Words::core_query(s), words.tail(s)), Filters::default())
+            }),
+        ),
+        (
+            "\"two core words\"",
+            Box::new(|s: &mut Seeded| {
+                (format!("\"{} {}\"", Words::core(s), Words::core(s)), Filters::default())
+            }),
+        ),
         (
             "from:someone (no words)",
             Box::new(|s: &mut Seeded| {
@@ -204,7 +294,7 @@ async fn run(
         }
         let ms = |q: f64| Duration::from_micros(latency.value_at_quantile(q)).as_secs_f64() * 1000.0;
         println!(
-            "{backend}: {kind:<24} as a member of {} rooms: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  ({:.1} hits a query, first page of 21)",
+            "{backend}: {kind:<26} as a member of {} rooms: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  ({:.1} hits a query, first page of 21)",
             args.member_rooms,
             ms(0.5),
             ms(0.99),
@@ -213,13 +303,4 @@ async fn run(
         );
     }
     Ok(())
-}
-
-/// A query word: English or the stem of a Korean word (its first two syllables).
-fn pick(seeded: &mut Seeded) -> String {
-    if seeded.below(2) == 0 {
-        ENGLISH[seeded.below(ENGLISH.len() as u64) as usize].to_owned()
-    } else {
-        KOREAN[seeded.below(KOREAN.len() as u64) as usize].chars().take(2).collect()
-    }
 }

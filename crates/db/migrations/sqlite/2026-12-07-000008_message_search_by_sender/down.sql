@@ -1,0 +1,1 @@
+DROP INDEX message_search_by_sender;
