@@ -5,6 +5,9 @@
 //! Storing is idempotent by message id, because the bus delivers at least once; so are edits and
 //! deletions, which change a stored message in place (it keeps its position).
 //!
+//! Reactions are kept per member, message and emoji (the latest change wins by its time), and read
+//! with [`HistoryStore::reactions`] for a page of messages.
+//!
 //! The room list reads [`HistoryStore::latest`] (preview and sort key per room) and
 //! [`HistoryStore::count_after`] (unread badge).
 //!
@@ -21,8 +24,9 @@ mod mongo;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use natter_proto::RoomId;
-use natter_proto::events::StoredMessage;
+use natter_proto::events::{MessageReacted, StoredMessage};
+use natter_proto::reactions::{REACTORS_SHOWN, Reaction};
+use natter_proto::{MemberId, RoomId};
 use uuid::Uuid;
 
 pub use memory::MemoryHistory;
@@ -100,6 +104,75 @@ pub trait HistoryStore: Send + Sync + 'static {
     /// Empties the text of a stored message and marks it deleted; it keeps its position. Doing it
     /// again changes nothing. `false` when the message is not stored (yet), as for [`Self::edit`].
     async fn delete(&self, room: RoomId, message_id: Uuid) -> Result<bool, HistoryError>;
+    /// Applies a reaction change. Of two changes by one member to one message and emoji, the one
+    /// with the later `at_ms` wins whichever is applied first (on a tie, the first stays), so
+    /// replays and reordering converge. The message's tally for the emoji when the member's state
+    /// changed; `None` when it did not (a repeat, or an older change).
+    async fn react(&self, change: &MessageReacted) -> Result<Option<ReactionTally>, HistoryError>;
+    /// The reactions on each of `message_ids` as `reader` sees them (messages without any are
+    /// absent), most common first, then by emoji.
+    async fn reactions(
+        &self,
+        message_ids: &[Uuid],
+        reader: MemberId,
+    ) -> Result<HashMap<Uuid, Vec<Reaction>>, HistoryError>;
     /// Whether the store answers (readiness checks).
     async fn ping(&self) -> Result<(), HistoryError>;
+}
+
+/// How many members react to a message with one emoji, and the newest of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReactionTally {
+    pub count: u32,
+    /// At most `natter_proto::reactions::REACTORS_SHOWN`, newest first.
+    pub reactors: Vec<MemberId>,
+}
+
+/// One member's latest reaction change, as both adapters keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReactionState {
+    present: bool,
+    /// The latest change, which a later one overrides.
+    at_ms: i64,
+    /// When the member started reacting (a repeat keeps it): reactors are listed by it.
+    since_ms: i64,
+}
+
+impl ReactionState {
+    /// The state after a change at `at_ms` (which must be later than `before`'s).
+    fn after(before: Option<ReactionState>, present: bool, at_ms: i64) -> Self {
+        let since_ms = match before {
+            Some(b) if b.present && present => b.since_ms,
+            _ => at_ms,
+        };
+        Self { present, at_ms, since_ms }
+    }
+}
+
+/// The reactions of one message from each member's state per emoji: counts, the newest reactors,
+/// whether `reader` is one of them; most common first, then by emoji.
+fn summarise<'a>(
+    states: impl IntoIterator<Item = (&'a str, MemberId, ReactionState)>,
+    reader: MemberId,
+) -> Vec<Reaction> {
+    let mut by_emoji: std::collections::BTreeMap<&str, Vec<(i64, MemberId)>> = Default::default();
+    for (emoji, member, state) in states {
+        if state.present {
+            by_emoji.entry(emoji).or_default().push((state.since_ms, member));
+        }
+    }
+    let mut reactions: Vec<Reaction> = by_emoji
+        .into_iter()
+        .map(|(emoji, mut members)| {
+            members.sort_unstable_by(|a, b| b.cmp(a));
+            Reaction {
+                emoji: emoji.to_owned(),
+                count: members.len() as u32,
+                mine: members.iter().any(|(_, m)| *m == reader),
+                reactors: members.iter().take(REACTORS_SHOWN).map(|(_, m)| *m).collect(),
+            }
+        })
+        .collect();
+    reactions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.emoji.cmp(&b.emoji)));
+    reactions
 }

@@ -5,11 +5,12 @@ use std::ops::Bound;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use natter_proto::RoomId;
-use natter_proto::events::StoredMessage;
+use natter_proto::events::{MessageReacted, StoredMessage};
+use natter_proto::reactions::{REACTORS_SHOWN, Reaction};
+use natter_proto::{MemberId, RoomId};
 use uuid::Uuid;
 
-use crate::{HistoryError, HistoryStore, Sequenced};
+use crate::{HistoryError, HistoryStore, ReactionState, ReactionTally, Sequenced, summarise};
 
 #[derive(Default)]
 struct Rooms {
@@ -37,10 +38,14 @@ impl Rooms {
     }
 }
 
+/// Each member's latest reaction change per message and emoji.
+type Reactions = HashMap<Uuid, HashMap<(String, MemberId), ReactionState>>;
+
 /// History in memory.
 #[derive(Default)]
 pub struct MemoryHistory {
     rooms: Mutex<Rooms>,
+    reactions: Mutex<Reactions>,
 }
 
 impl MemoryHistory {
@@ -174,6 +179,49 @@ impl HistoryStore for MemoryHistory {
         message.posted.file = None;
         message.deleted = true;
         Ok(true)
+    }
+
+    async fn react(&self, change: &MessageReacted) -> Result<Option<ReactionTally>, HistoryError> {
+        let mut reactions = self.reactions.lock().unwrap_or_else(|e| e.into_inner());
+        let message = reactions.entry(change.message_id).or_default();
+        let key = (change.emoji.clone(), change.member_id);
+        let before = message.get(&key).copied();
+        if before.is_some_and(|b| b.at_ms >= change.at_ms) {
+            return Ok(None);
+        }
+        message.insert(key, ReactionState::after(before, change.added, change.at_ms));
+        if before.is_some_and(|b| b.present == change.added) || (before.is_none() && !change.added) {
+            return Ok(None);
+        }
+        let mut reactors: Vec<(i64, MemberId)> = message
+            .iter()
+            .filter(|((emoji, _), state)| *emoji == change.emoji && state.present)
+            .map(|((_, member), state)| (state.since_ms, *member))
+            .collect();
+        reactors.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(Some(ReactionTally {
+            count: reactors.len() as u32,
+            reactors: reactors.into_iter().take(REACTORS_SHOWN).map(|(_, m)| m).collect(),
+        }))
+    }
+
+    async fn reactions(
+        &self,
+        message_ids: &[Uuid],
+        reader: MemberId,
+    ) -> Result<HashMap<Uuid, Vec<Reaction>>, HistoryError> {
+        let reactions = self.reactions.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(message_ids
+            .iter()
+            .filter_map(|id| {
+                let states = reactions
+                    .get(id)?
+                    .iter()
+                    .map(|((emoji, member), state)| (emoji.as_str(), *member, *state));
+                let summary = summarise(states, reader);
+                (!summary.is_empty()).then_some((*id, summary))
+            })
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {

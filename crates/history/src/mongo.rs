@@ -6,6 +6,7 @@
 //! deletions change the message document in place (see [`changes`]).
 
 mod changes;
+mod reactions;
 mod room_latest;
 
 use std::collections::HashMap;
@@ -16,13 +17,15 @@ use mongodb::bson::{DateTime, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
-use natter_proto::RoomId;
-use natter_proto::events::{FileRef, MessagePosted, ReplyTo, StoredMessage, Thumbnail};
+use natter_proto::events::{FileRef, MessagePosted, MessageReacted, ReplyTo, StoredMessage, Thumbnail};
+use natter_proto::reactions::Reaction;
+use natter_proto::{MemberId, RoomId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use self::reactions::ReactionDoc;
 use self::room_latest::LatestDoc;
-use crate::{HistoryError, HistoryStore, Sequenced};
+use crate::{HistoryError, HistoryStore, ReactionTally, Sequenced};
 
 const DUPLICATE_KEY: i32 = 11000;
 
@@ -156,6 +159,7 @@ impl MessageDoc {
             position: self.position,
             edited_at_ms: self.edited_at.map(|at| at.timestamp_millis()),
             deleted: self.deleted,
+            reactions: Vec::new(),
         })
     }
 }
@@ -186,6 +190,7 @@ pub struct MongoHistory {
     db: Database,
     messages: Collection<MessageDoc>,
     latest: Collection<LatestDoc>,
+    reactions: Collection<ReactionDoc>,
 }
 
 impl MongoHistory {
@@ -206,7 +211,17 @@ impl MongoHistory {
             .await
             .map_err(unavailable)?;
         let latest = db.collection::<LatestDoc>("room_latest");
-        Ok(Self { db, messages, latest })
+        let reactions = db.collection::<ReactionDoc>("reactions");
+        reactions
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "message_id": 1, "emoji": 1 })
+                    .options(IndexOptions::builder().name("message_emoji".to_owned()).build())
+                    .build(),
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { db, messages, latest, reactions })
     }
 }
 
@@ -397,6 +412,18 @@ impl HistoryStore for MongoHistory {
 
     async fn delete(&self, room: RoomId, message_id: Uuid) -> Result<bool, HistoryError> {
         changes::delete(self, room, message_id).await
+    }
+
+    async fn react(&self, change: &MessageReacted) -> Result<Option<ReactionTally>, HistoryError> {
+        reactions::react(&self.reactions, change).await
+    }
+
+    async fn reactions(
+        &self,
+        message_ids: &[Uuid],
+        reader: MemberId,
+    ) -> Result<HashMap<Uuid, Vec<Reaction>>, HistoryError> {
+        reactions::of_messages(&self.reactions, message_ids, reader).await
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {

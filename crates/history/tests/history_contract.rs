@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use natter_history::{HistoryStore, MemoryHistory, MongoHistory, Sequenced};
-use natter_proto::events::{MessagePosted, StoredMessage};
+use natter_proto::events::{MessagePosted, MessageReacted, StoredMessage};
 
 async fn mongo() -> Arc<dyn HistoryStore> {
     let url = natter_test_support::mongodb_url();
@@ -274,6 +274,63 @@ async fn latest_shows_the_change_of_the_newest_message(store: Arc<dyn HistorySto
     assert_eq!((latest[&46].posted.text.as_str(), latest[&46].deleted), ("", true));
 }
 
+fn reacted(message_id: uuid::Uuid, member: i64, emoji: &str, added: bool, at_ms: i64) -> MessageReacted {
+    MessageReacted {
+        room_id: 1,
+        message_id,
+        position: 1,
+        member_id: member,
+        emoji: emoji.into(),
+        added,
+        at_ms,
+    }
+}
+
+async fn reactions_count_members_once_and_say_whose(store: Arc<dyn HistoryStore>) {
+    let (m, other) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let tally = store.react(&reacted(m, 7, "👍", true, 10)).await.unwrap().expect("a change");
+    assert_eq!((tally.count, tally.reactors), (1, vec![7]));
+    assert_eq!(
+        store.react(&reacted(m, 7, "👍", true, 11)).await.unwrap(),
+        None,
+        "reacting again is no change"
+    );
+    let tally = store.react(&reacted(m, 8, "👍", true, 12)).await.unwrap().expect("a change");
+    assert_eq!((tally.count, tally.reactors), (2, vec![8, 7]), "newest first");
+    store.react(&reacted(m, 8, "🎉", true, 13)).await.unwrap();
+    assert_eq!(store.react(&reacted(m, 7, "👍", true, 13)).await.unwrap(), None);
+    store.react(&reacted(other, 9, ":party_parrot:", true, 14)).await.unwrap();
+    assert_eq!(store.react(&reacted(m, 9, "🎉", false, 15)).await.unwrap(), None, "taking back nothing");
+
+    let seen_by_7 = store.reactions(&[m, other, uuid::Uuid::now_v7()], 7).await.unwrap();
+    assert_eq!(seen_by_7.len(), 2, "messages without reactions are absent");
+    let summary: Vec<_> = seen_by_7[&m].iter().map(|r| (r.emoji.as_str(), r.count, r.mine)).collect();
+    assert_eq!(summary, [("👍", 2, true), ("🎉", 1, false)], "most common first; the reader's marked");
+    assert_eq!(seen_by_7[&other][0].reactors, [9]);
+    assert_eq!(seen_by_7[&m][0].reactors, [8, 7], "a repeat keeps when the member started reacting");
+    assert!(store.reactions(&[], 7).await.unwrap().is_empty());
+
+    let tally = store.react(&reacted(m, 7, "👍", false, 16)).await.unwrap().expect("a change");
+    assert_eq!((tally.count, tally.reactors), (1, vec![8]));
+    assert!(!store.reactions(&[m], 7).await.unwrap()[&m].iter().any(|r| r.mine));
+}
+
+async fn reaction_changes_converge_in_any_order(store: Arc<dyn HistoryStore>) {
+    // Added at 10 and taken back at 20: applied in either order, the member does not react.
+    let (m, n) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let (add, remove) = (reacted(m, 7, "🔥", true, 10), reacted(m, 7, "🔥", false, 20));
+    assert!(store.react(&add).await.unwrap().is_some());
+    assert_eq!(store.react(&remove).await.unwrap().map(|t| t.count), Some(0));
+    let (add, remove) = (reacted(n, 7, "🔥", true, 10), reacted(n, 7, "🔥", false, 20));
+    assert_eq!(store.react(&remove).await.unwrap(), None, "nothing to take back yet");
+    assert_eq!(store.react(&add).await.unwrap(), None, "the older change loses");
+    let both = store.reactions(&[m, n], 7).await.unwrap();
+    assert!(both.is_empty(), "{both:?}");
+    // Replays of either change stay harmless.
+    assert_eq!(store.react(&add).await.unwrap(), None);
+    assert_eq!(store.react(&remove).await.unwrap(), None);
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_mongodb {
@@ -309,6 +366,8 @@ async fn sequenced_messages_keep_their_place_and_log_offset(store: Arc<dyn Histo
 }
 
 contract!(
+    reactions_count_members_once_and_say_whose,
+    reaction_changes_converge_in_any_order,
     sequenced_messages_keep_their_place_and_log_offset,
     storing_twice_keeps_one,
     a_batch_stores_each_message_once,

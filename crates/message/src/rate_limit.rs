@@ -29,6 +29,10 @@ use crate::settings::MessageSettings;
 /// two rooms at once, far below anything that loads the bus.
 pub(crate) const TYPING_PER_SECOND: u32 = 2;
 
+/// Reaction frames a connection may send a second (and in a burst): a person clicking reactions
+/// quickly, not a script flooding every subscriber with `reaction_changed`.
+pub(crate) const REACTIONS_PER_SECOND: u32 = 10;
+
 /// How long a counter hit may take before the limit is skipped: a hanging store must not stall the
 /// connection, which waits for the answer before reading its next frame.
 const KV_TIMEOUT: Duration = Duration::from_millis(250);
@@ -74,6 +78,7 @@ impl<C: Clock + Clone> Bucket<C> {
 pub(crate) struct ConnectionLimits {
     pub(crate) publish: Bucket,
     pub(crate) typing: Bucket,
+    pub(crate) reactions: Bucket,
 }
 
 impl ConnectionLimits {
@@ -81,6 +86,7 @@ impl ConnectionLimits {
         Self {
             publish: Bucket::per_second(settings.publish_rate_per_connection),
             typing: Bucket::per_second(TYPING_PER_SECOND),
+            reactions: Bucket::per_second(REACTIONS_PER_SECOND),
         }
     }
 }

@@ -110,12 +110,16 @@ pub struct StoredMessage {
     /// Deleted: `posted.text` is empty, the message keeps its place. Absent when `false`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// The message's reactions as the reader sees them, most common first, in history read over
+    /// `GET /api/v1/rooms/{room}/messages`; absent elsewhere (and when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<crate::reactions::Reaction>,
 }
 
 impl StoredMessage {
     /// A message as posted: neither edited nor deleted.
     pub fn new(posted: MessagePosted, position: i64) -> Self {
-        Self { posted, position, edited_at_ms: None, deleted: false }
+        Self { posted, position, edited_at_ms: None, deleted: false, reactions: Vec::new() }
     }
 }
 
@@ -129,6 +133,13 @@ pub enum MessageChanged {
     Edited(MessageEdited),
     /// The author or a room moderator deleted the message.
     Deleted(MessageDeleted),
+    /// A member reacted to the message or took a reaction back (published by the pod that accepted
+    /// it; the history writer applies it and announces the result as `reaction_counted`).
+    Reacted(MessageReacted),
+    /// The history writer applied a reaction: the message's count for that emoji now (pods tell
+    /// their subscribers with `reaction_changed`). The writer handles a room's changes one at a
+    /// time, so the last count announced is the stored one.
+    ReactionCounted(ReactionCounted),
 }
 
 impl MessageChanged {
@@ -136,6 +147,8 @@ impl MessageChanged {
         match self {
             MessageChanged::Edited(e) => e.room_id,
             MessageChanged::Deleted(d) => d.room_id,
+            MessageChanged::Reacted(r) => r.room_id,
+            MessageChanged::ReactionCounted(c) => c.room_id,
         }
     }
 
@@ -143,8 +156,40 @@ impl MessageChanged {
         match self {
             MessageChanged::Edited(e) => e.message_id,
             MessageChanged::Deleted(d) => d.message_id,
+            MessageChanged::Reacted(r) => r.message_id,
+            MessageChanged::ReactionCounted(c) => c.message_id,
         }
     }
+}
+
+/// See [`MessageChanged::Reacted`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageReacted {
+    pub room_id: RoomId,
+    pub message_id: Uuid,
+    pub position: i64,
+    pub member_id: MemberId,
+    /// As stored (`crate::reactions::normalise`).
+    pub emoji: String,
+    /// Reacted (`true`) or took it back.
+    pub added: bool,
+    /// When the pod accepted it (ms since the Unix epoch): of two changes by one member to one
+    /// message and emoji, the later wins, whichever is applied first.
+    pub at_ms: i64,
+}
+
+/// See [`MessageChanged::ReactionCounted`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReactionCounted {
+    pub room_id: RoomId,
+    pub message_id: Uuid,
+    pub position: i64,
+    pub emoji: String,
+    pub member_id: MemberId,
+    pub added: bool,
+    pub count: u32,
+    /// The newest reactors, at most `crate::reactions::REACTORS_SHOWN`.
+    pub reactors: Vec<MemberId>,
 }
 
 /// See [`MessageChanged::Edited`].

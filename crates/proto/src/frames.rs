@@ -53,11 +53,28 @@ pub enum ClientFrame {
     /// Answered with `ack` naming the message's original position; every subscriber then gets
     /// `deleted`. The text is gone from history; the message keeps its position there.
     Delete { id: String, room: RoomId, message_id: Uuid },
+    /// React to a message in a subscribed room with `emoji` (see `crate::reactions`: an emoji of the
+    /// set or a `:shortcode:`). Idempotent: a member reacts once per message and emoji. Answered with
+    /// `ack` naming the message's position; every subscriber then gets `reaction_changed`. Any member
+    /// who may read the room may react, observers too; not while muted, not in an archived room.
+    React { id: String, room: RoomId, message_id: Uuid, emoji: String },
+    /// Take back one's reaction with `emoji`; idempotent, answered like `react`.
+    Unreact { id: String, room: RoomId, message_id: Uuid, emoji: String },
 }
 
 /// The `type` values a client may send, for telling "unknown type" from "bad fields".
-pub const CLIENT_FRAME_TYPES: [&str; 8] =
-    ["subscribe", "unsubscribe", "publish", "ping", "typing", "edit", "delete", "mark_read"];
+pub const CLIENT_FRAME_TYPES: [&str; 10] = [
+    "subscribe",
+    "unsubscribe",
+    "publish",
+    "ping",
+    "typing",
+    "edit",
+    "delete",
+    "mark_read",
+    "react",
+    "unreact",
+];
 
 /// A frame from a message pod.
 #[allow(
@@ -86,6 +103,21 @@ pub enum ServerFrame {
     /// A message in a subscribed room was deleted; it keeps its `position`, its text is gone.
     /// Not an answer to a request: whoever deleted it gets it too.
     Deleted { room: RoomId, message_id: Uuid, position: i64 },
+    /// The reactions with `emoji` on a message of a subscribed room changed: `member_id` reacted
+    /// (`added`) or took it back, and `count` members now react with it, the newest in `reactors`
+    /// (at most 20). Changes of one message come in the order they were made. Not an answer: the
+    /// member who reacted gets it too (a client learns whether its member is among them from
+    /// `member_id` and `added`, and from history's `mine`).
+    ReactionChanged {
+        room: RoomId,
+        message_id: Uuid,
+        position: i64,
+        emoji: String,
+        count: u32,
+        reactors: Vec<crate::MemberId>,
+        member_id: crate::MemberId,
+        added: bool,
+    },
     /// Someone in a subscribed room started or stopped typing.
     Typing { room: RoomId, member_id: crate::MemberId, member_name: String, typing: bool },
     /// A member of a subscribed room came online or went offline (`last_seen_ms` then says when).

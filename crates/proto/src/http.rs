@@ -44,6 +44,22 @@ impl RoomAccess {
     }
 
     /// Whether the member may post to the room at `now_ms`; `Err` says why not.
+    /// Whether the member may react to messages at `now_ms`: any member, observers too (a reaction
+    /// is how an audience answers without posting), but not while muted (a sanction that silences)
+    /// nor in an archived room.
+    pub fn may_react(&self, now_ms: i64) -> Result<(), String> {
+        if self.role.is_none() {
+            return Err(format!("you are not a member of room {}", self.room_id));
+        }
+        if self.read_only == Some(ReadOnlyReason::Archived) {
+            return Err(ReadOnlyReason::Archived.explain().to_owned());
+        }
+        match self.muted_until_ms {
+            Some(until) if until > now_ms => Err("you are muted in this room".to_owned()),
+            _ => Ok(()),
+        }
+    }
+
     pub fn may_post(&self, now_ms: i64) -> Result<(), String> {
         if self.role.is_none() {
             return Err(format!("you are not a member of room {}", self.room_id));

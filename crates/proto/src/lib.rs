@@ -9,6 +9,7 @@ pub mod events;
 pub mod frames;
 pub mod http;
 pub mod ids;
+pub mod reactions;
 pub mod rooms;
 pub mod token;
 pub mod topics;

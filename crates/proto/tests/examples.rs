@@ -72,7 +72,9 @@ fn bus_events() {
             "file_uploaded" | "file_removed" => round_trips::<FileEvent>(&path, &text),
             "membership_changed" => round_trips::<MembershipChanged>(&path, &text),
             "typing_changed" => round_trips::<TypingChanged>(&path, &text),
-            "message_edited" | "message_deleted" => round_trips::<MessageChanged>(&path, &text),
+            "message_edited" | "message_deleted" | "message_reacted" | "reaction_counted" => {
+                round_trips::<MessageChanged>(&path, &text)
+            }
             "presence_member" | "presence_read" => round_trips::<PresenceEvent>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }

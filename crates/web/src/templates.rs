@@ -174,6 +174,7 @@ pub(crate) struct RoomPage {
     pub me_id: i64,
     pub read_position: i64,
     pub can_post: bool,
+    pub can_react: bool,
     pub can_moderate: bool,
 }
 

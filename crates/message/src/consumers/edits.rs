@@ -1,6 +1,8 @@
 //! Every pod reads every edit and deletion (fan-out subscription to `Topic::Edits`) and tells its own
 //! subscribers of the room with an `edited` or `deleted` frame, the member who made the change too
-//! (their other connections need it, and the requester learns the change is live).
+//! (their other connections need it, and the requester learns the change is live). Reactions are
+//! told once the history writer has counted them (`reaction_counted` → `reaction_changed`); the
+//! request itself (`reacted`) is not.
 
 use std::sync::Arc;
 
@@ -18,9 +20,9 @@ pub(crate) async fn run(stream: Box<dyn BusStream>, hub: Arc<Hub>) {
     .await;
 }
 
-/// The frame that tells subscribers about `change`.
-pub(crate) fn frame(change: &MessageChanged) -> ServerFrame {
-    match change {
+/// The frame that tells subscribers about `change`, if they are told.
+pub(crate) fn frame(change: &MessageChanged) -> Option<ServerFrame> {
+    Some(match change {
         MessageChanged::Edited(e) => ServerFrame::Edited {
             room: e.room_id,
             message_id: e.message_id,
@@ -31,13 +33,25 @@ pub(crate) fn frame(change: &MessageChanged) -> ServerFrame {
         MessageChanged::Deleted(d) => {
             ServerFrame::Deleted { room: d.room_id, message_id: d.message_id, position: d.position }
         }
-    }
+        MessageChanged::Reacted(_) => return None,
+        MessageChanged::ReactionCounted(c) => ServerFrame::ReactionChanged {
+            room: c.room_id,
+            message_id: c.message_id,
+            position: c.position,
+            emoji: c.emoji.clone(),
+            count: c.count,
+            reactors: c.reactors.clone(),
+            member_id: c.member_id,
+            added: c.added,
+        },
+    })
 }
 
 /// Queues the frame for the room's subscribers on this pod; returns how many got it.
 fn deliver(change: &MessageChanged, hub: &Hub) -> usize {
+    let Some(frame) = frame(change) else { return 0 };
     // Serialised once, shared by every subscriber.
-    let frame = ByteString::from(serde_json::to_string(&frame(change)).expect("frames serialise"));
+    let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
     hub.deliver(change.room_id(), &frame)
 }
 
@@ -85,7 +99,7 @@ mod tests {
             for change in [&edited, &deleted] {
                 let got = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await.unwrap();
                 let Some(Outgoing::Frame(text)) = got else { panic!("{got:?}") };
-                assert_eq!(serde_json::from_str::<ServerFrame>(&text).unwrap(), frame(change));
+                assert_eq!(Some(serde_json::from_str::<ServerFrame>(&text).unwrap()), frame(change));
             }
         }
         assert!(elsewhere.try_recv().is_err(), "nothing to other rooms");

@@ -74,7 +74,8 @@ pub(crate) async fn start(node: &Node) -> anyhow::Result<Workers> {
     set.add("fan-out of edits", edits::run(stream, Arc::clone(&node.hub)));
     let edits_topic = vec![Topic::Edits.name(prefix)];
     let stream = shared(edits_topic, "natter-history-edits", "joining the edit writers").await?;
-    set.add("edit writer", writers::edits::run(stream, Arc::clone(&node.backends.history)));
+    let announcer = writers::edits::Announcer { bus: Arc::clone(bus), topic: Topic::Edits.name(prefix) };
+    set.add("edit writer", writers::edits::run(stream, Arc::clone(&node.backends.history), announcer));
 
     Ok(Workers::start(set))
 }

@@ -3,6 +3,12 @@
 //! never holds up storing messages); the offset is committed after the change is applied, and a
 //! replay is harmless because changes are idempotent.
 //!
+//! Reactions are applied here too, one room's at a time (the topic is keyed by room), and each one
+//! that changed something is announced on the same topic as `reaction_counted` with the count read
+//! right after it: since a room's changes are applied in order, the last count announced for a
+//! message and emoji is the stored one, whichever pods the reactions came through. (If a pod dies
+//! between storing a reaction and announcing it, the count shows on the next change or reload.)
+//!
 //! A change can overtake its message: both are published by pods, and the message's history writer
 //! may lag. So a change whose message is not stored yet is retried for [`GIVE_UP_AFTER`], then logged
 //! and dropped (the message may never arrive, for instance when it was an earlier, failed publish).
@@ -10,16 +16,27 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use natter_bus::BusStream;
+use natter_bus::{BusStream, EventBus};
 use natter_history::{HistoryError, HistoryStore};
-use natter_proto::events::MessageChanged;
+use natter_proto::events::{MessageChanged, MessageReacted, ReactionCounted};
+use natter_proto::topics::room_key;
 use tokio::time::Instant;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long a change waits for its message to be stored.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
 
-pub(crate) async fn run(mut stream: Box<dyn BusStream>, history: Arc<dyn HistoryStore>) {
+/// Where reaction counts are announced: the edits topic, which every pod fans out.
+pub(crate) struct Announcer {
+    pub(crate) bus: Arc<dyn EventBus>,
+    pub(crate) topic: String,
+}
+
+pub(crate) async fn run(
+    mut stream: Box<dyn BusStream>,
+    history: Arc<dyn HistoryStore>,
+    announcer: Announcer,
+) {
     loop {
         let record = match stream.next().await {
             Ok(record) => record,
@@ -30,6 +47,9 @@ pub(crate) async fn run(mut stream: Box<dyn BusStream>, history: Arc<dyn History
             }
         };
         match serde_json::from_slice::<MessageChanged>(&record.payload) {
+            Ok(MessageChanged::Reacted(reacted)) => react(history.as_ref(), &reacted, &announcer).await,
+            // Announced by this writer; nothing to store.
+            Ok(MessageChanged::ReactionCounted(_)) => {}
             Ok(change) => apply_patiently(history.as_ref(), &change, GIVE_UP_AFTER).await,
             Err(e) => {
                 tracing::error!(error = %e, topic = %record.topic, offset = record.offset, "undecodable event skipped");
@@ -71,6 +91,41 @@ async fn apply(history: &dyn HistoryStore, change: &MessageChanged) -> Result<bo
     match change {
         MessageChanged::Edited(e) => history.edit(e.room_id, e.message_id, &e.text, e.edited_at_ms).await,
         MessageChanged::Deleted(d) => history.delete(d.room_id, d.message_id).await,
+        MessageChanged::Reacted(_) | MessageChanged::ReactionCounted(_) => Ok(true),
+    }
+}
+
+/// Stores a reaction change and, when it changed the count, announces the count; both retried until
+/// they succeed (a reaction does not wait for its message: the pod found it before publishing).
+async fn react(history: &dyn HistoryStore, reacted: &MessageReacted, announcer: &Announcer) {
+    let mut backoff = Duration::from_millis(100);
+    let tally = loop {
+        match history.react(reacted).await {
+            Ok(tally) => break tally,
+            Err(e) => tracing::warn!(error = %e, "storing a reaction failed; retrying"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    };
+    let Some(tally) = tally else { return };
+    let counted = MessageChanged::ReactionCounted(ReactionCounted {
+        room_id: reacted.room_id,
+        message_id: reacted.message_id,
+        position: reacted.position,
+        emoji: reacted.emoji.clone(),
+        member_id: reacted.member_id,
+        added: reacted.added,
+        count: tally.count,
+        reactors: tally.reactors,
+    });
+    let payload = serde_json::to_vec(&counted).expect("events serialise");
+    let mut backoff = Duration::from_millis(100);
+    while let Err(e) =
+        announcer.bus.publish(&announcer.topic, &room_key(reacted.room_id), payload.clone()).await
+    {
+        tracing::warn!(error = %e, "announcing a reaction count failed; retrying");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 

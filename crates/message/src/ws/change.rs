@@ -1,4 +1,4 @@
-//! `edit` and `delete` frames, off the connection's task (the history lookup may wait): find the
+//! `edit`, `delete`, `react` and `unreact` frames, off the connection's task (the history lookup may wait): find the
 //! message, check who asks, publish the change to the edits topic and queue the answer, an `ack`
 //! naming the message's original position. Every pod's edits fan-out then tells the subscribers.
 //!
@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use natter_history::{HistoryError, HistoryStore};
 use natter_proto::events::{
-    FileEvent, FileRemoved, MessageChanged, MessageDeleted, MessageEdited, StoredMessage,
+    FileEvent, FileRemoved, MessageChanged, MessageDeleted, MessageEdited, MessageReacted, StoredMessage,
 };
 use natter_proto::frames::ServerFrame;
 use natter_proto::http::{ReadOnlyReason, RoomAccess};
@@ -30,8 +30,17 @@ const LOOKUP_INTERVAL: Duration = Duration::from_millis(100);
 /// What the member asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Change {
-    Edit { text: String },
+    Edit {
+        text: String,
+    },
     Delete,
+    /// React with `emoji` (normalised), or take it back; `at_ms` orders it among the member's
+    /// changes to that reaction (the later wins), given when the frame is read.
+    React {
+        emoji: String,
+        added: bool,
+        at_ms: i64,
+    },
 }
 
 /// One `edit` or `delete` request.
@@ -122,7 +131,7 @@ pub(super) async fn find(
 
 /// Whether `member` (with `access` to the room) may make `change` to `message` at `now_ms`, and the
 /// event that makes it. Edits: the author only, while they may post. Deletions: the author or a
-/// moderator (owner, admin), while the room is not archived.
+/// moderator (owner, admin), while the room is not archived. Reactions: see `RoomAccess::may_react`.
 fn decide(
     access: &RoomAccess,
     message: &StoredMessage,
@@ -167,10 +176,22 @@ fn decide(
             }
             Ok(MessageChanged::Deleted(MessageDeleted { room_id, message_id, deleted_by: member, position }))
         }
+        Change::React { emoji, added, at_ms } => {
+            access.may_react(now_ms).map_err(Refusal::forbidden)?;
+            Ok(MessageChanged::Reacted(MessageReacted {
+                room_id,
+                message_id,
+                position,
+                member_id: member,
+                emoji,
+                added,
+                at_ms,
+            }))
+        }
     }
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64
 }
 
@@ -284,6 +305,41 @@ mod tests {
         let deleted = StoredMessage { deleted: true, ..message() };
         let again = decide(&access(AUTHOR, Some(RoomRole::Member)), &deleted, AUTHOR, Change::Delete, 50);
         assert_eq!(code(again), ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn members_and_observers_react_but_not_muted_nor_in_archived_rooms() {
+        let m = message();
+        let react = || Change::React { emoji: "👍".into(), added: true, at_ms: 40 };
+        let Ok(MessageChanged::Reacted(r)) =
+            decide(&access(OTHER, Some(RoomRole::Member)), &m, OTHER, react(), 50)
+        else {
+            panic!("a member may react");
+        };
+        assert_eq!(
+            (r.member_id, r.emoji.as_str(), r.added, r.at_ms, r.position),
+            (OTHER, "👍", true, 40, 12)
+        );
+        let observer = RoomAccess {
+            read_only: Some(ReadOnlyReason::Observer),
+            ..access(OTHER, Some(RoomRole::Observer))
+        };
+        assert!(decide(&observer, &m, OTHER, react(), 50).is_ok(), "observers may react");
+        let muted = RoomAccess { muted_until_ms: Some(100), ..access(OTHER, Some(RoomRole::Member)) };
+        assert_eq!(code(decide(&muted, &m, OTHER, react(), 50)), ErrorCode::Forbidden);
+        let archived =
+            RoomAccess { read_only: Some(ReadOnlyReason::Archived), ..access(OTHER, Some(RoomRole::Owner)) };
+        assert_eq!(code(decide(&archived, &m, OTHER, react(), 50)), ErrorCode::Forbidden);
+        assert_eq!(
+            code(decide(&access(OTHER, None), &m, OTHER, react(), 50)),
+            ErrorCode::Forbidden,
+            "not a member"
+        );
+        let deleted = StoredMessage { deleted: true, ..message() };
+        assert_eq!(
+            code(decide(&access(OTHER, Some(RoomRole::Member)), &deleted, OTHER, react(), 50)),
+            ErrorCode::InvalidRequest
+        );
     }
 
     #[tokio::test]

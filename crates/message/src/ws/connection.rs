@@ -49,6 +49,8 @@ pub(super) struct Connection {
     pub(super) publish_order: Arc<PublishOrder>,
     /// `natter_ws_frames_out_total`, looked up once (`counter!` looks the name up on every call).
     frames_out: metrics::Counter,
+    /// The time given to this connection's last reaction change (see `dispatch`).
+    pub(super) last_reaction_ms: i64,
 }
 
 pub(crate) async fn run(
@@ -85,6 +87,7 @@ pub(crate) async fn run(
         slot: None,
         publish_order: Arc::default(),
         frames_out: metrics::counter!("natter_ws_frames_out_total"),
+        last_reaction_ms: 0,
     };
     let node = Arc::clone(&conn.ctx.node);
     let presence_key = Arc::clone(&conn.ctx.presence_key);

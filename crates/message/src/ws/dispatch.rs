@@ -61,8 +61,21 @@ impl Connection {
                 self.ctx.spawn_reply(id, Some(slot), answer.instrument(span));
                 Ok(None)
             }
-            Request::Change(request) => {
+            Request::Change(mut request) => {
                 self.rooms.require_subscribed(request.room, "changing its messages")?;
+                if let change::Change::React { at_ms, .. } = &mut request.change {
+                    let bucket = &self.ctx.limits.reactions;
+                    bucket.take().map_err(|wait| {
+                        let detail = format!("at most {} reactions a second per connection", bucket.rate());
+                        Refusal::rate_limited(detail, wait)
+                    })?;
+                    // Given here, in the order the frames came (they are then served concurrently):
+                    // the wall clock, but never the same or earlier than this connection's last, so
+                    // the last click wins even within one millisecond.
+                    let now_ms = change::now_ms();
+                    self.last_reaction_ms = now_ms.max(self.last_reaction_ms + 1);
+                    *at_ms = self.last_reaction_ms;
+                }
                 let (id, ctx, slot) = (request.id.clone(), self.ctx.clone(), self.take_slot());
                 let answer = async move { change::handle(&ctx, request).await };
                 self.ctx.spawn_reply(id, Some(slot), answer);

@@ -77,6 +77,24 @@ impl From<ClientFrame> for Request {
             ClientFrame::Delete { id, room, message_id } => {
                 Self::Change(ChangeRequest { id, room, message_id, change: Change::Delete })
             }
+            ClientFrame::React { id, room, message_id, emoji } => {
+                let emoji = natter_proto::reactions::normalise(&emoji).unwrap_or(emoji);
+                Self::Change(ChangeRequest {
+                    id,
+                    room,
+                    message_id,
+                    change: Change::React { emoji, added: true, at_ms: 0 },
+                })
+            }
+            ClientFrame::Unreact { id, room, message_id, emoji } => {
+                let emoji = natter_proto::reactions::normalise(&emoji).unwrap_or(emoji);
+                Self::Change(ChangeRequest {
+                    id,
+                    room,
+                    message_id,
+                    change: Change::React { emoji, added: false, at_ms: 0 },
+                })
+            }
         }
     }
 }
@@ -104,7 +122,9 @@ fn check(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
         | ClientFrame::Typing { id, .. }
         | ClientFrame::MarkRead { id, .. }
         | ClientFrame::Edit { id, .. }
-        | ClientFrame::Delete { id, .. } => id,
+        | ClientFrame::Delete { id, .. }
+        | ClientFrame::React { id, .. }
+        | ClientFrame::Unreact { id, .. } => id,
     };
     if id.is_empty() || id.len() > MAX_ID_LEN {
         return Err(FrameError {
@@ -129,6 +149,11 @@ fn check(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
         if chars > MAX_TEXT_CHARS {
             return Err(invalid(id, format!("text is {chars} characters; the limit is {MAX_TEXT_CHARS}")));
         }
+    }
+    if let ClientFrame::React { id, emoji, .. } | ClientFrame::Unreact { id, emoji, .. } = &frame
+        && natter_proto::reactions::normalise(emoji).is_none()
+    {
+        return Err(invalid(id, "emoji must be one of the reaction set or a :shortcode:".to_owned()));
     }
     if let ClientFrame::Publish { id, client_msg_id: Some(c), .. } = &frame
         && (c.is_empty() || c.len() > MAX_ID_LEN)

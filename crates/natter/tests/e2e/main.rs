@@ -25,6 +25,8 @@ mod overload;
 mod presence_live;
 mod presence_pushes;
 mod publish_order;
+mod reactions;
+mod reactions_page;
 mod rest_auth;
 mod resume;
 mod rooms_live;
@@ -102,6 +104,24 @@ async fn standalone_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_search() {
     search::run(Stack::distributed().await).await;
+}
+
+/// Reactions on two pods: counts, convergence, history, who may react, limits.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_reactions() {
+    reactions::run(Stack::distributed().await).await;
+}
+
+/// Reactions on the standalone stack (the in-memory history and bus).
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_reactions() {
+    reactions::run(Stack::standalone().await).await;
+}
+
+/// Reactions in the chat client (Chromium, two people).
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_reactions_page() {
+    reactions_page::run(Stack::standalone().await).await;
 }
 
 /// The search box and results page in Chromium (the API is checked on both stacks above).

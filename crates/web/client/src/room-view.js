@@ -6,6 +6,7 @@
 
 import { Composer } from "./ui/composer.js";
 import { Conversation } from "./ui/conversation.js";
+import { ReactionPicker } from "./ui/reaction-picker.js";
 import { ago, avatarColour, initials } from "./ui/format.js";
 import { el } from "./ui/message-view.js";
 import { livePeople } from "./ui/people.js";
@@ -63,7 +64,23 @@ export function openRoom({ client: shared, shell, signal }) {
     onLink: (row, message) => copyLink(row, message),
     onImage: (link) => showImage(link),
     avatarOf: (member) => avatars.get(member),
+    canReact: data.canReact === "true",
+    onReact: (message, emoji, added) => react(message, emoji, added),
+    onPickReaction: (button, message) => picker.open(button, (emoji) => react(message, emoji, true)),
+    nameOf: (member) =>
+      /** @type {HTMLElement | null} */ (document.querySelector(`#people li[data-member-id="${member}"]`))?.dataset.name,
   });
+  const picker = new ReactionPicker();
+  signal.addEventListener("abort", () => picker.box.remove());
+
+  /** @param {import("./lib/history.js").Message} message @param {string} emoji @param {boolean} added */
+  async function react(message, emoji, added) {
+    try {
+      await client.react(room, message.message_id, emoji, added);
+    } catch (error) {
+      conversation.problem(message.position, `Reaction not saved: ${/** @type {Error} */ (error).message}`);
+    }
+  }
 
   // Mute (this browser): no notifications, not counted in the title.
   const muteButton = byId("mute");
@@ -200,6 +217,7 @@ export function openRoom({ client: shared, shell, signal }) {
   });
   client.on("edited", (change) => change.room === room && conversation.edited(change));
   client.on("deleted", (change) => change.room === room && conversation.deleted(change));
+  client.on("reaction_changed", (change) => change.room === room && conversation.reactionChanged(change));
   client.on("removed", (event) => {
     if (event.room !== room) return;
     status.textContent = "removed";

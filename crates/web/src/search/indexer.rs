@@ -77,6 +77,8 @@ async fn handle(record: &BusRecord, is_message: bool, db: &Db) -> Result<Option<
         Ok(MessageChanged::Deleted(deleted)) => {
             search::remove(conn, &deleted.message_id.to_string(), now_ms()).await?;
         }
+        // Reactions do not change what a message is found by.
+        Ok(MessageChanged::Reacted(_) | MessageChanged::ReactionCounted(_)) => {}
         Err(e) => tracing::error!(error = %e, offset = record.offset, "unreadable message change skipped"),
     }
     Ok(None)

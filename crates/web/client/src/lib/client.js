@@ -176,6 +176,19 @@ export class NatterClient extends Emitter {
   }
 
   /**
+   * Reacts to a message with `emoji` (`added`), or takes the reaction back; every subscriber, this
+   * one too, then gets `reaction_changed`.
+   * @param {number} room
+   * @param {string} messageId
+   * @param {string} emoji
+   * @param {boolean} added
+   * @returns {Promise<{ position: number }>}
+   */
+  react(room, messageId, emoji, added) {
+    return this.request({ type: added ? "react" : "unreact", room, message_id: messageId, emoji });
+  }
+
+  /**
    * Reports that the member has seen the room up to `position` (sent when connected; never moves back).
    * @param {number} room
    * @param {number} position
@@ -458,6 +471,7 @@ export class NatterClient extends Emitter {
       }
       case "edited":
       case "deleted":
+      case "reaction_changed":
       case "typing":
       case "member_read":
       case "presence":

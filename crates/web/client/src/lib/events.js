@@ -12,6 +12,7 @@
  *   message: { room: number, message: Message, replayed: boolean },
  *   edited: { room: number, message_id: string, position: number, text: string, edited_at_ms: number },
  *   deleted: { room: number, message_id: string, position: number },
+ *   reaction_changed: import("./reactions.js").ReactionChange,
  *   typing: { room: number, member_id: number, member_name: string, typing: boolean },
  *   member_read: { room: number, member_id: number, position: number },
  *   presence: { room: number, member_id: number, state: string, last_seen_ms?: number },

@@ -7,7 +7,8 @@
  * @typedef {{
  *   message_id: string, room_id: number, sender_id: number, sender_name: string, text: string,
  *   client_msg_id?: string, sent_at_ms: number, position: number, reply_to?: ReplyRef,
- *   file?: FileRef, edited_at_ms?: number, deleted?: boolean
+ *   file?: FileRef, edited_at_ms?: number, deleted?: boolean,
+ *   reactions?: import("./reactions.js").Reaction[]
  * }} Message
  * @typedef {{ id: number, name: string, kind: "community" | "direct", topic: string, archived: boolean }} RoomView
  * @typedef {{ position: number, sender_id: number, sender_name: string, text: string, sent_at_ms: number }} MessagePreview

@@ -6,7 +6,8 @@
 // them once each, in order) extend it only when it ends at the newest message; otherwise the newer
 // pages are read from history, which holds every message before anyone is shown it.
 
-import { fill, messageRow } from "./message-view.js";
+import { applyReaction } from "../lib/reactions.js";
+import { fill, messageRow, showReactions } from "./message-view.js";
 
 /**
  * @typedef {import("../lib/history.js").Message} Message
@@ -27,6 +28,9 @@ export class Conversation {
    *   onReply: (message: Message) => void, onEdit: (row: HTMLElement, message: Message) => void,
    *   onDelete: (message: Message) => void, onLink: (row: HTMLElement, message: Message) => void,
    *   onImage: (link: HTMLAnchorElement) => void, avatarOf?: (member: number) => string | undefined,
+   *   canReact: boolean, onReact: (message: Message, emoji: string, added: boolean) => void,
+   *   onPickReaction: (button: HTMLElement, message: Message) => void,
+   *   nameOf: (member: number) => string | undefined,
    * }} options
    */
   constructor(options) {
@@ -108,7 +112,9 @@ export class Conversation {
     return messageRow(message, {
       me: this.o.me,
       canPost: this.o.canPost,
+      canReact: this.o.canReact,
       canModerate: this.o.canModerate,
+      nameOf: this.o.nameOf,
       previous,
       divider: message.position === this.readAtOpen + 1 && this.readAtOpen > 0,
       quote: (position) => this.quote(position),
@@ -155,6 +161,15 @@ export class Conversation {
     const row = this.row(change.position);
     if (row && !row.classList.contains("editing")) fill(row, message);
     this.refreshQuotes(change.position);
+  }
+
+  /** @param {import("../lib/reactions.js").ReactionChange} change */
+  reactionChanged(change) {
+    const message = this.message(change.position);
+    if (!message || message.message_id !== change.message_id) return;
+    message.reactions = applyReaction(message.reactions ?? [], change, this.o.me);
+    const row = this.row(change.position);
+    if (row) showReactions(row, message, this.o.me, this.o.nameOf);
   }
 
   /** @param {{ position: number }} change */
@@ -369,12 +384,19 @@ export class Conversation {
       this.o.onImage(image);
       return;
     }
-    const button = target.closest(".actions button");
+    const chip = target.closest("button.reaction");
     const row = target.closest("li.row");
+    if (chip instanceof HTMLElement && row instanceof HTMLElement) {
+      const message = this.message(Number(row.dataset.position));
+      if (message && this.o.canReact) this.o.onReact(message, chip.dataset.emoji ?? "", chip.getAttribute("aria-pressed") !== "true");
+      return;
+    }
+    const button = target.closest(".actions button");
     if (!(button instanceof HTMLElement) || !(row instanceof HTMLElement)) return;
     const message = this.message(Number(row.dataset.position));
     if (!message) return;
-    if (button.classList.contains("action-reply")) this.o.onReply(message);
+    if (button.classList.contains("action-react")) this.o.onPickReaction(button, message);
+    else if (button.classList.contains("action-reply")) this.o.onReply(message);
     else if (button.classList.contains("action-edit")) this.o.onEdit(row, message);
     else if (button.classList.contains("action-delete")) this.o.onDelete(message);
     else if (button.classList.contains("action-link")) this.o.onLink(row, message);

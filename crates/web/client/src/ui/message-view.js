@@ -6,6 +6,7 @@
 import { el } from "./dom.js";
 import { avatarColour, clock, dayKey, dayLabel, fileSize, initials, longDate } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
+import { reactorsText } from "../lib/reactions.js";
 
 /** @typedef {import("../lib/history.js").Message} Message */
 
@@ -59,9 +60,9 @@ export function avatar(name, id, picture) {
 
 /**
  * @typedef {{
- *   me: number, canModerate: boolean, canPost: boolean, divider: boolean,
+ *   me: number, canModerate: boolean, canPost: boolean, canReact: boolean, divider: boolean,
  *   previous: Message | null, quote: (position: number) => string | null,
- *   avatarOf: (member: number) => string | undefined,
+ *   avatarOf: (member: number) => string | undefined, nameOf: (member: number) => string | undefined,
  * }} RowContext
  */
 
@@ -110,7 +111,35 @@ export function messageRow(message, ctx) {
   box.append(actions(message, ctx, mine));
   row.append(box);
   fill(row, message);
+  showReactions(row, message, ctx.me, ctx.nameOf);
   return row;
+}
+
+/**
+ * The message's reaction chips under its text: emoji and count, pressed when the reader is among
+ * them; who reacted on hover (and for screen readers).
+ * @param {HTMLElement} row
+ * @param {Message} message
+ * @param {number} me
+ * @param {(member: number) => string | undefined} nameOf
+ */
+export function showReactions(row, message, me, nameOf) {
+  row.querySelector(".reactions")?.remove();
+  const reactions = message.deleted ? [] : (message.reactions ?? []);
+  if (reactions.length === 0) return;
+  const bar = el("div", "reactions");
+  for (const reaction of reactions) {
+    const chip = el("button", "reaction");
+    chip.type = "button";
+    chip.dataset.emoji = reaction.emoji;
+    chip.setAttribute("aria-pressed", String(reaction.mine));
+    const who = reactorsText(reaction, me, nameOf);
+    chip.title = `${who} reacted with ${reaction.emoji}`;
+    chip.setAttribute("aria-label", `${reaction.emoji} ${reaction.count}: ${who}`);
+    chip.append(el("span", "emoji", reaction.emoji), el("span", "count", String(reaction.count)));
+    bar.append(chip);
+  }
+  row.querySelector(".body")?.append(bar);
 }
 
 /**
@@ -139,7 +168,7 @@ export function fill(row, message) {
   if (message.deleted) {
     text.append(el("em", "", "message deleted"));
     row.querySelector(".quote")?.remove();
-    row.querySelectorAll(".action-edit, .action-delete, .action-reply").forEach((b) => b.remove());
+    row.querySelectorAll(".action-edit, .action-delete, .action-reply, .action-react, .reactions").forEach((b) => b.remove());
     return;
   }
   if (message.text) text.append(renderMarkdown(message.text));
@@ -197,6 +226,7 @@ function actions(message, ctx, mine) {
     b.setAttribute("aria-label", label);
     bar.append(b);
   };
+  if (ctx.canReact && !message.deleted) button("react", "Add reaction", "☺");
   if (ctx.canPost) button("reply", "Reply", "↩");
   if (mine && ctx.canPost) button("edit", "Edit", "✎");
   if (mine || ctx.canModerate) button("delete", "Delete", "🗑");

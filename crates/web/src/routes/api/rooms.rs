@@ -282,7 +282,7 @@ pub(crate) async fn messages(
             .recent(ctx.room.id, query.before, query.limit)
             .await
             .map_err(ApiError::unavailable)?;
-        return Ok(HttpResponse::Ok().json(messages));
+        return Ok(HttpResponse::Ok().json(with_reactions(&state, messages, ctx.caller).await?));
     };
     if query.before.is_some() {
         return Err(ApiError::bad_request("before and after do not go together"));
@@ -307,7 +307,21 @@ pub(crate) async fn messages(
     if !whole {
         return Err(ApiError::not_yet("history has a hole here; retry", RANGE_RETRY_AFTER));
     }
-    Ok(HttpResponse::Ok().json(messages))
+    Ok(HttpResponse::Ok().json(with_reactions(&state, messages, ctx.caller).await?))
+}
+
+/// `messages` with their reactions as `reader` sees them (deleted messages show none).
+async fn with_reactions(
+    state: &State,
+    mut messages: Vec<natter_proto::events::StoredMessage>,
+    reader: i64,
+) -> Result<Vec<natter_proto::events::StoredMessage>, ApiError> {
+    let ids: Vec<uuid::Uuid> = messages.iter().filter(|m| !m.deleted).map(|m| m.posted.message_id).collect();
+    let mut reactions = state.history.reactions(&ids, reader).await.map_err(ApiError::unavailable)?;
+    for message in &mut messages {
+        message.reactions = reactions.remove(&message.posted.message_id).unwrap_or_default();
+    }
+    Ok(messages)
 }
 
 /// `POST /api/v1/invites/accept`.

@@ -106,6 +106,7 @@ pub(crate) async fn room_page(
         me_id: member_id,
         read_position: ctx.membership.as_ref().and_then(|m| m.read_position).unwrap_or(0),
         can_post: access.may_post(now_ms).is_ok(),
+        can_react: access.may_react(now_ms).is_ok(),
         can_moderate: role >= Role::Admin,
         people,
         more_people,
