@@ -89,6 +89,15 @@ pub trait HistoryStore: Send + Sync + 'static {
     /// How many messages of `room` have a position above `after` (all when `None`), counting at most `cap`.
     /// The cap bounds the work for a room with a long unread backlog (a badge shows "99+", not the total).
     async fn count_after(&self, room: RoomId, after: Option<i64>, cap: u32) -> Result<u32, HistoryError>;
+    /// How many messages of `room` above `after` (all when `None`) mention `member` (by name or with
+    /// `@room`, not their own, not deleted), counting at most `cap`: the mention badge.
+    async fn count_mentions_after(
+        &self,
+        room: RoomId,
+        after: Option<i64>,
+        member: MemberId,
+        cap: u32,
+    ) -> Result<u32, HistoryError>;
     /// The message `message_id` of `room`, in its current state (who wrote it, whether it was deleted).
     async fn message(&self, room: RoomId, message_id: Uuid) -> Result<Option<StoredMessage>, HistoryError>;
     /// Replaces the text of a stored message and sets its `edited_at_ms`, unless it is deleted or

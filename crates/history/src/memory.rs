@@ -147,6 +147,26 @@ impl HistoryStore for MemoryHistory {
         Ok(u32::try_from(counted).unwrap_or(cap))
     }
 
+    async fn count_mentions_after(
+        &self,
+        room: RoomId,
+        after: Option<i64>,
+        member: MemberId,
+        cap: u32,
+    ) -> Result<u32, HistoryError> {
+        let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(messages) = rooms.by_room.get(&room) else {
+            return Ok(0);
+        };
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let counted = messages
+            .range((from, Bound::Unbounded))
+            .filter(|(_, m)| !m.deleted && m.posted.mentions(member))
+            .take(cap as usize)
+            .count();
+        Ok(u32::try_from(counted).unwrap_or(cap))
+    }
+
     async fn message(&self, room: RoomId, message_id: Uuid) -> Result<Option<StoredMessage>, HistoryError> {
         let rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
         Ok(rooms.find(room, message_id).cloned())

@@ -53,6 +53,11 @@ struct MessageDoc {
     /// The publish-log offset the sequencer read the message at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     log_offset: Option<i64>,
+    /// Mentioned members (indexed with the room for the mention counts).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    mentions: Vec<i64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    mentions_room: bool,
 }
 
 /// `FileRef` with the file id as a string, for the same reason as [`ReplyDoc`].
@@ -138,6 +143,8 @@ impl From<&StoredMessage> for MessageDoc {
             reply_to: m.posted.reply_to.as_ref().map(ReplyDoc::from),
             file: m.posted.file.as_ref().map(FileDoc::from),
             log_offset: None,
+            mentions: m.posted.mentions.clone(),
+            mentions_room: m.posted.mentions_room,
         }
     }
 }
@@ -155,6 +162,8 @@ impl MessageDoc {
                 sent_at_ms: self.sent_at.timestamp_millis(),
                 reply_to: self.reply_to.and_then(ReplyDoc::into_reply),
                 file: self.file.and_then(FileDoc::into_file),
+                mentions: self.mentions,
+                mentions_room: self.mentions_room,
             },
             position: self.position,
             edited_at_ms: self.edited_at.map(|at| at.timestamp_millis()),
@@ -390,6 +399,30 @@ impl HistoryStore for MongoHistory {
             Some(after) => doc! { "room_id": room, "position": { "$gt": after } },
             None => doc! { "room_id": room },
         };
+        let counted =
+            self.messages.count_documents(filter).limit(u64::from(cap)).await.map_err(unavailable)?;
+        Ok(u32::try_from(counted).unwrap_or(cap).min(cap))
+    }
+
+    async fn count_mentions_after(
+        &self,
+        room: RoomId,
+        after: Option<i64>,
+        member: MemberId,
+        cap: u32,
+    ) -> Result<u32, HistoryError> {
+        if cap == 0 {
+            return Ok(0);
+        }
+        let mut filter = doc! {
+            "room_id": room,
+            "deleted": { "$ne": true },
+            "sender_id": { "$ne": member },
+            "$or": [{ "mentions": member }, { "mentions_room": true }],
+        };
+        if let Some(after) = after {
+            filter.insert("position", doc! { "$gt": after });
+        }
         let counted =
             self.messages.count_documents(filter).limit(u64::from(cap)).await.map_err(unavailable)?;
         Ok(u32::try_from(counted).unwrap_or(cap).min(cap))

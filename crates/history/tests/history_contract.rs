@@ -30,6 +30,8 @@ fn message(room: i64, position: i64, text: &str) -> StoredMessage {
             sent_at_ms: 1_700_000_000_000 + position,
             reply_to: None,
             file: None,
+            mentions: Vec::new(),
+            mentions_room: false,
         },
         position,
     )
@@ -331,6 +333,38 @@ async fn reaction_changes_converge_in_any_order(store: Arc<dyn HistoryStore>) {
     assert_eq!(store.react(&remove).await.unwrap(), None);
 }
 
+async fn mentions_are_stored_and_counted_per_member(store: Arc<dyn HistoryStore>) {
+    let mut by_name = message(3, 1, "@bob look");
+    by_name.posted.mentions = vec![2];
+    let mut everyone = message(3, 2, "@room lunch");
+    everyone.posted.mentions_room = true;
+    let mut own = message(3, 3, "@room from bob");
+    own.posted.sender_id = 2;
+    own.posted.mentions_room = true;
+    let mut deleted = message(3, 4, "");
+    deleted.posted.mentions = vec![2];
+    deleted.deleted = true;
+    let plain = message(3, 5, "no one");
+    for m in [&by_name, &everyone, &own, &deleted, &plain] {
+        store.store(m).await.unwrap();
+    }
+    assert_eq!(store.recent(3, None, 10).await.unwrap()[0].posted.mentions, [2], "kept");
+    assert!(store.recent(3, None, 10).await.unwrap()[1].posted.mentions_room);
+    assert_eq!(
+        store.count_mentions_after(3, None, 2, 10).await.unwrap(),
+        2,
+        "by name and @room; not own, not deleted"
+    );
+    assert_eq!(store.count_mentions_after(3, Some(1), 2, 10).await.unwrap(), 1, "above the read position");
+    assert_eq!(store.count_mentions_after(3, None, 2, 1).await.unwrap(), 1, "capped");
+    assert_eq!(
+        store.count_mentions_after(3, None, 9, 10).await.unwrap(),
+        2,
+        "@room mentions everyone, own by bob too"
+    );
+    assert_eq!(store.count_mentions_after(4, None, 2, 10).await.unwrap(), 0);
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_mongodb {
@@ -366,6 +400,7 @@ async fn sequenced_messages_keep_their_place_and_log_offset(store: Arc<dyn Histo
 }
 
 contract!(
+    mentions_are_stored_and_counted_per_member,
     reactions_count_members_once_and_say_whose,
     reaction_changes_converge_in_any_order,
     sequenced_messages_keep_their_place_and_log_offset,

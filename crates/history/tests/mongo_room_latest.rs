@@ -19,6 +19,8 @@ fn message(room: i64, position: i64) -> StoredMessage {
             sent_at_ms: 1_700_000_000_000 + position,
             reply_to: None,
             file: None,
+            mentions: Vec::new(),
+            mentions_room: false,
         },
         position,
     )

@@ -29,6 +29,22 @@ pub struct MessagePosted {
     /// A file shared with the message (`text` is then its optional caption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<FileRef>,
+    /// The members the text mentions (`@username`), found by the message pod that accepted it among
+    /// the room's members at that moment; clients never decide this (a `publish` frame with a
+    /// `mentions` field is refused: frames allow no unknown fields).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<MemberId>,
+    /// `@room`: the text mentions every member (in a room of more than 20 members, only when an
+    /// owner or admin writes it; otherwise it is just text).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_room: bool,
+}
+
+impl MessagePosted {
+    /// Whether the message mentions `member` (by name or with `@room`); never its own sender.
+    pub fn mentions(&self, member: MemberId) -> bool {
+        self.sender_id != member && (self.mentions_room || self.mentions.contains(&member))
+    }
 }
 
 /// A file shared in a room, as a file message carries it. Clients fetch it from web with their session

@@ -136,6 +136,23 @@ impl RoomRole {
     }
 }
 
+/// `GET /internal/rooms/{room}/mentions?names=ann,bob`: which of the names belong to current members
+/// of the room (a message pod resolving a message's `@name` mentions), and how many members the room
+/// has (in a room of more than 20, only owners and admins may mention `@room`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MentionTargets {
+    pub members: Vec<MentionedMember>,
+    pub member_count: u32,
+}
+
+/// See [`MentionTargets`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MentionedMember {
+    /// Lower-cased, as the name was matched.
+    pub username: String,
+    pub member_id: crate::MemberId,
+}
+
 /// One WebSocket connection as a message pod reports it to presence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectionState {

@@ -139,8 +139,16 @@ pub struct RoomListItem {
     pub unread: u32,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unread_more: bool,
+    /// Of the unread messages, those that mention the member (by name or `@room`), up to 100;
+    /// absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mentions: u32,
     /// The last message's time, or when the member joined: the list's sort key, newest first.
     pub last_activity_ms: i64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// `GET /api/v1/me/rooms?page=`.

@@ -102,6 +102,7 @@ fn http_bodies() {
             "ws_token" => round_trips::<WsToken>(&path, &text),
             "file_ref" => round_trips::<FileRef>(&path, &text),
             "attach_file" => round_trips::<AttachFile>(&path, &text),
+            "mention_targets" => round_trips::<natter_proto::http::MentionTargets>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }
     }

@@ -262,6 +262,7 @@ impl Application {
                             "/members/{member}/rooms",
                             web::get().to(routes::internal::rooms::member_rooms),
                         )
+                        .route("/rooms/{room}/mentions", web::get().to(routes::internal::rooms::mentions))
                         .route("/files/{file}/attachment", web::put().to(routes::internal_attach_file))
                         .route("/metrics", web::get().to(natter_http::metrics))
                         .route(

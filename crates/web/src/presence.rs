@@ -57,12 +57,17 @@ pub(crate) struct PresenceLabel {
 }
 
 impl PresenceLabel {
+    /// Online, as the member opening a page is.
+    pub(crate) fn online() -> Self {
+        Self { state: "online", text: "online".into(), last_seen_ms: None }
+    }
+
     pub(crate) fn of(presence: Option<&MemberPresence>) -> Self {
         let Some(p) = presence else {
             return Self { state: "unknown", text: String::new(), last_seen_ms: None };
         };
         match (p.state, p.last_seen_ms) {
-            (PresenceState::Online, _) => Self { state: "online", text: "online".into(), last_seen_ms: None },
+            (PresenceState::Online, _) => Self::online(),
             (PresenceState::Away, _) => Self { state: "away", text: "away".into(), last_seen_ms: None },
             (PresenceState::Offline, Some(at)) => Self {
                 state: "offline",

@@ -80,6 +80,8 @@ pub(crate) struct MyRoomItem {
     pub direct: bool,
     pub archived: bool,
     pub unread: u32,
+    /// Unread messages that mention the member.
+    pub mentions: u32,
     /// `unread`, or "100+" beyond the count's cap.
     pub unread_label: String,
     pub preview: Option<PreviewItem>,

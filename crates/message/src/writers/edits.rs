@@ -149,6 +149,8 @@ mod tests {
                 sent_at_ms: 0,
                 reply_to: None,
                 file: None,
+                mentions: Vec::new(),
+                mentions_room: false,
             },
             3,
         )

@@ -16,6 +16,7 @@ mod ctx;
 mod dispatch;
 mod idempotency;
 mod mark_read;
+mod mentions;
 mod publish;
 mod publish_order;
 mod refusal;

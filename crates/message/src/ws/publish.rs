@@ -15,11 +15,11 @@ use natter_proto::http::AttachFile;
 use natter_proto::topics::{Topic, room_key};
 use uuid::Uuid;
 
-use super::change;
 use super::ctx::Ctx;
 use super::idempotency::{self, Claim};
 use super::publish_order::{PublishOrder, Turn};
 use super::refusal::Refusal;
+use super::{change, mentions};
 use crate::node::Node;
 use crate::rate_limit::{self, Limited};
 
@@ -87,6 +87,8 @@ pub(super) async fn accept(
         sent_at_ms: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64,
         reply_to: None,
         file: None,
+        mentions: Vec::new(),
+        mentions_room: false,
     };
     Ok(Accepted { id, posted, shares, turn: order.take_turn() })
 }
@@ -122,6 +124,7 @@ pub(super) async fn handle(ctx: &Ctx, accepted: Accepted) -> Result<ServerFrame,
         }
     };
     access.may_post(posted.sent_at_ms).map_err(Refusal::forbidden)?;
+    let posted = mentions::mentioning(node, posted, &access).await?;
     let topic = if access.direct { Topic::DirectMessages } else { Topic::CommunityMessages };
     let topic = topic.name(&node.settings.topic_prefix);
     let Some(client_msg_id) = posted.client_msg_id.clone() else {

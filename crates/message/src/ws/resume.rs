@@ -11,7 +11,7 @@
 //! `up_to` follow.
 
 use natter_history::HistoryStore;
-use natter_proto::RoomId;
+use natter_proto::{MemberId, RoomId};
 
 use crate::outbox::Replay;
 
@@ -46,6 +46,25 @@ pub(super) async fn replay(
     }
 }
 
+/// `replay` with each message's reactions as `reader` sees them (when they cannot be read, the
+/// messages go without: the client still gets every message, and later changes arrive live).
+pub(super) async fn with_reactions(history: &dyn HistoryStore, replay: Replay, reader: MemberId) -> Replay {
+    let Replay::Messages(mut messages) = replay else { return replay };
+    let ids: Vec<_> = messages.iter().filter(|m| !m.deleted).map(|m| m.posted.message_id).collect();
+    if ids.is_empty() {
+        return Replay::Messages(messages);
+    }
+    match history.reactions(&ids, reader).await {
+        Ok(mut reactions) => {
+            for message in &mut messages {
+                message.reactions = reactions.remove(&message.posted.message_id).unwrap_or_default();
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reactions unavailable for a resume; replayed without"),
+    }
+    Replay::Messages(messages)
+}
+
 #[cfg(test)]
 mod tests {
     use natter_history::MemoryHistory;
@@ -65,6 +84,8 @@ mod tests {
                 sent_at_ms: 0,
                 reply_to: None,
                 file: None,
+                mentions: Vec::new(),
+                mentions_room: false,
             },
             position,
         )
@@ -100,5 +121,33 @@ mod tests {
             history.store(&message(1, position)).await.unwrap();
         }
         assert_eq!(replay(&history, 1, 2, Some(last - 1)).await, Replay::Reload { after: 2, up_to: last });
+    }
+
+    #[tokio::test]
+    async fn a_replay_carries_the_reactions_as_the_reader_sees_them() {
+        let history = MemoryHistory::new();
+        let (first, second) = (message(1, 1), message(1, 2));
+        for m in [&first, &second] {
+            history.store(m).await.unwrap();
+        }
+        let reacted = natter_proto::events::MessageReacted {
+            room_id: 1,
+            message_id: second.posted.message_id,
+            position: 2,
+            member_id: 7,
+            emoji: "🎉".into(),
+            added: true,
+            at_ms: 5,
+        };
+        history.react(&reacted).await.unwrap();
+        let Replay::Messages(messages) =
+            with_reactions(&history, replay(&history, 1, 0, None).await, 7).await
+        else {
+            panic!("a replay of messages");
+        };
+        assert!(messages[0].reactions.is_empty());
+        let summary: Vec<_> =
+            messages[1].reactions.iter().map(|r| (r.emoji.as_str(), r.count, r.mine)).collect();
+        assert_eq!(summary, [("🎉", 1, true)]);
     }
 }

@@ -46,9 +46,10 @@ pub(super) async fn handle(ctx: &Ctx, request: Subscribe) -> Result<ServerFrame,
 /// Reads the replay of `room` after `since` off the connection's task.
 fn start_replay(ctx: &Ctx, room: RoomId, since: i64, delivered_before: Option<i64>) {
     let history = Arc::clone(&ctx.node.backends.history);
-    let frames = ctx.outbox.frames.clone();
+    let (frames, reader) = (ctx.outbox.frames.clone(), ctx.member);
     ctx.node.drain.spawn(async move {
         let replay = resume::replay(history.as_ref(), room, since, delivered_before).await;
+        let replay = resume::with_reactions(history.as_ref(), replay, reader).await;
         // The connection may be gone by now.
         let _ = frames.send(Outgoing::Replayed { room, since, replay }).await;
     });

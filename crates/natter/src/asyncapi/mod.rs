@@ -80,8 +80,13 @@ const KINDS: &[Kind] = &[
     Kind {
         name: "messageChanged",
         schema: "MessageChanged",
-        summary: "A stored message was edited or deleted.",
-        examples: &["events/message_edited", "events/message_deleted"],
+        summary: "A stored message was edited, deleted or reacted to (and the reaction counted).",
+        examples: &[
+            "events/message_edited",
+            "events/message_deleted",
+            "events/message_reacted",
+            "events/reaction_counted",
+        ],
     },
     Kind {
         name: "presenceEvent",

@@ -17,6 +17,7 @@ mod edits;
 mod faults;
 mod files;
 mod idempotent_publish;
+mod mentions;
 mod metrics_scrape;
 mod oauth;
 mod oauth_server;
@@ -104,6 +105,18 @@ async fn standalone_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_search() {
     search::run(Stack::distributed().await).await;
+}
+
+/// Mentions found by the server, on two pods: members only, @room rules, unread mention counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_mentions() {
+    mentions::run(Stack::distributed_with(mentions::crowd()).await).await;
+}
+
+/// Mentions on the standalone stack.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_mentions() {
+    mentions::run(Stack::standalone_with(mentions::crowd()).await).await;
 }
 
 /// Reactions on two pods: counts, convergence, history, who may react, limits.

@@ -1,7 +1,9 @@
 //! Reactions in the chat client, two people in headless Chromium: Ann opens the picker from a
 //! message's actions and picks 🎉; the chip shows on both screens (pressed only for her), Ben adds
-//! his by clicking the chip, and hovering names who reacted; Ann takes hers back. Screenshots at
-//! both sizes, axe-core on the room with reactions.
+//! his by clicking the chip, and hovering names who reacted; Ann takes hers back. Mentions: Ann types
+//! "@" and the first letters of Ben's name, picks him from the list with Enter, sends, and Ben sees
+//! the message marked as mentioning him. Screenshots at both sizes, axe-core on the room with
+//! reactions and a mention.
 
 use serde_json::json;
 
@@ -63,7 +65,29 @@ pub async fn run(stack: Stack) {
     let both = wait_js(&ann, &chips(position, "c[0]?.[1] === '2' && c"), "two").await;
     assert!(both[0][3].as_str().unwrap().starts_with(&format!("{ben_name} and You")), "{both}");
     wait_js(&ben, &chips(position, "c[0]?.[2] === 'true'"), "pressed for ben").await;
-    check_layouts(&ann, "reactions", "standalone").await;
+
+    // Ann mentions Ben with the composer's list; his screen marks the message.
+    crate::browser::fill(&ann, "#text", &format!("@{}", &ben_name[..5])).await;
+    let listed = wait_js(
+        &ann,
+        "const l = document.getElementById('mention-list'); return !l.hidden && l.textContent",
+        "the list",
+    )
+    .await;
+    assert!(listed.as_str().unwrap().contains(&ben_name), "{listed}");
+    crate::browser::fill(&ann, "#text", "\u{e007}").await;
+    let typed = js(&ann, "return document.getElementById('text').value").await;
+    assert_eq!(typed, json!(format!("@{ben_name} ")), "Enter puts the name in");
+    crate::browser::fill(&ann, "#text", "can you bring napkins?\u{e007}").await;
+    wait_js(
+        &ben,
+        "return [...document.querySelectorAll('#messages li.mentions-me')].some(l => l.textContent.includes('napkins'))",
+        "marked as mentioning ben",
+    )
+    .await;
+    let at_ann = js(&ann, "return document.querySelectorAll('#messages li.mentions-me').length").await;
+    assert_eq!(at_ann, json!(0), "not marked for its sender");
+    check_layouts(&ben, "reactions", "standalone").await;
 
     // Ann takes hers back.
     click(&ann, &format!("{row} button.reaction")).await;

@@ -36,13 +36,17 @@ fn urlencode(text: &str) -> String {
 /// Waits (up to 10 s: the indexer follows the bus) until `who` finds exactly `expected` for `q`, in
 /// any order (the ranking is the contract tests' business).
 async fn eventually(api: &Api, who: &Member, q: &str, expected: &[&str]) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let started = tokio::time::Instant::now();
+    let deadline = started + Duration::from_secs(10);
     let mut expected: Vec<&str> = expected.to_vec();
     expected.sort_unstable();
     loop {
         let mut ids = found(api, who, q).await;
         ids.sort_unstable();
         if ids == expected {
+            // How long the index took to follow (the issue asks for under a second; a figure, not
+            // a timed assertion).
+            println!("search {q:?} for {} settled after {} ms", who.username, started.elapsed().as_millis());
             return;
         }
         assert!(
@@ -165,6 +169,8 @@ fn old_message(room: i64, by: &Member, position: i64, text: &str) -> StoredMessa
         sent_at_ms: 1_780_000_000_000 + position * 60_000,
         reply_to: None,
         file: None,
+        mentions: Vec::new(),
+        mentions_room: false,
     };
     StoredMessage::new(posted, position)
 }

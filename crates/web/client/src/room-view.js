@@ -6,6 +6,7 @@
 
 import { Composer } from "./ui/composer.js";
 import { Conversation } from "./ui/conversation.js";
+import { MentionComplete } from "./ui/mention-complete.js";
 import { ReactionPicker } from "./ui/reaction-picker.js";
 import { ago, avatarColour, initials } from "./ui/format.js";
 import { el } from "./ui/message-view.js";
@@ -148,6 +149,14 @@ export function openRoom({ client: shared, shell, signal }) {
         dropZone: byId("conversation"),
         client,
         room,
+        mentions: new MentionComplete({
+          input: byId("text"),
+          people: () =>
+            [...document.querySelectorAll("#people li[data-username]")]
+              .map((li) => /** @type {HTMLElement} */ (li))
+              .filter((li) => Number(li.dataset.memberId) !== me)
+              .map((li) => ({ username: li.dataset.username ?? "", name: li.dataset.name ?? "" })),
+        }),
         onSent: () => {
           errors.textContent = "";
           if (!conversation.atEnd) void conversation.jumpToLatest();

@@ -58,6 +58,15 @@ pub(crate) async fn room_list_sized(
             }
             _ => 0,
         };
+        let mentions = if unread > 0 {
+            state
+                .history
+                .count_mentions_after(room.id, read, caller, UNREAD_CAP)
+                .await
+                .map_err(unavailable)?
+        } else {
+            0
+        };
         rooms.push(RoomListItem {
             room: room_view(state, &room, caller, Some(membership.role())).await?,
             last_message: last.map(|m| MessagePreview {
@@ -69,6 +78,7 @@ pub(crate) async fn room_list_sized(
             }),
             unread: unread.min(UNREAD_CAP),
             unread_more: unread > UNREAD_CAP,
+            mentions,
             last_activity_ms: activity,
         });
     }

@@ -44,7 +44,7 @@ use crate::oauth::flow as oauth;
         files::file_thumbnail, room_manage::manage_page, room_manage::manage_action, settings::settings_page, search_page::search_page,
         settings::update_profile, settings::log_out_others, avatars::upload_avatar, avatars::avatar,
         static_files::static_file, oauth::oauth_login, oauth::oauth_link, oauth::oauth_callback,
-        natter_http::healthz, natter_http::metrics, internal::room_access, internal::mark_read, internal::member_rooms, files::attach, ready::readyz,
+        natter_http::healthz, natter_http::metrics, internal::room_access, internal::mark_read, internal::member_rooms, internal::mentions, files::attach, ready::readyz,
         keys::jwks,
     ),
     modifiers(&SecuritySchemes),

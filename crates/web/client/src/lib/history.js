@@ -8,13 +8,13 @@
  *   message_id: string, room_id: number, sender_id: number, sender_name: string, text: string,
  *   client_msg_id?: string, sent_at_ms: number, position: number, reply_to?: ReplyRef,
  *   file?: FileRef, edited_at_ms?: number, deleted?: boolean,
- *   reactions?: import("./reactions.js").Reaction[]
+ *   reactions?: import("./reactions.js").Reaction[], mentions?: number[], mentions_room?: boolean
  * }} Message
  * @typedef {{ id: number, name: string, kind: "community" | "direct", topic: string, archived: boolean }} RoomView
  * @typedef {{ position: number, sender_id: number, sender_name: string, text: string, sent_at_ms: number }} MessagePreview
  * @typedef {{
  *   room: RoomView, last_message?: MessagePreview, unread: number, unread_more: boolean,
- *   last_activity_ms: number
+ *   mentions?: number, last_activity_ms: number
  * }} RoomListItem
  * @typedef {{
  *   member_id: number, username: string, display_name: string, role: string,

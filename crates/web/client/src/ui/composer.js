@@ -19,7 +19,7 @@ export class Composer {
    *   form: HTMLFormElement, input: HTMLTextAreaElement, counter: HTMLElement, replying: HTMLElement,
    *   attachment: HTMLElement, picker: HTMLInputElement, dropZone: HTMLElement,
    *   client: NatterClient, room: number, onSent: () => void, onEditLast: () => void,
-   *   onProblem: (text: string) => void,
+   *   onProblem: (text: string) => void, mentions?: import("./mention-complete.js").MentionComplete,
    * }} options
    */
   constructor(options) {
@@ -33,7 +33,10 @@ export class Composer {
     this.input.value = localStorage.getItem(this.draftKey) ?? "";
     this.changed(false);
 
-    this.input.addEventListener("input", () => this.changed(true));
+    this.input.addEventListener("input", () => {
+      this.changed(true);
+      options.mentions?.update();
+    });
     this.input.addEventListener("keydown", (event) => this.key(event));
     this.input.addEventListener("blur", () => {
       if (!this.input.value) options.client.stopTyping(options.room);
@@ -93,6 +96,7 @@ export class Composer {
 
   /** @param {KeyboardEvent} event */
   key(event) {
+    if (this.o.mentions?.key(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       this.send();

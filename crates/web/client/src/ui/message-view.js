@@ -79,6 +79,8 @@ export function messageRow(message, ctx) {
   row.dataset.sender = String(message.sender_id);
   const mine = message.sender_id === ctx.me;
   row.classList.toggle("mine", mine);
+  // Decided by the server when the message was sent (never guessed from the text here).
+  row.classList.toggle("mentions-me", !mine && (message.mentions_room === true || (message.mentions ?? []).includes(ctx.me)));
   if (!ctx.previous || dayKey(ctx.previous.sent_at_ms) !== dayKey(message.sent_at_ms)) {
     const separator = el("div", "day-sep");
     separator.setAttribute("role", "separator");

@@ -11,7 +11,10 @@ import { el } from "./dom.js";
  * @typedef {import("../lib/client.js").NatterClient} NatterClient
  * @typedef {import("../lib/history.js").Message} Message
  * @typedef {import("../lib/history.js").RoomListItem} RoomListItem
- * @typedef {{ id: number, name: string, direct: boolean, unread: number, last: number, item: HTMLLIElement }} Entry
+ * @typedef {{
+ *   id: number, name: string, direct: boolean, unread: number, mentions: number, last: number,
+ *   item: HTMLLIElement
+ * }} Entry
  */
 
 const MUTED_KEY = "natter.muted";
@@ -66,6 +69,7 @@ export class Sidebar {
         name: li.querySelector(".room-name")?.textContent ?? "",
         direct: li.dataset.kind === "direct",
         unread: Number(li.dataset.unread ?? 0),
+        mentions: Number(li.dataset.mentions ?? 0),
         last: Number(li.dataset.last ?? 0),
         item: li,
       };
@@ -132,7 +136,10 @@ export class Sidebar {
     if (!entry || message.position <= entry.last) return;
     entry.last = message.position;
     const mine = message.sender_id === this.me;
-    if (!mine && !(room === this.current && this.isSeen())) entry.unread += 1;
+    if (!mine && !(room === this.current && this.isSeen())) {
+      entry.unread += 1;
+      if (message.mentions_room || message.mentions?.includes(this.me)) entry.mentions += 1;
+    }
     this.setPreview(entry, this.previewSender(entry, message.sender_id, message.sender_name), previewText(message));
     entry.item.dataset.activity = String(message.sent_at_ms);
     this.list.prepend(entry.item);
@@ -148,6 +155,8 @@ export class Sidebar {
     const unread = Math.max(0, entry.last - position);
     if (unread >= entry.unread) return;
     entry.unread = unread;
+    // Which of the rest mention the member is not known here; none when nothing is left.
+    entry.mentions = Math.min(entry.mentions, unread);
     this.paint(entry);
     this.onChange();
   }
@@ -199,20 +208,24 @@ export class Sidebar {
       icon.setAttribute("aria-hidden", "true");
       const badge = el("span", "badge unread");
       badge.title = "unread messages";
+      const mentionBadge = el("span", "badge mention");
+      mentionBadge.title = "mentions of you";
       const preview = el("span", "preview");
       preview.append(el("span", "sender"), el("span", "text"));
-      link.append(icon, el("span", "room-name"), badge, preview);
+      link.append(icon, el("span", "room-name"), mentionBadge, badge, preview);
       li.append(link);
-      entry = { id, name: "", direct: item.room.kind === "direct", unread: 0, last: 0, item: li };
+      entry = { id, name: "", direct: item.room.kind === "direct", unread: 0, mentions: 0, last: 0, item: li };
       this.entries.set(id, entry);
       this.list.querySelector("li.empty")?.remove();
       this.list.prepend(li);
       entry.last = last;
       entry.unread = item.unread;
+      entry.mentions = item.mentions ?? 0;
       if (id !== this.current) this.client.join(id, last);
     } else if (last > entry.last) {
       // Messages the socket has not brought yet arrive through the subscription; keep the count.
       entry.unread = Math.max(entry.unread, item.unread);
+      entry.mentions = Math.max(entry.mentions, item.mentions ?? 0);
     }
     entry.name = item.room.name;
     /** @type {HTMLElement} */ (entry.item.querySelector(".room-name")).textContent = item.room.name;
@@ -249,6 +262,14 @@ export class Sidebar {
     item.dataset.unread = String(entry.unread);
     item.dataset.last = String(entry.last);
     item.classList.toggle("has-unread", entry.unread > 0);
+    item.classList.toggle("mentioned", entry.mentions > 0);
+    item.dataset.mentions = String(entry.mentions);
+    const mention = /** @type {HTMLElement | null} */ (item.querySelector(".badge.mention"));
+    if (mention) {
+      mention.hidden = entry.mentions === 0;
+      mention.textContent = `@${entry.mentions > 99 ? "99+" : entry.mentions}`;
+      mention.append(el("span", "visually-hidden", entry.mentions === 1 ? " mention" : " mentions"));
+    }
     item.classList.toggle("direct", entry.direct);
     item.classList.toggle("muted", this.muted.has(entry.id));
     item.classList.toggle("current", entry.id === this.current);

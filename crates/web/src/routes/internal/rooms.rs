@@ -1,8 +1,12 @@
 //! Web's internal API, for message pods (service credentials required, see `natter_http`).
 
+use std::collections::HashSet;
+
 use actix_web::{HttpResponse, web};
-use natter_db::rooms;
+use natter_db::{memberships, rooms};
 use natter_http::ApiError;
+use natter_proto::http::{MentionTargets, MentionedMember};
+use serde::Deserialize;
 
 use crate::app::State;
 
@@ -47,4 +51,51 @@ pub(crate) async fn member_rooms(
     let rooms = rooms::of_member(&mut conn, member_id).await.map_err(ApiError::unavailable)?;
     let room_ids = rooms.into_iter().map(|(room, _)| room.id).collect();
     Ok(HttpResponse::Ok().json(natter_proto::http::MemberRooms { member_id, room_ids }))
+}
+
+/// Names asked about at most (a message mentions few people; more are ignored).
+const MAX_MENTION_NAMES: usize = 20;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct MentionNames {
+    /// Usernames, comma-separated, any case.
+    #[serde(default)]
+    names: String,
+}
+
+/// `GET /internal/rooms/{room}/mentions?names=`: which names are current members of the room, and
+/// its member count (a message pod resolving `@name` and `@room`).
+#[utoipa::path(get, path = "/internal/rooms/{room}/mentions", params(("room" = i64, Path, description = "the room id"), MentionNames), responses((status = 200, description = "OK", body = natter_proto::http::MentionTargets), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "internal")]
+pub(crate) async fn mentions(
+    state: web::Data<State>,
+    path: web::Path<i64>,
+    query: web::Query<MentionNames>,
+) -> Result<HttpResponse, ApiError> {
+    let room_id = path.into_inner();
+    let names: HashSet<String> = query
+        .names
+        .split(',')
+        .map(|name| name.trim().to_lowercase())
+        .filter(|name| !name.is_empty())
+        .take(MAX_MENTION_NAMES)
+        .collect();
+    let mut conn = state.db.conn().await.map_err(ApiError::unavailable)?;
+    let room = rooms::by_id(&mut conn, room_id)
+        .await
+        .map_err(ApiError::unavailable)?
+        .ok_or_else(|| ApiError::not_found(format!("no room {room_id}")))?;
+    let members = if names.is_empty() {
+        Vec::new()
+    } else {
+        memberships::members_of(&mut conn, room_id)
+            .await
+            .map_err(ApiError::unavailable)?
+            .into_iter()
+            .map(|(member, _)| (member.username.to_lowercase(), member.id))
+            .filter(|(username, _)| names.contains(username))
+            .map(|(username, member_id)| MentionedMember { username, member_id })
+            .collect()
+    };
+    Ok(HttpResponse::Ok().json(MentionTargets { members, member_count: room.member_count.max(0) as u32 }))
 }

@@ -61,7 +61,12 @@ async fn people(state: &State, ctx: &RoomContext) -> Result<(Vec<PersonItem>, us
     let mut people: Vec<PersonItem> = members
         .into_iter()
         .map(|(member, membership)| PersonItem {
-            presence: PresenceLabel::of(presence.get(&member.id)),
+            // The reader is here, opening the page, even before its socket has told presence.
+            presence: if member.id == ctx.caller {
+                PresenceLabel::online()
+            } else {
+                PresenceLabel::of(presence.get(&member.id))
+            },
             you: member.id == ctx.caller,
             avatar: member.avatar_url.clone().filter(|url| !url.is_empty()),
             role: membership.role().as_str(),

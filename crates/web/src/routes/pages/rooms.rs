@@ -84,6 +84,7 @@ fn my_room(item: RoomListItem, member_id: i64) -> MyRoomItem {
         direct: item.room.kind == natter_db::RoomKind::Direct,
         archived: item.room.archived,
         unread: item.unread,
+        mentions: item.mentions,
         unread_label: if item.unread_more { "100+".to_owned() } else { item.unread.to_string() },
         preview: item.last_message.map(|m| PreviewItem {
             mine: m.sender_id == member_id,
