@@ -19,6 +19,7 @@ pub mod members;
 pub mod memberships;
 pub mod models;
 mod postgres;
+pub mod push;
 pub mod refresh_tokens;
 pub mod rooms;
 pub mod schema;
@@ -31,6 +32,6 @@ pub use error::{DbError, Refusal};
 pub use files::Attached;
 pub use models::{
     AuditRecord, InviteLinkRecord, JoinBy, Joined, Member, MemberSummary, Membership, NewMember,
-    NewRefreshToken, NewRoom, Role, Room, RoomChanges, RoomFile, RoomKind, Rotation, Visibility, direct_key,
-    username_key,
+    NewRefreshToken, NewRoom, NotifyLevel, PushSubscription, Role, Room, RoomChanges, RoomFile, RoomKind,
+    Rotation, Visibility, direct_key, username_key,
 };

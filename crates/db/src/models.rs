@@ -152,9 +152,16 @@ pub struct Membership {
     pub muted_until: Option<NaiveDateTime>,
     /// The last position the member has read; only grows.
     pub read_position: Option<i64>,
+    /// See [`Membership::notify`].
+    pub notify: String,
 }
 
 impl Membership {
+    /// What in the room is worth a notification while the member is away.
+    pub fn notify(&self) -> NotifyLevel {
+        NotifyLevel::parse(&self.notify).unwrap_or(NotifyLevel::Mentions)
+    }
+
     pub fn role(&self) -> Role {
         Role::parse(&self.role).unwrap_or(Role::Observer)
     }
@@ -289,4 +296,47 @@ pub enum Rotation {
     ReuseDetected { member_id: i64 },
     /// Unknown, expired or revoked.
     Invalid,
+}
+
+/// What in a room is worth notifying a member about while they are away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotifyLevel {
+    /// Every message.
+    All,
+    /// Messages that mention the member, and every message of a direct chat (the default).
+    Mentions,
+    /// Nothing (the room is muted).
+    Nothing,
+}
+
+impl NotifyLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyLevel::All => "all",
+            NotifyLevel::Mentions => "mentions",
+            NotifyLevel::Nothing => "nothing",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "all" => Some(NotifyLevel::All),
+            "mentions" => Some(NotifyLevel::Mentions),
+            "nothing" => Some(NotifyLevel::Nothing),
+            _ => None,
+        }
+    }
+}
+
+/// A browser's Web Push subscription (RFC 8030): where to send, and the keys to encrypt for it
+/// (RFC 8291), base64url as the browser gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::push_subscriptions)]
+pub struct PushSubscription {
+    pub id: i64,
+    pub member_id: i64,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+    pub created_at: NaiveDateTime,
 }

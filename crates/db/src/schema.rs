@@ -37,6 +37,7 @@ diesel::table! {
         joined_at -> Timestamp,
         muted_until -> Nullable<Timestamp>,
         read_position -> Nullable<BigInt>,
+        notify -> Text,
     }
 }
 
@@ -152,3 +153,16 @@ diesel::table! {
 }
 
 diesel::joinable!(oauth_identities -> members (member_id));
+
+diesel::table! {
+    push_subscriptions (id) {
+        id -> BigInt,
+        member_id -> BigInt,
+        endpoint -> Text,
+        p256dh -> Text,
+        auth -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(push_subscriptions -> members (member_id));

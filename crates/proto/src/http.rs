@@ -328,3 +328,40 @@ pub struct MessageHit {
     /// string indexes), in order, not overlapping. The client marks these and escapes all of the text.
     pub highlights: Vec<[u32; 2]>,
 }
+
+/// `GET /api/v1/push/key`: the key a browser subscribes to Web Push with (`applicationServerKey`),
+/// base64url of the uncompressed P-256 point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PushKey {
+    pub public_key: String,
+}
+
+/// `PUT /api/v1/push/subscription`: a browser's `PushSubscription` as `toJSON()` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PushSubscriptionBody {
+    /// The push service's URL for this browser (`https:`).
+    pub endpoint: String,
+    pub keys: PushSubscriptionKeys,
+}
+
+/// The browser's keys (RFC 8291), base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PushSubscriptionKeys {
+    /// Its P-256 public key (65 bytes uncompressed).
+    pub p256dh: String,
+    /// Its authentication secret (16 bytes).
+    pub auth: String,
+}
+
+/// `DELETE /api/v1/push/subscription`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PushEndpoint {
+    pub endpoint: String,
+}
+
+/// `PUT /api/v1/rooms/{room}/notify`: what in the room is worth a notification while the member is
+/// away: `all`, `mentions` (mentions and direct messages; the default) or `nothing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NotifyChoice {
+    pub level: String,
+}

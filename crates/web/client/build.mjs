@@ -8,7 +8,12 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "static");
-const entries = { room: "src/room-page.js", app: "src/app-page.js", history: "src/history-page.js" };
+const entries = {
+  room: "src/room-page.js",
+  app: "src/app-page.js",
+  history: "src/history-page.js",
+  sw: "src/service-worker.js",
+};
 const check = process.argv.includes("--check");
 
 const result = await build({

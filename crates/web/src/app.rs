@@ -66,6 +66,15 @@ pub(crate) struct State {
     pub(crate) kv: Arc<dyn natter_kv::KeyValue>,
     /// The read-position pusher and the file janitor; readiness depends on them running.
     pub(crate) workers: Arc<Workers>,
+    /// Web Push, when configured: the key browsers subscribe with, and whether `http:` push
+    /// endpoints are accepted.
+    pub(crate) push: Option<PushPublic>,
+}
+
+/// What the push routes need of the push settings.
+pub(crate) struct PushPublic {
+    pub(crate) public_key: String,
+    pub(crate) allow_http: bool,
 }
 
 /// A bound, not yet running web server.
@@ -183,6 +192,31 @@ impl Application {
                 settings.files.unshared_ttl,
             ),
         );
+        let push = settings
+            .push
+            .as_ref()
+            .map(|push| PushPublic { public_key: push.public_key(), allow_http: push.allow_http });
+        if let Some(push) = &settings.push {
+            let notifier = crate::push::notifier::Notifier {
+                db: stores.db.clone(),
+                kv: Arc::clone(&stores.kv),
+                presence: crate::presence::PresenceClient::new(InternalClient::new(
+                    "presence",
+                    &settings.presence_url,
+                    settings.internal_token.clone(),
+                )),
+                channel: Arc::new(crate::push::sender::WebPush::new(stores.db.clone(), push)),
+                collapse: push.collapse,
+            };
+            set.add(
+                "notifier",
+                crate::push::notifier::consume(
+                    Arc::clone(&stores.bus),
+                    notifier,
+                    settings.topic_prefix.clone(),
+                ),
+            );
+        }
         let workers = Arc::new(Workers::start(set));
         let file_limits = crate::files::upload::Limits {
             max_bytes: settings.files.max_bytes,
@@ -210,6 +244,7 @@ impl Application {
             session_ttl: settings.session_ttl,
             cookie_secure,
             workers: Arc::clone(&workers),
+            push,
         });
         let kv = stores.kv;
         let session_ttl = actix_web::cookie::time::Duration::seconds(
@@ -247,6 +282,10 @@ impl Application {
                         .route("/me", web::get().to(routes::api::me::api_me))
                         .route("/ws-token", web::get().to(routes::api::me::api_ws_token))
                         .route("/search", web::get().to(routes::api::search::search_messages))
+                        .route("/push/key", web::get().to(routes::api::push::key))
+                        .route("/push/subscription", web::put().to(routes::api::push::subscribe))
+                        .route("/push/subscription", web::delete().to(routes::api::push::unsubscribe))
+                        .route("/rooms/{room}/notify", web::put().to(routes::api::push::set_notify))
                         .route("/openapi.json", web::get().to(routes::openapi_json))
                         .configure(room_api)
                         .default_service(web::to(request_errors::not_found)),
@@ -309,6 +348,7 @@ impl Application {
                         .route("/invites/accept", web::post().to(routes::pages::rooms::accept_invite))
                         .route("/blocks", web::post().to(routes::pages::rooms::set_block))
                         .route("/static/{file}", web::get().to(routes::pages::static_files::static_file))
+                        .route("/sw.js", web::get().to(routes::pages::static_files::service_worker))
                         .route("/settings", web::get().to(routes::pages::settings::settings_page))
                         .route("/search", web::get().to(routes::pages::search::search_page))
                         .route("/settings/profile", web::post().to(routes::pages::settings::update_profile))

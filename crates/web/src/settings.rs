@@ -57,6 +57,8 @@ pub struct WebSettings {
     pub presence_url: String,
     pub read_push_every: Duration,
     pub files: crate::files::FileSettings,
+    /// Web Push; `None` when no VAPID key is set.
+    pub push: Option<crate::push::PushSettings>,
 }
 
 /// The session cookie key. Its `Debug` does not print it.
@@ -75,6 +77,9 @@ pub struct WebSecrets {
     /// The Ed25519 seed message-host tokens are signed with.
     pub signing_seed: [u8; 32],
     pub internal_token: SecretString,
+    /// The VAPID private key (a P-256 scalar) Web Push requests are signed with; push notifications
+    /// are off without one.
+    pub vapid_key: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for WebSecrets {
@@ -89,6 +94,8 @@ const SIGNING_KEY: &str = "NATTER_TOKEN_SIGNING_KEY";
 const SIGNING_KEY_HINT: &str = "base64 of 32 random bytes (openssl rand -base64 32)";
 const INTERNAL_TOKEN: &str = "NATTER_INTERNAL_TOKEN";
 const INTERNAL_TOKEN_HINT: &str = "a long random shared secret of the services";
+const VAPID_KEY: &str = "NATTER_VAPID_PRIVATE_KEY";
+const VAPID_KEY_HINT: &str = "base64 of a P-256 private key's 32 bytes (see README: Push notifications)";
 
 impl WebSecrets {
     /// Every secret from the environment; a missing one is an error that names it.
@@ -100,6 +107,10 @@ impl WebSecrets {
                 .try_into()
                 .expect("length checked"),
             internal_token: env.secret(INTERNAL_TOKEN, INTERNAL_TOKEN_HINT)?,
+            vapid_key: match env.optional(VAPID_KEY) {
+                Some(_) => Some(vapid_key(env)?),
+                None => None,
+            },
         })
     }
 
@@ -124,8 +135,22 @@ impl WebSecrets {
                     SecretString::from(base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()))
                 }
             },
+            // A fresh key means browsers subscribed before a restart must subscribe again (the
+            // client does so whenever the key it subscribed with is not the server's).
+            vapid_key: Some(match given(VAPID_KEY) {
+                true => vapid_key(env)?,
+                false => crate::push::random_key(),
+            }),
         })
     }
+}
+
+/// `NATTER_VAPID_PRIVATE_KEY`, checked to be a P-256 private key.
+fn vapid_key(env: &Env) -> Result<[u8; 32], EnvError> {
+    let bytes: [u8; 32] =
+        env.secret_bytes(VAPID_KEY, 32, VAPID_KEY_HINT)?.try_into().expect("length checked");
+    crate::push::check_key(&bytes).map_err(|reason| EnvError::Invalid { name: VAPID_KEY.into(), reason })?;
+    Ok(bytes)
 }
 
 fn random_bytes<const N: usize>() -> [u8; N] {
@@ -165,6 +190,10 @@ impl WebSettings {
             refresh_token_ttl: Duration::from_secs(
                 env.parse_or("NATTER_REFRESH_TOKEN_TTL_SECS", 2_592_000u64)?,
             ),
+            push: match secrets.vapid_key {
+                Some(key) => Some(crate::push::PushSettings::from_env(env, key)?),
+                None => None,
+            },
             oauth: OAuthProviders::from_env(env)?,
             topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
             presence_url: env

@@ -177,6 +177,9 @@ pub(crate) struct RoomPage {
     pub read_position: i64,
     pub can_post: bool,
     pub can_react: bool,
+    /// The member's notification choice for the room, and the choices.
+    pub notify: &'static str,
+    pub notify_choices: [(&'static str, &'static str); 3],
     pub can_moderate: bool,
 }
 

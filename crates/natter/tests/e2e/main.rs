@@ -26,6 +26,8 @@ mod overload;
 mod presence_live;
 mod presence_pushes;
 mod publish_order;
+mod push;
+mod push_service;
 mod reactions;
 mod reactions_page;
 mod rest_auth;
@@ -105,6 +107,12 @@ async fn standalone_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_search() {
     search::run(Stack::distributed().await).await;
+}
+
+/// Web Push to members who are away, through a push service of our own (VAPID, RFC 8291).
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_push() {
+    push::run(Stack::distributed_with(push::settings()).await).await;
 }
 
 /// Mentions found by the server, on two pods: members only, @room rules, unread mention counts.

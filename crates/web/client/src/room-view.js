@@ -71,6 +71,21 @@ export function openRoom({ client: shared, shell, signal }) {
     nameOf: (member) =>
       /** @type {HTMLElement | null} */ (document.querySelector(`#people li[data-member-id="${member}"]`))?.dataset.name,
   });
+  // What reaches the member while away (kept by the server, for push notifications).
+  const notifyLevel = /** @type {HTMLSelectElement | null} */ (document.getElementById("notify-level"));
+  notifyLevel?.addEventListener("change", async () => {
+    try {
+      const token = await shared.tokens.api.get();
+      const answer = await fetch(`/api/v1/rooms/${room}/notify`, {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ level: notifyLevel.value }),
+      });
+      if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
+    } catch (error) {
+      errors.textContent = `Notification choice not saved: ${/** @type {Error} */ (error).message}`;
+    }
+  });
   const picker = new ReactionPicker();
   signal.addEventListener("abort", () => picker.box.remove());
 

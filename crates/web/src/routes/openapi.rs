@@ -9,7 +9,9 @@ use actix_web::HttpResponse;
 use natter_http::openapi::SecuritySchemes;
 use utoipa::OpenApi;
 
-use super::api::{auth as api_auth, me as api_me, rooms as api_rooms, search as api_search};
+use super::api::{
+    auth as api_auth, me as api_me, push as api_push, rooms as api_rooms, search as api_search,
+};
 use super::internal::rooms as internal;
 use super::pages::{
     accounts, avatars, manage as room_manage, room as room_pages, rooms, search as search_page, settings,
@@ -30,6 +32,7 @@ use crate::oauth::flow as oauth;
     ),
     paths(
         api_auth::api_login, api_auth::api_refresh, api_auth::api_logout, api_me::api_me, api_me::api_ws_token, api_search::search_messages,
+        api_push::key, api_push::subscribe, api_push::unsubscribe, api_push::set_notify,
         api_rooms::search, api_rooms::create, api_rooms::show, api_rooms::update, api_rooms::delete,
         api_rooms::archive, api_rooms::unarchive, api_rooms::transfer, api_rooms::join, api_rooms::leave,
         api_rooms::members, api_rooms::set_role, api_rooms::kick, api_rooms::mute, api_rooms::unmute,
@@ -43,7 +46,7 @@ use crate::oauth::flow as oauth;
         room_pages::leave_room, room_pages::mark_read, files::page_upload, files::file_content,
         files::file_thumbnail, room_manage::manage_page, room_manage::manage_action, settings::settings_page, search_page::search_page,
         settings::update_profile, settings::log_out_others, avatars::upload_avatar, avatars::avatar,
-        static_files::static_file, oauth::oauth_login, oauth::oauth_link, oauth::oauth_callback,
+        static_files::static_file, static_files::service_worker, oauth::oauth_login, oauth::oauth_link, oauth::oauth_callback,
         natter_http::healthz, natter_http::metrics, internal::room_access, internal::mark_read, internal::member_rooms, internal::mentions, files::attach, ready::readyz,
         keys::jwks,
     ),
@@ -53,6 +56,7 @@ use crate::oauth::flow as oauth;
         (name = "rooms", description = "Community and direct rooms, members, moderation, history"),
         (name = "files", description = "Files shared in rooms"),
         (name = "search", description = "Messages the caller may read, found by their words"),
+        (name = "push", description = "Web Push subscriptions and what each room notifies of"),
         (name = "pages", description = "Server-rendered pages and their form posts (session cookie, CSRF token)"),
         (name = "internal", description = "Between services (the shared internal token)"),
         (name = "operations", description = "Health, readiness, keys"),

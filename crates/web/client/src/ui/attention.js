@@ -1,12 +1,14 @@
 // Getting the member's attention when they are elsewhere: the unread count in the tab title
 // ("(3) Natter") and on the favicon, and browser notifications for direct messages while the tab is
-// hidden. Notifications are asked for only when the member presses the sidebar's button, never on load.
+// hidden. Notifications are asked for only when the member presses the sidebar's button, never on load;
+// once allowed, `onAllowed` keeps the browser's Web Push subscription (notifications while Natter is
+// closed), on every page load too.
 
 const BASE_ICON = "/static/favicon.svg";
 
 export class Attention {
-  /** @param {{ enableButton: HTMLButtonElement | null }} options */
-  constructor({ enableButton }) {
+  /** @param {{ enableButton: HTMLButtonElement | null, onAllowed?: () => void }} options */
+  constructor({ enableButton, onAllowed }) {
     this.baseTitle = document.title.replace(/^\(\d+\+?\) /, "");
     this.icon = /** @type {HTMLLinkElement | null} */ (document.querySelector("link[rel=icon]"));
     this.shownCount = -1;
@@ -16,8 +18,13 @@ export class Attention {
       enableButton.addEventListener("click", async () => {
         const answer = await Notification.requestPermission();
         enableButton.hidden = true;
-        if (answer === "granted") new Notification("Natter", { body: "Notifications are on: direct messages reach you while Natter is in the background." });
+        if (answer === "granted") {
+          new Notification("Natter", { body: "Notifications are on: mentions and direct messages reach you while you are away." });
+          onAllowed?.();
+        }
       });
+    } else if ("Notification" in window && Notification.permission === "granted") {
+      onAllowed?.();
     }
   }
 

@@ -4,6 +4,7 @@
 // one client (one WebSocket for the conversation and the sidebar).
 
 import { Attention } from "./attention.js";
+import { keepPushSubscription } from "../lib/push.js";
 import { longDate, shortDateTime } from "./format.js";
 import { Sidebar } from "./sidebar.js";
 import { Switcher } from "./switcher.js";
@@ -25,7 +26,13 @@ export function startShell({ client, onEscape, openRoom }) {
   const me = Number(nav.dataset.me);
   /** @param {number} room */
   const go = (room) => (openRoom ? openRoom(room) : location.assign(`/rooms/${room}`));
-  const attention = new Attention({ enableButton: byId("notify-enable") });
+  const attention = new Attention({
+    enableButton: byId("notify-enable"),
+    onAllowed: () =>
+      void keepPushSubscription("", client.tokens.api).catch((error) =>
+        console.warn("push notifications unavailable:", error),
+      ),
+  });
   const phoneUnread = byId("phone-unread");
   const sidebar = new Sidebar({
     list: /** @type {HTMLUListElement} */ (byId("my-rooms")),

@@ -2,5 +2,6 @@
 
 pub(crate) mod auth;
 pub(crate) mod me;
+pub(crate) mod push;
 pub(crate) mod rooms;
 pub(crate) mod search;

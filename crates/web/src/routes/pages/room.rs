@@ -2,7 +2,7 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
-use natter_db::{Role, RoomKind, direct, members, memberships};
+use natter_db::{NotifyLevel, Role, RoomKind, direct, members, memberships};
 use natter_http::ApiError;
 use natter_proto::rooms::{MarkRead, ReadPosition};
 
@@ -112,6 +112,8 @@ pub(crate) async fn room_page(
         read_position: ctx.membership.as_ref().and_then(|m| m.read_position).unwrap_or(0),
         can_post: access.may_post(now_ms).is_ok(),
         can_react: access.may_react(now_ms).is_ok(),
+        notify: ctx.membership.as_ref().map_or(NotifyLevel::Mentions, |m| m.notify()).as_str(),
+        notify_choices: [("all", "all messages"), ("mentions", "mentions & direct"), ("nothing", "nothing")],
         can_moderate: role >= Role::Admin,
         people,
         more_people,

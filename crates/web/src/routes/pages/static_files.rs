@@ -24,3 +24,15 @@ pub(crate) async fn static_file(name: web::Path<String>) -> HttpResponse {
         None => HttpResponse::NotFound().finish(),
     }
 }
+
+/// `GET /sw.js`: the service worker, from the root so that it may show notifications for every page
+/// (a worker's scope is its own directory and below). Revalidated on every load, as browsers do for
+/// workers, so a new release reaches them.
+#[utoipa::path(get, path = "/sw.js", responses((status = 200, description = "OK", content_type = "text/javascript")), tag = "pages")]
+pub(crate) async fn service_worker() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(include_str!("../../../static/sw.js"))
+}
