@@ -27,6 +27,7 @@ mod presence_live;
 mod presence_pushes;
 mod publish_order;
 mod push;
+mod push_page;
 mod push_service;
 mod reactions;
 mod reactions_page;
@@ -113,6 +114,12 @@ async fn distributed_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_push() {
     push::run(Stack::distributed_with(push::settings()).await).await;
+}
+
+/// The service worker shows a pushed notification (Chromium, DevTools standing in for the push service).
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_push_page() {
+    push_page::run(Stack::standalone().await).await;
 }
 
 /// Mentions found by the server, on two pods: members only, @room rules, unread mention counts.
