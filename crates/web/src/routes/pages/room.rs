@@ -113,7 +113,7 @@ pub(crate) async fn room_page(
         can_post: access.may_post(now_ms).is_ok(),
         can_react: access.may_react(now_ms).is_ok(),
         notify: ctx.membership.as_ref().map_or(NotifyLevel::Mentions, |m| m.notify()).as_str(),
-        notify_choices: [("all", "all messages"), ("mentions", "mentions & direct"), ("nothing", "nothing")],
+        notify_choices: [("all", "All messages"), ("mentions", "Mentions"), ("nothing", "Nothing")],
         can_moderate: role >= Role::Admin,
         people,
         more_people,
