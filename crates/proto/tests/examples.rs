@@ -103,7 +103,7 @@ fn http_bodies() {
             "file_ref" => round_trips::<FileRef>(&path, &text),
             "attach_file" => round_trips::<AttachFile>(&path, &text),
             "mention_targets" => round_trips::<natter_proto::http::MentionTargets>(&path, &text),
-            "push_subscription" => round_trips::<natter_proto::http::PushSubscriptionBody>(&path, &text),
+            "push_subscription_body" => round_trips::<natter_proto::http::PushSubscriptionBody>(&path, &text),
             "notify_choice" => round_trips::<natter_proto::http::NotifyChoice>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }

@@ -30,7 +30,7 @@ struct Service {
     subscribers: HashMap<String, Subscriber>,
     gone: HashSet<String>,
     /// What each subscription received (decrypted JSON), and requests answered 410.
-    received: HashMap<String, Vec<Value>>,
+    received: HashMap<String, Vec<(std::time::Instant, Value)>>,
     refused: HashMap<String, usize>,
     /// Requests that failed a check, with the reason.
     rejected: Vec<String>,
@@ -82,6 +82,11 @@ impl PushService {
 
     /// The notifications `id` received so far.
     pub fn received(&self, id: &str) -> Vec<Value> {
+        self.received_at(id).into_iter().map(|(_, notification)| notification).collect()
+    }
+
+    /// The notifications `id` received so far, with when.
+    pub fn received_at(&self, id: &str) -> Vec<(std::time::Instant, Value)> {
         self.state.lock().unwrap().received.get(id).cloned().unwrap_or_default()
     }
 
@@ -115,7 +120,7 @@ async fn receive(
     }
     match check(&service, &id, &request, &body) {
         Ok(notification) => {
-            service.received.entry(id).or_default().push(notification);
+            service.received.entry(id).or_default().push((std::time::Instant::now(), notification));
             HttpResponse::Created().finish()
         }
         Err(reason) => {

@@ -11,7 +11,8 @@
 //! - are they away: presence says offline or away (idle), so nobody gets a push for a room they are
 //!   looking at;
 //! - did they get one for this room within the collapse window (a minute): then the message is
-//!   only counted, and the next push says how many came meanwhile.
+//!   held back, and when the window ends one notification goes for what was held (the newest, "+N
+//!   more"), unless a new message's notification already counted them.
 //!
 //! A [`Channel`] delivers a [`Notification`] to a member; Web Push is the one there is, and an email
 //! digest would be another. Subscriptions the push service answers 404 or 410 for are deleted.
@@ -25,10 +26,10 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use natter_runtime::env::{Env, EnvError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a member is told about a room while away.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Notification {
     pub(crate) room: i64,
     /// The room's name as the member sees it (the sender's name for a direct chat).

@@ -49,7 +49,7 @@ pub(crate) fn wanted(level: NotifyLevel, direct: bool, message: &StoredMessage, 
 }
 
 impl Notifier {
-    async fn handle(&self, record: &BusRecord) {
+    async fn handle(self: &Arc<Self>, record: &BusRecord) {
         let Ok(message) = serde_json::from_slice::<StoredMessage>(&record.payload) else {
             tracing::error!(offset = record.offset, "unreadable sequenced message skipped");
             return;
@@ -67,10 +67,43 @@ impl Notifier {
             }
         };
         for (member, title) in self.away(recipients).await {
-            if let Some(count) = self.collapsed(member, message.posted.room_id).await {
-                let notification = notification(&message, title, count);
-                self.channel.deliver(member, &notification).await;
+            let latest = notification(&message, title);
+            match self.collapsed(member, message.posted.room_id).await {
+                Collapse::Send(count) => self.channel.deliver(member, &counted(latest, count)).await,
+                Collapse::Held { first } => {
+                    self.keep_latest(member, &latest).await;
+                    if first {
+                        let notifier = Arc::clone(self);
+                        tokio::spawn(async move { notifier.flush(member, latest.room).await });
+                    }
+                }
             }
+        }
+    }
+
+    /// Remembers the newest held-back notification, for the flush.
+    async fn keep_latest(&self, member: i64, latest: &Notification) {
+        let key = format!("push:last:{member}:{}", latest.room);
+        let json = serde_json::to_string(latest).expect("notifications serialise");
+        if let Err(e) = self.kv.set(&key, &json, self.collapse * 10).await {
+            tracing::warn!(error = %e, "held-back notification not kept");
+        }
+    }
+
+    /// When the window that held messages back ends, sends one notification for them (the newest,
+    /// with how many more), unless a new message got there first (its notification counted them).
+    async fn flush(&self, member: i64, room: i64) {
+        tokio::time::sleep(self.collapse).await;
+        let (gate, held, last) = keys(member, room);
+        if !matches!(self.kv.set_if_absent(&gate, "1", self.collapse).await, Ok(true)) {
+            return;
+        }
+        let count = self.kv.peek(&held).await.map(|w| w.count).unwrap_or(0);
+        let _ = self.kv.delete(&held).await;
+        let latest =
+            self.kv.get(&last).await.ok().flatten().and_then(|json| serde_json::from_str(&json).ok());
+        if let (true, Some(latest)) = (count > 0, latest) {
+            self.channel.deliver(member, &counted(latest, count)).await;
         }
     }
 
@@ -112,32 +145,49 @@ impl Notifier {
         away
     }
 
-    /// How many messages a notification to `member` about `room` stands for now (this one and those
-    /// held back since the last), or `None` when one was sent within the collapse window (this
-    /// message is then counted for the next). When the store is down, every message notifies.
-    async fn collapsed(&self, member: i64, room: i64) -> Option<u64> {
-        let (gate, held) = (format!("push:gate:{member}:{room}"), format!("push:held:{member}:{room}"));
+    /// Whether a notification to `member` about `room` goes now, and for how many messages (this one
+    /// and those held back since the last), or is held back because one went within the collapse
+    /// window (`first`: the first held back in it, which schedules the flush). When the store is
+    /// down, every message notifies.
+    async fn collapsed(&self, member: i64, room: i64) -> Collapse {
+        let (gate, held, _) = keys(member, room);
         match self.kv.set_if_absent(&gate, "1", self.collapse).await {
             Ok(true) => {
                 let earlier = self.kv.peek(&held).await.map(|w| w.count).unwrap_or(0);
                 let _ = self.kv.delete(&held).await;
-                Some(earlier + 1)
+                Collapse::Send(earlier + 1)
             }
-            Ok(false) => {
-                // Counted for the next notification; kept a while past the window.
-                let _ = self.kv.hit(&held, self.collapse * 10).await;
-                None
-            }
+            // Counted for the flush (or the next notification); kept a while past the window.
+            Ok(false) => match self.kv.hit(&held, self.collapse * 10).await {
+                Ok(window) => Collapse::Held { first: window.count == 1 },
+                Err(_) => Collapse::Held { first: false },
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "collapse state unavailable; notifying");
-                Some(1)
+                Collapse::Send(1)
             }
         }
     }
 }
 
-/// The notification for `message` standing for `count` messages, titled `title`.
-fn notification(message: &StoredMessage, title: String, count: u64) -> Notification {
+/// See [`Notifier::collapsed`].
+enum Collapse {
+    Send(u64),
+    Held { first: bool },
+}
+
+/// The store's keys for `member` and `room`: the window's gate, the held-back count, the newest
+/// held-back notification.
+fn keys(member: i64, room: i64) -> (String, String, String) {
+    (
+        format!("push:gate:{member}:{room}"),
+        format!("push:held:{member}:{room}"),
+        format!("push:last:{member}:{room}"),
+    )
+}
+
+/// The notification for `message` alone, titled `title`.
+fn notification(message: &StoredMessage, title: String) -> Notification {
     let posted = &message.posted;
     let text = if posted.text.is_empty() && posted.file.is_some() { "sent a file" } else { &posted.text };
     let mut body: String =
@@ -145,17 +195,23 @@ fn notification(message: &StoredMessage, title: String, count: u64) -> Notificat
     if body.chars().count() > BODY_CHARS {
         body = body.chars().take(BODY_CHARS - 1).collect::<String>() + "…";
     }
-    if count > 1 {
-        body = format!("{body} (+{} more)", count - 1);
-    }
     Notification {
         room: posted.room_id,
         title,
         body,
-        count,
+        count: 1,
         url: format!("/rooms/{}#m{}", posted.room_id, message.position),
         tag: format!("natter-room-{}", posted.room_id),
     }
+}
+
+/// `latest` standing for `count` messages (the others held back before it).
+fn counted(mut latest: Notification, count: u64) -> Notification {
+    if count > 1 {
+        latest.body = format!("{} (+{} more)", latest.body, count - 1);
+    }
+    latest.count = count;
+    latest
 }
 
 #[cfg(test)]
@@ -199,14 +255,14 @@ mod tests {
 
     #[test]
     fn the_body_names_the_sender_cuts_long_text_and_counts_the_rest() {
-        let short = notification(&message("lunch\n  at noon", vec![], false), "lunch club".into(), 1);
+        let short = notification(&message("lunch\n  at noon", vec![], false), "lunch club".into());
         assert_eq!(
             (short.title.as_str(), short.body.as_str()),
             ("lunch club", "ann: lunch at noon"),
             "spaces and lines folded"
         );
         assert_eq!((short.url.as_str(), short.tag.as_str()), ("/rooms/4#m9", "natter-room-4"));
-        let long = notification(&message(&"word ".repeat(100), vec![], false), "x".into(), 3);
+        let long = counted(notification(&message(&"word ".repeat(100), vec![], false), "x".into()), 3);
         assert!(long.body.ends_with("… (+2 more)"), "{}", long.body);
         assert_eq!(long.body.chars().count(), BODY_CHARS + " (+2 more)".len());
     }

@@ -52,7 +52,7 @@ pub(crate) async fn subscribe(
 }
 
 /// `DELETE /api/v1/push/subscription`: forgets this browser's subscription for the caller.
-#[utoipa::path(delete, path = "/api/v1/push/subscription", request_body = natter_proto::http::PushEndpoint, responses((status = 204, description = "forgotten (or never known)"), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "push")]
+#[utoipa::path(delete, path = "/api/v1/push/subscription", request_body = natter_proto::http::PushEndpoint, responses((status = 204, description = "forgotten (or never known)"), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "push")]
 pub(crate) async fn unsubscribe(
     state: web::Data<State>,
     body: web::Json<PushEndpoint>,
