@@ -56,8 +56,7 @@ pub(crate) async fn start(node: &Node) -> anyhow::Result<Workers> {
     let publish_log = Topic::MESSAGES.iter().map(|t| t.name(prefix)).collect();
     let stream =
         shared(publish_log, "natter-history-writer", "joining the sequencers (history writers)").await?;
-    let announcer =
-        writers::sequencer::Announcer { bus: Arc::clone(bus), topic: Topic::Sequenced.name(prefix) };
+    let announcer = writers::Announcer { bus: Arc::clone(bus), topic: Topic::Sequenced.name(prefix) };
     let history = Arc::clone(&node.backends.history);
     set.add("sequencer", writers::sequencer::run(stream, history, announcer));
 
@@ -74,7 +73,7 @@ pub(crate) async fn start(node: &Node) -> anyhow::Result<Workers> {
     set.add("fan-out of edits", edits::run(stream, Arc::clone(&node.hub)));
     let edits_topic = vec![Topic::Edits.name(prefix)];
     let stream = shared(edits_topic, "natter-history-edits", "joining the edit writers").await?;
-    let announcer = writers::edits::Announcer { bus: Arc::clone(bus), topic: Topic::Edits.name(prefix) };
+    let announcer = writers::Announcer { bus: Arc::clone(bus), topic: Topic::Edits.name(prefix) };
     set.add("edit writer", writers::edits::run(stream, Arc::clone(&node.backends.history), announcer));
 
     Ok(Workers::start(set))

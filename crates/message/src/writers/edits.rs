@@ -16,21 +16,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use natter_bus::{BusStream, EventBus};
+use natter_bus::BusStream;
 use natter_history::{HistoryError, HistoryStore};
 use natter_proto::events::{MessageChanged, MessageReacted, ReactionCounted};
 use natter_proto::topics::room_key;
+
+use super::Announcer;
 use tokio::time::Instant;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long a change waits for its message to be stored.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(30);
-
-/// Where reaction counts are announced: the edits topic, which every pod fans out.
-pub(crate) struct Announcer {
-    pub(crate) bus: Arc<dyn EventBus>,
-    pub(crate) topic: String,
-}
 
 pub(crate) async fn run(
     mut stream: Box<dyn BusStream>,

@@ -2,3 +2,14 @@
 
 pub(crate) mod edits;
 pub(crate) mod sequencer;
+
+use std::sync::Arc;
+
+use natter_bus::EventBus;
+
+/// Where a writer announces what it stored: a topic every pod fans out (the sequenced topic for
+/// placed messages, the edits topic for counted reactions), by its full name.
+pub(crate) struct Announcer {
+    pub(crate) bus: Arc<dyn EventBus>,
+    pub(crate) topic: String,
+}

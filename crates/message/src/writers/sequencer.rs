@@ -30,22 +30,17 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use natter_bus::{BusRecord, BusStream, EventBus};
+use natter_bus::{BusRecord, BusStream};
 use natter_history::{HistoryError, HistoryStore, Sequenced};
 use natter_proto::RoomId;
 use natter_proto::events::{MessagePosted, StoredMessage};
 use natter_proto::topics::room_key;
 
+use super::Announcer;
+
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Records handled in one batch at most.
 const MAX_BATCH: usize = 256;
-
-/// Where placed messages go.
-pub(crate) struct Announcer {
-    pub(crate) bus: Arc<dyn EventBus>,
-    /// The sequenced topic's full name.
-    pub(crate) topic: String,
-}
 
 pub(crate) async fn run(
     mut stream: Box<dyn BusStream>,

@@ -77,26 +77,25 @@ impl From<ClientFrame> for Request {
             ClientFrame::Delete { id, room, message_id } => {
                 Self::Change(ChangeRequest { id, room, message_id, change: Change::Delete })
             }
-            ClientFrame::React { id, room, message_id, emoji } => {
-                let emoji = natter_proto::reactions::normalise(&emoji).unwrap_or(emoji);
-                Self::Change(ChangeRequest {
-                    id,
-                    room,
-                    message_id,
-                    change: Change::React { emoji, added: true, at_ms: 0 },
-                })
-            }
+            ClientFrame::React { id, room, message_id, emoji } => reaction(id, room, message_id, emoji, true),
             ClientFrame::Unreact { id, room, message_id, emoji } => {
-                let emoji = natter_proto::reactions::normalise(&emoji).unwrap_or(emoji);
-                Self::Change(ChangeRequest {
-                    id,
-                    room,
-                    message_id,
-                    change: Change::React { emoji, added: false, at_ms: 0 },
-                })
+                reaction(id, room, message_id, emoji, false)
             }
         }
     }
+}
+
+/// A `react` (`added`) or `unreact` request, its emoji in stored form (`check` made sure there is
+/// one); its time is given when the connection serves it.
+fn reaction(
+    id: String,
+    room: natter_proto::RoomId,
+    message_id: uuid::Uuid,
+    emoji: String,
+    added: bool,
+) -> Request {
+    let emoji = natter_proto::reactions::normalise(&emoji).unwrap_or(emoji);
+    Request::Change(ChangeRequest { id, room, message_id, change: Change::React { emoji, added, at_ms: 0 } })
 }
 
 /// The frame, parsed, when it is within the limits.
