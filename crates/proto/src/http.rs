@@ -365,3 +365,22 @@ pub struct PushEndpoint {
 pub struct NotifyChoice {
     pub level: String,
 }
+
+/// `GET /api/v1/calls/ice`: the ICE servers for a call, as `RTCPeerConnection`'s `iceServers` takes
+/// them; TURN ones carry credentials that expire at `expires_at_ms` (fetch again before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IceServers {
+    pub ice_servers: Vec<IceServer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<i64>,
+}
+
+/// See [`IceServers`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}

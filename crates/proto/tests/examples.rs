@@ -105,6 +105,7 @@ fn http_bodies() {
             "mention_targets" => round_trips::<natter_proto::http::MentionTargets>(&path, &text),
             "push_subscription_body" => round_trips::<natter_proto::http::PushSubscriptionBody>(&path, &text),
             "notify_choice" => round_trips::<natter_proto::http::NotifyChoice>(&path, &text),
+            "ice_servers" => round_trips::<natter_proto::http::IceServers>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }
     }

@@ -69,6 +69,8 @@ pub(crate) struct State {
     /// Web Push, when configured: the key browsers subscribe with, and whether `http:` push
     /// endpoints are accepted.
     pub(crate) push: Option<PushPublic>,
+    /// STUN and TURN servers handed to callers.
+    pub(crate) ice: crate::calls::ice::IceSettings,
 }
 
 /// What the push routes need of the push settings.
@@ -245,6 +247,7 @@ impl Application {
             cookie_secure,
             workers: Arc::clone(&workers),
             push,
+            ice: settings.ice,
         });
         let kv = stores.kv;
         let session_ttl = actix_web::cookie::time::Duration::seconds(
@@ -282,6 +285,7 @@ impl Application {
                         .route("/me", web::get().to(routes::api::me::api_me))
                         .route("/ws-token", web::get().to(routes::api::me::api_ws_token))
                         .route("/search", web::get().to(routes::api::search::search_messages))
+                        .route("/calls/ice", web::get().to(routes::api::calls::ice_servers))
                         .route("/push/key", web::get().to(routes::api::push::key))
                         .route("/push/subscription", web::put().to(routes::api::push::subscribe))
                         .route("/push/subscription", web::delete().to(routes::api::push::unsubscribe))

@@ -6,6 +6,7 @@
 mod app;
 mod auth;
 mod bootstrap;
+mod calls;
 mod devices;
 mod error;
 mod extract;
@@ -29,6 +30,7 @@ mod throttle;
 
 pub use app::{Application, Stores};
 pub use bootstrap::{migrate_from_env, search_backfill_from_env, serve_from_env};
+pub use calls::ice::IceSettings;
 pub use files::{FileSettings, StoreSettings};
 pub use push::PushSettings;
 pub use routes::openapi::document as openapi_document;

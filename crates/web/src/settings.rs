@@ -59,6 +59,8 @@ pub struct WebSettings {
     pub files: crate::files::FileSettings,
     /// Web Push; `None` when no VAPID key is set.
     pub push: Option<crate::push::PushSettings>,
+    /// STUN and TURN servers for calls.
+    pub ice: crate::calls::ice::IceSettings,
 }
 
 /// The session cookie key. Its `Debug` does not print it.
@@ -194,6 +196,7 @@ impl WebSettings {
                 Some(key) => Some(crate::push::PushSettings::from_env(env, key)?),
                 None => None,
             },
+            ice: crate::calls::ice::IceSettings::from_env(env)?,
             oauth: OAuthProviders::from_env(env)?,
             topic_prefix: env.or("NATTER_KAFKA_TOPIC_PREFIX", ""),
             presence_url: env

@@ -7,6 +7,7 @@ mod app_shell;
 mod bad_config;
 mod bad_input;
 mod browser;
+mod calls_ice;
 mod chat_client;
 mod checker;
 mod client;
@@ -108,6 +109,12 @@ async fn standalone_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn distributed_search() {
     search::run(Stack::distributed().await).await;
+}
+
+/// ICE servers for calls: STUN as configured, TURN with expiring per-member credentials.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_calls_ice() {
+    calls_ice::run(Stack::standalone_with(calls_ice::settings()).await).await;
 }
 
 /// Web Push to members who are away, through a push service of our own (VAPID, RFC 8291).

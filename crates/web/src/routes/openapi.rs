@@ -10,7 +10,8 @@ use natter_http::openapi::SecuritySchemes;
 use utoipa::OpenApi;
 
 use super::api::{
-    auth as api_auth, me as api_me, push as api_push, rooms as api_rooms, search as api_search,
+    auth as api_auth, calls as api_calls, me as api_me, push as api_push, rooms as api_rooms,
+    search as api_search,
 };
 use super::internal::rooms as internal;
 use super::pages::{
@@ -32,7 +33,7 @@ use crate::oauth::flow as oauth;
     ),
     paths(
         api_auth::api_login, api_auth::api_refresh, api_auth::api_logout, api_me::api_me, api_me::api_ws_token, api_search::search_messages,
-        api_push::key, api_push::subscribe, api_push::unsubscribe, api_push::set_notify,
+        api_calls::ice_servers, api_push::key, api_push::subscribe, api_push::unsubscribe, api_push::set_notify,
         api_rooms::search, api_rooms::create, api_rooms::show, api_rooms::update, api_rooms::delete,
         api_rooms::archive, api_rooms::unarchive, api_rooms::transfer, api_rooms::join, api_rooms::leave,
         api_rooms::members, api_rooms::set_role, api_rooms::kick, api_rooms::mute, api_rooms::unmute,
@@ -57,6 +58,7 @@ use crate::oauth::flow as oauth;
         (name = "files", description = "Files shared in rooms"),
         (name = "search", description = "Messages the caller may read, found by their words"),
         (name = "push", description = "Web Push subscriptions and what each room notifies of"),
+        (name = "calls", description = "Voice and video calls: ICE servers"),
         (name = "pages", description = "Server-rendered pages and their form posts (session cookie, CSRF token)"),
         (name = "internal", description = "Between services (the shared internal token)"),
         (name = "operations", description = "Health, readiness, keys"),

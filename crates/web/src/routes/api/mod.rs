@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, for holders of an access token (`crate::extract::ApiCaller`).
 
 pub(crate) mod auth;
+pub(crate) mod calls;
 pub(crate) mod me;
 pub(crate) mod push;
 pub(crate) mod rooms;
