@@ -18,6 +18,7 @@ mod node;
 mod outbox;
 mod pending_acks;
 mod rate_limit;
+mod seats;
 pub mod settings;
 mod upstream;
 mod writers;

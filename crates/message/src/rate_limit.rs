@@ -79,6 +79,7 @@ pub(crate) struct ConnectionLimits {
     pub(crate) publish: Bucket,
     pub(crate) typing: Bucket,
     pub(crate) reactions: Bucket,
+    pub(crate) signals: Bucket,
 }
 
 impl ConnectionLimits {
@@ -87,6 +88,7 @@ impl ConnectionLimits {
             publish: Bucket::per_second(settings.publish_rate_per_connection),
             typing: Bucket::per_second(TYPING_PER_SECOND),
             reactions: Bucket::per_second(REACTIONS_PER_SECOND),
+            signals: Bucket::per_second(natter_proto::calls::SIGNALS_PER_SECOND),
         }
     }
 }

@@ -10,6 +10,7 @@ use natter_bus::EventBus;
 use natter_http::{InternalClient, InternalToken, require_internal_token};
 use natter_runtime::workers::{WorkerSet, Workers};
 
+use crate::calls::CallAnnouncer;
 use crate::push::{PresencePushes, Publisher};
 
 use crate::routes;
@@ -21,6 +22,8 @@ pub(crate) struct State {
     pub(crate) away_after_ms: i64,
     /// Online/offline changes waiting to be pushed to co-members.
     pub(crate) pushes: Arc<PresencePushes>,
+    /// Announces call changes.
+    pub(crate) calls: CallAnnouncer,
     /// The sweeper and the publisher; readiness depends on them running.
     pub(crate) workers: Arc<Workers>,
 }
@@ -59,10 +62,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let away_after_ms = i64::try_from(settings.away_after.as_millis()).unwrap_or(i64::MAX);
         let pushes = Arc::new(PresencePushes::default());
+        let calls = CallAnnouncer::new(Arc::clone(&store), Arc::clone(&bus), &settings.topic_prefix);
         let mut set = WorkerSet::default();
         set.add(
             "lease sweeper",
-            crate::sweeper::run(Arc::clone(&store), Arc::clone(&pushes), settings.sweep_every),
+            crate::sweeper::run(Arc::clone(&store), Arc::clone(&pushes), calls.clone(), settings.sweep_every),
         );
         let publisher = Publisher {
             pushes: Arc::clone(&pushes),
@@ -75,7 +79,8 @@ impl Application {
         };
         set.add("presence publisher", publisher.run());
         let workers = Arc::new(Workers::start(set));
-        let state = web::Data::new(State { store, away_after_ms, pushes, workers: Arc::clone(&workers) });
+        let state =
+            web::Data::new(State { store, away_after_ms, pushes, calls, workers: Arc::clone(&workers) });
         let token = web::Data::new(InternalToken(settings.internal_token.clone()));
         let server = HttpServer::new(move || {
             App::new()
@@ -90,6 +95,7 @@ impl Application {
                         .route("/presence", web::get().to(routes::presence))
                         .route("/metrics", web::get().to(natter_http::metrics))
                         .route("/rooms/{room}/present", web::get().to(routes::room_present))
+                        .route("/rooms/{room}/call", web::get().to(routes::room_call))
                         .route("/pods/{pod}/heartbeat", web::put().to(routes::heartbeat)),
                 )
         })

@@ -1,11 +1,12 @@
 //! The presence service: message pods report their connections in batched heartbeats that renew
 //! their leases; anyone with service credentials asks who is online, away or offline (with "last
-//! seen"), and who is looking at a room. A member is online while they hold at least one connection
+//! seen"), who is looking at a room, and who is in a room's call. A member is online while they hold at least one connection
 //! on a live pod, so closing one device leaves the others online and a crashed pod's members go
 //! offline when its lease ends. See `store/mod.rs` for the model.
 
 mod app;
 mod bootstrap;
+mod calls;
 mod push;
 mod routes;
 pub mod settings;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use natter_presence::store::{Change, MemoryPresence, PresenceStore, RedisPresence};
+use natter_proto::calls::{CallMedia, CallParticipant, CallSeat, CallState};
 use natter_proto::http::{ConnectionState, MemberPresence, PodHeartbeat, PresenceState};
 
 async fn redis() -> Arc<dyn PresenceStore> {
@@ -20,7 +21,33 @@ const LEASE: u64 = 10_000;
 const AWAY: i64 = 300_000;
 
 fn conn(connection: &str, member: i64, room: Option<i64>, active_at_ms: i64) -> ConnectionState {
-    ConnectionState { connection: connection.into(), member_id: member, room, active_at_ms }
+    ConnectionState { connection: connection.into(), member_id: member, room, active_at_ms, call: None }
+}
+
+/// Connection `connection` of `member` looking at `room` and seated in its call as `session`.
+fn in_call(
+    connection: &str,
+    member: i64,
+    room: i64,
+    session: &str,
+    media: CallMedia,
+    since_ms: i64,
+) -> ConnectionState {
+    let participant = CallParticipant {
+        session: session.into(),
+        member_id: member,
+        name: format!("m{member}"),
+        media,
+        since_ms,
+    };
+    ConnectionState {
+        call: Some(CallSeat { room, participant }),
+        ..conn(connection, member, Some(room), since_ms)
+    }
+}
+
+fn sessions(state: &CallState) -> Vec<&str> {
+    state.participants.iter().map(|p| p.session.as_str()).collect()
 }
 
 fn beat(full: bool, upserts: Vec<ConnectionState>, closed: &[&str]) -> PodHeartbeat {
@@ -133,6 +160,77 @@ async fn answers_in_the_order_asked(store: Arc<dyn PresenceStore>) {
     store.ping().await.unwrap();
 }
 
+const TALKING: CallMedia = CallMedia { audio: true, video: true, screen: false, muted: false };
+const LISTENING: CallMedia = CallMedia { audio: false, video: false, screen: false, muted: false };
+
+async fn seats_follow_connections_and_every_change_raises_the_version(store: Arc<dyn PresenceStore>) {
+    let empty = store.call(5, T).await.unwrap();
+    assert!(empty.participants.is_empty());
+    let applied = store
+        .heartbeat("pod-a", &beat(true, vec![in_call("c1", 1, 5, "s1", TALKING, T)], &[]), T)
+        .await
+        .unwrap();
+    assert_eq!(applied.calls, [5]);
+    let first = store.call(5, T).await.unwrap();
+    assert_eq!(sessions(&first), ["s1"]);
+    assert_eq!(first.participants[0].media, TALKING);
+    assert!(first.version >= T as u64 && first.version > empty.version);
+
+    // Ben joins on another pod, listening; the same seat reported again changes nothing.
+    let beat_b = beat(true, vec![in_call("c2", 2, 5, "s2", LISTENING, T + 10)], &[]);
+    assert_eq!(store.heartbeat("pod-b", &beat_b, T + 10).await.unwrap().calls, [5]);
+    let again = beat(false, vec![in_call("c1", 1, 5, "s1", TALKING, T)], &[]);
+    assert_eq!(store.heartbeat("pod-a", &again, T + 11).await.unwrap().calls, [] as [i64; 0]);
+    let second = store.call(5, T + 12).await.unwrap();
+    assert_eq!(sessions(&second), ["s1", "s2"], "in the order they joined");
+    assert!(second.version > first.version);
+
+    // Ann mutes: same seat, new media, new version.
+    let muted = CallMedia { muted: true, ..TALKING };
+    let beat_a = beat(false, vec![in_call("c1", 1, 5, "s1", muted, T)], &[]);
+    assert_eq!(store.heartbeat("pod-a", &beat_a, T + 20).await.unwrap().calls, [5]);
+    let third = store.call(5, T + 21).await.unwrap();
+    assert_eq!(third.participants[0].media, muted);
+    assert!(third.version > second.version);
+
+    // Ann moves her device to room 6's call: both rooms change.
+    let moved = beat(false, vec![in_call("c1", 1, 6, "s3", TALKING, T + 30)], &[]);
+    assert_eq!(store.heartbeat("pod-a", &moved, T + 30).await.unwrap().calls, [5, 6]);
+    assert_eq!(sessions(&store.call(5, T + 31).await.unwrap()), ["s2"]);
+    assert_eq!(sessions(&store.call(6, T + 31).await.unwrap()), ["s3"]);
+    // She leaves the call but keeps the connection.
+    let left = beat(false, vec![conn("c1", 1, Some(6), T + 40)], &[]);
+    assert_eq!(store.heartbeat("pod-a", &left, T + 40).await.unwrap().calls, [6]);
+    assert!(store.call(6, T + 41).await.unwrap().participants.is_empty());
+    // Ben's connection closes: he leaves the call.
+    let closed = beat(false, vec![], &["c2"]);
+    assert_eq!(store.heartbeat("pod-b", &closed, T + 50).await.unwrap().calls, [5]);
+    let last = store.call(5, T + 51).await.unwrap();
+    assert!(last.participants.is_empty());
+    assert!(last.version > third.version);
+}
+
+async fn a_crashed_pod_s_participants_leave_when_its_lease_ends(store: Arc<dyn PresenceStore>) {
+    let a = beat(true, vec![in_call("c1", 1, 5, "s1", TALKING, T)], &[]);
+    store.heartbeat("pod-a", &a, T).await.unwrap();
+    let b = beat(true, vec![in_call("c2", 2, 5, "s2", TALKING, T + 1)], &[]);
+    store.heartbeat("pod-b", &b, T + 5_000).await.unwrap();
+    // Pod a's lease (10 s) has ended: its seat no longer counts, even before the sweep...
+    let end = T + LEASE as i64;
+    assert_eq!(sessions(&store.call(5, end + 1).await.unwrap()), ["s2"]);
+    // ...and the sweep reports the change, with a new version.
+    let before = store.call(5, end + 1).await.unwrap().version;
+    let applied = store.expire_pods(end + 1).await.unwrap();
+    assert_eq!(applied.calls, [5]);
+    let after = store.call(5, end + 2).await.unwrap();
+    assert_eq!(sessions(&after), ["s2"]);
+    assert!(after.version > before);
+    // A full heartbeat without the seat drops it too.
+    let full = beat(true, vec![conn("c2", 2, Some(5), T + 6_000)], &[]);
+    assert_eq!(store.heartbeat("pod-b", &full, T + 6_000).await.unwrap().calls, [5]);
+    assert!(store.call(5, T + 6_001).await.unwrap().participants.is_empty());
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_redis {
@@ -152,5 +250,7 @@ contract!(
     a_full_heartbeat_replaces_what_the_pod_had,
     rooms_follow_the_connections,
     idle_members_are_away_and_activity_only_moves_forward,
-    answers_in_the_order_asked
+    answers_in_the_order_asked,
+    seats_follow_connections_and_every_change_raises_the_version,
+    a_crashed_pod_s_participants_leave_when_its_lease_ends
 );

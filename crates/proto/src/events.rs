@@ -321,3 +321,30 @@ impl MembershipChange {
         )
     }
 }
+
+/// What travels on the calls topic (`natter.calls`), never stored: every message pod reads it all
+/// from the end and tells its own connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallEvent {
+    /// Who is in a room's call now (keyed by room id), published by presence after each change:
+    /// pods send it to the room's subscribers.
+    State(crate::calls::CallState),
+    /// Signalling between two participants of a room's call (keyed by
+    /// [`crate::topics::signal_key`], so one sender's signals to one receiver keep their order),
+    /// published by the sender's pod once it checked the sender is in the call; the receiver's pod
+    /// delivers it only to the connection holding session `to` in that room's call.
+    Signal(SignalRelayed),
+}
+
+/// See [`CallEvent::Signal`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SignalRelayed {
+    pub room_id: RoomId,
+    pub from: String,
+    pub from_member: MemberId,
+    pub to: String,
+    /// The client's signalling payload, passed on as it is (at most `calls::MAX_SIGNAL_BYTES`).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}

@@ -60,10 +60,34 @@ pub enum ClientFrame {
     React { id: String, room: RoomId, message_id: Uuid, emoji: String },
     /// Take back one's reaction with `emoji`; idempotent, answered like `react`.
     Unreact { id: String, room: RoomId, message_id: Uuid, emoji: String },
+    /// Join the call of a subscribed room, sending `media` (all false: listening only, which is all
+    /// observers and muted members may do). Answered with `call_joined` and this connection's session
+    /// id; every subscriber of the room then gets `call_state`. Again in the same room: changes the
+    /// media, keeping the session. In another room: leaves the call there first (one call per
+    /// device). Unsubscribing from the room or closing the connection leaves the call.
+    CallJoin {
+        id: String,
+        room: RoomId,
+        #[serde(default)]
+        media: crate::calls::CallMedia,
+    },
+    /// Leave the room's call; answered with `call_left` (also when not in it).
+    CallLeave { id: String, room: RoomId },
+    /// WebRTC signalling (an SDP offer or answer, an ICE candidate: `data` is passed on as it is, at
+    /// most `calls::MAX_SIGNAL_BYTES` of JSON) for participant `to` of the room's call, which this
+    /// connection must be in too. Never stored; no answer unless refused. Signals from one session to
+    /// another arrive in the order sent.
+    Signal {
+        id: String,
+        room: RoomId,
+        to: String,
+        #[schema(value_type = Object)]
+        data: serde_json::Value,
+    },
 }
 
 /// The `type` values a client may send, for telling "unknown type" from "bad fields".
-pub const CLIENT_FRAME_TYPES: [&str; 10] = [
+pub const CLIENT_FRAME_TYPES: [&str; 13] = [
     "subscribe",
     "unsubscribe",
     "publish",
@@ -74,6 +98,9 @@ pub const CLIENT_FRAME_TYPES: [&str; 10] = [
     "mark_read",
     "react",
     "unreact",
+    "call_join",
+    "call_leave",
+    "signal",
 ];
 
 /// A frame from a message pod.
@@ -157,6 +184,24 @@ pub enum ServerFrame {
     /// connection closes next (code 1012). Reconnect after `retry_after_ms` (spread so clients do not
     /// all come back at once), to any pod, and subscribe with `since` to resume.
     Reconnect { reason: String, retry_after_ms: u64 },
+    /// Answer to `call_join`: this connection is in the room's call as `session`.
+    CallJoined { id: String, room: RoomId, session: String },
+    /// Answer to `call_leave`.
+    CallLeft { id: String, room: RoomId },
+    /// Who is in the call of a subscribed room: sent when it changes, and after subscribing when a
+    /// call is going on. Keep the state with the highest `version`; an empty list ends the call.
+    /// A client drops its peer connections to sessions no longer listed (someone left, was kicked,
+    /// or their device went away).
+    CallState { room: RoomId, version: u64, participants: Vec<crate::calls::CallParticipant> },
+    /// Signalling from participant `from` (member `from_member`) of the room's call to this
+    /// connection's session.
+    Signal {
+        room: RoomId,
+        from: String,
+        from_member: crate::MemberId,
+        #[schema(value_type = Object)]
+        data: serde_json::Value,
+    },
     /// A request could not be served. The connection stays open.
     Error {
         /// The request this answers, when the frame carried a readable id.

@@ -60,6 +60,32 @@ impl RoomAccess {
         }
     }
 
+    /// Whether the member may be in the room's call sending `media` at `now_ms`: any member may
+    /// listen, observers too; sending media (a microphone, a camera, a screen) needs what posting
+    /// needs, so observers and muted members listen only. Not in an archived room, nor in a direct
+    /// chat whose other member has blocked the caller.
+    pub fn may_call(&self, media: crate::calls::CallMedia, now_ms: i64) -> Result<(), String> {
+        if self.role.is_none() {
+            return Err(format!("you are not a member of room {}", self.room_id));
+        }
+        match self.read_only {
+            Some(ReadOnlyReason::Archived) => {
+                return Err("this room is archived: it holds no calls".to_owned());
+            }
+            Some(ReadOnlyReason::Blocked) => return Err("you cannot call this member".to_owned()),
+            Some(ReadOnlyReason::Observer) if media.sends() => {
+                return Err("observers may listen to a call but not send media".to_owned());
+            }
+            _ => {}
+        }
+        match self.muted_until_ms {
+            Some(until) if until > now_ms && media.sends() => {
+                Err("you are muted in this room: you may listen to the call but not send media".to_owned())
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub fn may_post(&self, now_ms: i64) -> Result<(), String> {
         if self.role.is_none() {
             return Err(format!("you are not a member of room {}", self.room_id));
@@ -164,6 +190,9 @@ pub struct ConnectionState {
     pub room: Option<RoomId>,
     /// When the member last did something on it (milliseconds since the Unix epoch, UTC).
     pub active_at_ms: i64,
+    /// The connection's seat in a call, when it is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::calls::CallSeat>,
 }
 
 /// A message pod's heartbeat (`PUT /internal/pods/{pod}/heartbeat`): renews its lease and reports

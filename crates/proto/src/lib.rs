@@ -5,6 +5,7 @@
 //! The same contract is written down for people in `proto/README.md`, whose JSON examples are loaded by
 //! this crate's tests so the document cannot drift from the code.
 
+pub mod calls;
 pub mod events;
 pub mod frames;
 pub mod http;

@@ -28,11 +28,15 @@ pub enum Topic {
     /// pods (removals), read by web's shared file janitors. The file *message* itself travels on the
     /// room's message topic like any message, so it shares the room's one order and positions.
     Files,
+    /// Calls: who is in each room's call and the signalling between participants,
+    /// [`crate::events::CallEvent`]. Ephemeral like typing: read by every message pod's fan-out from
+    /// the end, never stored.
+    Calls,
 }
 
 impl Topic {
     /// Every topic, for creating them at start-up.
-    pub const ALL: [Topic; 8] = [
+    pub const ALL: [Topic; 9] = [
         Topic::CommunityMessages,
         Topic::DirectMessages,
         Topic::Sequenced,
@@ -41,6 +45,7 @@ impl Topic {
         Topic::Edits,
         Topic::Presence,
         Topic::Files,
+        Topic::Calls,
     ];
     /// The topics carrying chat messages ([`crate::events::MessagePosted`]); not typing, which is never
     /// stored.
@@ -57,6 +62,7 @@ impl Topic {
             Topic::Presence => "natter.presence",
             Topic::Files => "natter.chat.files",
             Topic::Sequenced => "natter.chat.sequenced",
+            Topic::Calls => "natter.calls",
         }
     }
 
@@ -69,6 +75,11 @@ impl Topic {
 /// The key of every room-scoped event.
 pub fn room_key(room_id: crate::RoomId) -> String {
     room_id.to_string()
+}
+
+/// The key of the signals from call session `from` to session `to`: one pair's keep their order.
+pub fn signal_key(from: &str, to: &str) -> String {
+    format!("signal:{from}>{to}")
 }
 
 /// The key of a member's presence changes.

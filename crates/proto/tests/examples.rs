@@ -5,7 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use natter_proto::events::{
-    FileEvent, FileRef, MembershipChanged, MessageChanged, MessagePosted, PresenceEvent, TypingChanged,
+    CallEvent, FileEvent, FileRef, MembershipChanged, MessageChanged, MessagePosted, PresenceEvent,
+    TypingChanged,
 };
 use natter_proto::frames::{ClientFrame, ErrorCode, ServerFrame};
 use natter_proto::http::{
@@ -76,6 +77,7 @@ fn bus_events() {
                 round_trips::<MessageChanged>(&path, &text)
             }
             "presence_member" | "presence_read" => round_trips::<PresenceEvent>(&path, &text),
+            "call_state" | "call_signal" => round_trips::<CallEvent>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }
     }
@@ -90,6 +92,7 @@ fn http_bodies() {
                 round_trips::<RoomAccess>(&path, &text)
             }
             "pod_heartbeat" => round_trips::<PodHeartbeat>(&path, &text),
+            "call_state" => round_trips::<natter_proto::calls::CallState>(&path, &text),
             "heartbeat_answer" => round_trips::<HeartbeatAnswer>(&path, &text),
             "room_present" => round_trips::<RoomPresent>(&path, &text),
             "member_rooms" => round_trips::<MemberRooms>(&path, &text),

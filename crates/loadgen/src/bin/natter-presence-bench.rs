@@ -87,7 +87,13 @@ impl Pod {
         self.next += 1;
         let member_id = 1 + self.rng.below(members) as i64;
         let room = (self.rng.below(4) > 0).then(|| 1 + self.rng.below(2_000) as i64);
-        ConnectionState { connection: format!("c{}", self.next), member_id, room, active_at_ms: now_ms() }
+        ConnectionState {
+            connection: format!("c{}", self.next),
+            member_id,
+            room,
+            active_at_ms: now_ms(),
+            call: None,
+        }
     }
 
     /// The changes of one beat: `churn` closed and opened, `activity` reported active.

@@ -1,6 +1,7 @@
 //! Every pod reads every membership change (fan-out subscription to `Topic::Membership`), drops the
 //! cached access answers it concerns and, when the change takes the room away, removes the member's
-//! connections from the room at once, so a kicked or banned member stops receiving it.
+//! connections from the room (and from its call) at once, so a kicked or banned member stops
+//! receiving it.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use natter_proto::events::{MembershipChange, MembershipChanged};
 use natter_proto::frames::ServerFrame;
 
 use crate::hub::Hub;
+use crate::seats::Seats;
 use crate::upstream::access::AccessSource;
 use crate::upstream::access_cache::AccessCache;
 
@@ -17,16 +19,17 @@ pub(crate) async fn run<S: AccessSource>(
     stream: Box<dyn BusStream>,
     access: Arc<AccessCache<S>>,
     hub: Arc<Hub>,
+    seats: Arc<Seats>,
 ) {
     super::each_event::each_event(stream, "membership", |event: MembershipChanged, _| {
-        apply(&event, &access, &hub);
+        apply(&event, &access, &hub, &seats);
     })
     .await;
 }
 
 /// Invalidates first, then removes: a subscribe racing with the change either is removed here or
 /// sees the invalidation afterwards and asks web again (see `ws/admission.rs`).
-fn apply<S: AccessSource>(event: &MembershipChanged, access: &AccessCache<S>, hub: &Hub) {
+fn apply<S: AccessSource>(event: &MembershipChanged, access: &AccessCache<S>, hub: &Hub, seats: &Seats) {
     let room = event.room_id;
     match event.member_id {
         Some(member) => access.invalidate_member(room, member),
@@ -36,7 +39,8 @@ fn apply<S: AccessSource>(event: &MembershipChanged, access: &AccessCache<S>, hu
         let frame = ServerFrame::Removed { room, reason: reason(event.change).to_owned() };
         let frame = ByteString::from(serde_json::to_string(&frame).expect("frames serialise"));
         let removed = hub.remove(room, event.member_id, &frame);
-        tracing::debug!(room.id = room, member.id = event.member_id, change = ?event.change, removed, "access removed");
+        let left_call = seats.remove(room, event.member_id);
+        tracing::debug!(room.id = room, member.id = event.member_id, change = ?event.change, removed, left_call, "access removed");
     } else {
         tell_room_list(event, hub);
     }
@@ -128,7 +132,8 @@ mod tests {
         let access = Arc::new(cache([]));
         let mut kicked = connection(&hub, 1, 7, &[5, 6]);
         let mut stays = connection(&hub, 2, 8, &[5]);
-        let consumer = tokio::spawn(run(stream, Arc::clone(&access), Arc::clone(&hub)));
+        let seats = Arc::new(Seats::for_test());
+        let consumer = tokio::spawn(run(stream, Arc::clone(&access), Arc::clone(&hub), seats));
 
         bus.publish(&topic, &room_key(5), b"not json".to_vec()).await.unwrap();
         let event = MembershipChanged { room_id: 5, member_id: Some(7), change: MembershipChange::Kicked };
@@ -159,13 +164,13 @@ mod tests {
         let (frames, mut stranger) = mpsc::channel(8);
         hub.connected(8, 2, Outbox::new(frames));
         let event = MembershipChanged { room_id: 5, member_id: Some(7), change: MembershipChange::Joined };
-        apply(&event, &access, &hub);
+        apply(&event, &access, &hub, &Seats::for_test());
         let frame = ServerFrame::RoomChanged { room: 5, change: MembershipChange::Joined };
         let expected = Outgoing::Frame(serde_json::to_string(&frame).unwrap().into());
         assert_eq!(elsewhere.try_recv().ok(), Some(expected));
         assert!(stranger.try_recv().is_err(), "only the member is told");
         hub.disconnected(7, 1);
-        apply(&event, &access, &hub);
+        apply(&event, &access, &hub, &Seats::for_test());
         assert!(elsewhere.try_recv().is_err(), "a closed connection is forgotten");
     }
 
@@ -176,7 +181,7 @@ mod tests {
         let mut reader = connection(&hub, 1, 7, &[5]);
         let mut elsewhere = connection(&hub, 2, 8, &[6]);
         let event = MembershipChanged { room_id: 5, member_id: None, change: MembershipChange::RoomEdited };
-        apply(&event, &access, &hub);
+        apply(&event, &access, &hub, &Seats::for_test());
         let frame = ServerFrame::RoomChanged { room: 5, change: MembershipChange::RoomEdited };
         assert_eq!(
             reader.try_recv().ok(),
@@ -192,7 +197,7 @@ mod tests {
         let mut muted = connection(&hub, 1, 7, &[5]);
         let before = access.check(5, 7).await.unwrap();
         let event = MembershipChanged { room_id: 5, member_id: Some(7), change: MembershipChange::Muted };
-        apply(&event, &access, &hub);
+        apply(&event, &access, &hub, &Seats::for_test());
         assert!(access.changed_since(&before));
         assert!(hub.is_subscribed(5, 1));
         let members = ServerFrame::MembersChanged { room: 5 };
@@ -210,7 +215,7 @@ mod tests {
         let mut first = connection(&hub, 1, 7, &[5, 6]);
         let mut second = connection(&hub, 2, 8, &[5]);
         let event = MembershipChanged { room_id: 5, member_id: None, change: MembershipChange::RoomDeleted };
-        apply(&event, &access, &hub);
+        apply(&event, &access, &hub, &Seats::for_test());
         assert_eq!(hub.subscribers(5), 0);
         assert_eq!(hub.subscribers(6), 1);
         assert_eq!(first.try_recv().ok(), Some(removed(5, "the room was deleted")));

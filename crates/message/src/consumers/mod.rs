@@ -1,7 +1,7 @@
 //! The pod's bus consumers, started together by [`start`] and watched as one set.
 //!
 //! Fan-out consumers (every pod reads every event of their topic and tells its own connections):
-//! `messages` (sequenced messages, in position order), `typing`, `presence`, `edits`, and
+//! `messages` (sequenced messages, in position order), `typing`, `presence`, `calls`, `edits`, and
 //! `membership` (drops cached access answers and removes members who lost a room). History writers
 //! (one consumer group shared by every pod, so each record is written once) live in `writers`.
 //!
@@ -11,6 +11,7 @@
 //! `Application::run_until_stopped` returns an error, so the process exits non-zero and its
 //! orchestrator starts it again. A pod is never left up without, say, its fan-out.
 
+mod calls;
 mod each_event;
 mod edits;
 mod membership;
@@ -62,11 +63,13 @@ pub(crate) async fn start(node: &Node) -> anyhow::Result<Workers> {
 
     let stream = fan_out(Topic::Membership, "membership changes").await?;
     let (access, hub) = (Arc::clone(&node.upstream.access), Arc::clone(&node.hub));
-    set.add("membership changes", membership::run(stream, access, hub));
+    set.add("membership changes", membership::run(stream, access, hub, Arc::clone(&node.seats)));
     let stream = fan_out(Topic::Typing, "typing").await?;
     set.add("fan-out of typing", typing::run(stream, Arc::clone(&node.hub)));
     let stream = fan_out(Topic::Presence, "presence changes").await?;
     set.add("fan-out of presence", presence::run(stream, Arc::clone(&node.hub)));
+    let stream = fan_out(Topic::Calls, "calls").await?;
+    set.add("fan-out of calls", calls::run(stream, Arc::clone(&node.hub), Arc::clone(&node.seats)));
 
     // Edits and deletions: every pod tells its subscribers; one shared group, of its own, writes.
     let stream = fan_out(Topic::Edits, "edits").await?;

@@ -26,6 +26,7 @@ use crate::delivery_lag::DeliveryLag;
 use crate::hub::Hub;
 use crate::pending_acks::PendingAcks;
 use crate::rate_limit::MemberLimit;
+use crate::seats::Seats;
 use crate::settings::MessageSettings;
 use crate::upstream::Upstream;
 
@@ -55,6 +56,8 @@ pub(crate) struct Node {
     pub(crate) topics: TopicKeeper,
     /// Shutting down: open connections and requests in flight.
     pub(crate) drain: Drain,
+    /// This pod's connections' seats in calls.
+    pub(crate) seats: Arc<Seats>,
 }
 
 impl Node {
@@ -68,8 +71,10 @@ impl Node {
             settings.publish_rate_per_member,
             settings.publish_rate_window,
         );
+        let upstream = Upstream::connect(&settings).await;
         Ok(Self {
-            upstream: Upstream::connect(&settings).await,
+            seats: Arc::new(Seats::new(upstream.presence.clone())),
+            upstream,
             hub: Arc::new(Hub::new()),
             acks: Arc::new(PendingAcks::default()),
             delivery_lag: Arc::default(),

@@ -25,6 +25,8 @@ pub(crate) struct Upstream {
     /// Web's token keys.
     pub(crate) keys: Keys,
     pub(crate) presence: PresenceReporter,
+    /// Presence's internal API (who is in a room's call).
+    pub(crate) presence_api: InternalClient,
 }
 
 impl Upstream {
@@ -38,7 +40,8 @@ impl Upstream {
         keys.prefetch().await;
         let presence =
             InternalClient::new("presence", &settings.presence_url, settings.internal_token.clone());
+        let presence_api = presence.clone();
         let presence = PresenceReporter::new(presence, settings.pod_id.clone(), settings.presence_heartbeat);
-        Self { web: Arc::new(web), access, keys, presence }
+        Self { web: Arc::new(web), access, keys, presence, presence_api }
     }
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use natter_http::InternalClient;
+use natter_proto::calls::CallSeat;
 use natter_proto::http::{ConnectionState, HeartbeatAnswer, PodHeartbeat};
 use natter_proto::{MemberId, RoomId};
 use tokio::sync::Notify;
@@ -78,6 +79,7 @@ impl PresenceReporter {
             member_id: member,
             room: None,
             active_at_ms: now_ms(),
+            call: None,
         };
         self.change(|b| {
             b.connections.insert(connection.to_owned(), state);
@@ -103,6 +105,17 @@ impl PresenceReporter {
                 && state.room == Some(room)
             {
                 state.room = None;
+                b.upserts.insert(connection.to_owned());
+            }
+        });
+    }
+
+    /// The connection took a seat in a call, changed its media, or left the call (`None`).
+    pub(crate) fn seated(&self, connection: &str, call: Option<CallSeat>) {
+        self.change(|b| {
+            if let Some(state) = b.connections.get_mut(connection) {
+                state.call = call;
+                state.active_at_ms = now_ms();
                 b.upserts.insert(connection.to_owned());
             }
         });

@@ -168,6 +168,7 @@ pub(crate) async fn run(
         node.hub.leave(room, id);
     }
     node.hub.disconnected(member, id);
+    node.seats.closed(id);
     node.upstream.presence.closed(&presence_key);
     tracing::debug!(member.id = member, connection.id = id, "connection closed");
     if conn.stalled {
@@ -373,6 +374,7 @@ impl Connection {
         self.rooms.forget(room);
         self.ctx.outbox.forget_gap(room);
         self.ctx.node.hub.leave(room, self.ctx.connection);
+        self.ctx.node.seats.leave(self.ctx.connection, Some(room));
         self.ctx.node.upstream.presence.left(&self.ctx.presence_key, room);
     }
 

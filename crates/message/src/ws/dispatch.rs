@@ -6,7 +6,9 @@
 //! `mark_read` are served by [`Ctx::spawn_reply`] and answered later through the connection's
 //! queue; publishes and changes hold one of the connection's publishing slots meanwhile, so a client
 //! with too many in flight is not read from until one is answered. `typing` is published off the
-//! task and never answered when accepted.
+//! task and never answered when accepted. `call_join` waits for the access check and `signal` for
+//! the bus (so one connection's signals keep their order), then are answered at once (`signal`:
+//! only when refused).
 
 use natter_proto::frames::ServerFrame;
 use tracing::Instrument;
@@ -14,7 +16,7 @@ use tracing::Instrument;
 use super::connection::Connection;
 use super::refusal::Refusal;
 use super::request::Request;
-use super::{change, mark_read, publish, subscribe, typing};
+use super::{calls, change, mark_read, publish, subscribe, typing};
 
 /// Rooms one connection may subscribe to.
 const MAX_SUBSCRIPTIONS: usize = 200;
@@ -39,7 +41,10 @@ impl Connection {
                 let replaying = request.since.is_some();
                 let answer = subscribe::handle(&self.ctx, request).await;
                 match &answer {
-                    Ok(_) => self.rooms.subscribed(room, replaying),
+                    Ok(_) => {
+                        self.rooms.subscribed(room, replaying);
+                        calls::tell_call(&self.ctx, room);
+                    }
                     Err(_) if !self.ctx.node.hub.is_subscribed(room, self.ctx.connection) => {
                         self.rooms.refused(room)
                     }
@@ -91,6 +96,15 @@ impl Connection {
             Request::Typing(request) => {
                 self.rooms.require_subscribed(request.room, "sending typing to it")?;
                 typing::accept(&self.ctx, request).map(|()| None)
+            }
+            Request::CallJoin(request) => {
+                self.rooms.require_subscribed(request.room, "joining its call")?;
+                calls::join(&self.ctx, request).await.map(Some)
+            }
+            Request::CallLeave { id, room } => Ok(Some(calls::leave(&self.ctx, id, room))),
+            Request::Signal(request) => {
+                self.rooms.require_subscribed(request.room, "signalling in its call")?;
+                calls::signal(&self.ctx, request).await.map(|()| None)
             }
         }
     }

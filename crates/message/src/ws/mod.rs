@@ -10,6 +10,7 @@
 //! request is answered with one shape of error (`refusal.rs`).
 
 mod admission;
+mod calls;
 mod change;
 mod connection;
 mod ctx;

@@ -6,6 +6,7 @@
 use natter_proto::RoomId;
 use natter_proto::frames::{ClientFrame, ErrorCode, FrameError};
 
+use super::calls::{CallJoin, Signal};
 use super::change::{Change, ChangeRequest};
 use super::mark_read::MarkRead;
 use super::publish::{Publish, Shares};
@@ -34,6 +35,12 @@ pub(super) enum Request {
     MarkRead(MarkRead),
     /// `edit` or `delete`.
     Change(ChangeRequest),
+    CallJoin(CallJoin),
+    CallLeave {
+        id: String,
+        room: RoomId,
+    },
+    Signal(Signal),
 }
 
 impl Request {
@@ -45,7 +52,9 @@ impl Request {
     /// The id the client gave the request.
     pub(super) fn id(&self) -> &str {
         match self {
-            Self::Ping { id } | Self::Unsubscribe { id, .. } => id,
+            Self::Ping { id } | Self::Unsubscribe { id, .. } | Self::CallLeave { id, .. } => id,
+            Self::CallJoin(r) => &r.id,
+            Self::Signal(r) => &r.id,
             Self::Subscribe(r) => &r.id,
             Self::Publish(r) => &r.id,
             Self::Typing(r) => &r.id,
@@ -81,6 +90,9 @@ impl From<ClientFrame> for Request {
             ClientFrame::Unreact { id, room, message_id, emoji } => {
                 reaction(id, room, message_id, emoji, false)
             }
+            ClientFrame::CallJoin { id, room, media } => Self::CallJoin(CallJoin { id, room, media }),
+            ClientFrame::CallLeave { id, room } => Self::CallLeave { id, room },
+            ClientFrame::Signal { id, room, to, data } => Self::Signal(Signal { id, room, to, data }),
         }
     }
 }
@@ -123,7 +135,10 @@ fn check(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
         | ClientFrame::Edit { id, .. }
         | ClientFrame::Delete { id, .. }
         | ClientFrame::React { id, .. }
-        | ClientFrame::Unreact { id, .. } => id,
+        | ClientFrame::Unreact { id, .. }
+        | ClientFrame::CallJoin { id, .. }
+        | ClientFrame::CallLeave { id, .. }
+        | ClientFrame::Signal { id, .. } => id,
     };
     if id.is_empty() || id.len() > MAX_ID_LEN {
         return Err(FrameError {
@@ -153,6 +168,16 @@ fn check(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
         && natter_proto::reactions::normalise(emoji).is_none()
     {
         return Err(invalid(id, "emoji must be one of the reaction set or a :shortcode:".to_owned()));
+    }
+    if let ClientFrame::Signal { id, to, data, .. } = &frame {
+        if !natter_proto::calls::valid_session(to) {
+            return Err(invalid(id, "to must be a participant's session id".to_owned()));
+        }
+        let bytes = serde_json::to_string(data).map_or(usize::MAX, |d| d.len());
+        let limit = natter_proto::calls::MAX_SIGNAL_BYTES;
+        if bytes > limit {
+            return Err(invalid(id, format!("data is {bytes} bytes of JSON; the limit is {limit}")));
+        }
     }
     if let ClientFrame::Publish { id, client_msg_id: Some(c), .. } = &frame
         && (c.is_empty() || c.len() > MAX_ID_LEN)
@@ -186,6 +211,22 @@ mod tests {
         assert_eq!((empty.code, empty.id.as_deref()), (ErrorCode::InvalidRequest, Some("9")));
         let unknown = read(r#"{"type":"dance","id":"7"}"#, 1000).unwrap_err();
         assert_eq!(unknown.id.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn signals_need_a_session_and_small_data() {
+        let signal = |to: &str, data: &str| {
+            format!(r#"{{"type":"signal","id":"s","room":1,"to":"{to}","data":{data}}}"#)
+        };
+        assert!(read(&signal("abc123", r#"{"sdp":"v=0"}"#), 100_000).is_ok());
+        let bad_to = read(&signal("a/b", "{}"), 100_000).unwrap_err();
+        assert_eq!((bad_to.code, bad_to.id.as_deref()), (ErrorCode::InvalidRequest, Some("s")));
+        let big = format!(r#"{{"sdp":"{}"}}"#, "x".repeat(natter_proto::calls::MAX_SIGNAL_BYTES));
+        assert_eq!(read(&signal("abc123", &big), 100_000).unwrap_err().code, ErrorCode::InvalidRequest);
+        let no_data = r#"{"type":"signal","id":"s","room":1,"to":"abc"}"#;
+        assert_eq!(read(no_data, 1000).unwrap_err().code, ErrorCode::InvalidRequest);
+        let bad_media = r#"{"type":"call_join","id":"j","room":1,"media":{"audio":true,"smell":true}}"#;
+        assert_eq!(read(bad_media, 1000).unwrap_err().code, ErrorCode::InvalidRequest);
     }
 
     #[test]

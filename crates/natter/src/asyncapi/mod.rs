@@ -9,7 +9,8 @@ mod yaml;
 use std::path::Path;
 
 use natter_proto::events::{
-    FileEvent, MembershipChanged, MessageChanged, MessagePosted, PresenceEvent, StoredMessage, TypingChanged,
+    CallEvent, FileEvent, MembershipChanged, MessageChanged, MessagePosted, PresenceEvent, StoredMessage,
+    TypingChanged,
 };
 use natter_proto::frames::{ClientFrame, ServerFrame};
 use natter_proto::topics::Topic;
@@ -27,7 +28,8 @@ use utoipa::OpenApi;
     TypingChanged,
     MessageChanged,
     PresenceEvent,
-    FileEvent
+    FileEvent,
+    CallEvent
 )))]
 struct WireTypes;
 
@@ -100,6 +102,12 @@ const KINDS: &[Kind] = &[
         summary: "A file was uploaded or removed.",
         examples: &["events/file_"],
     },
+    Kind {
+        name: "callEvent",
+        schema: "CallEvent",
+        summary: "Who is in a room's call, or signalling between two of its participants.",
+        examples: &["events/call_"],
+    },
 ];
 
 /// The topics, each with the message kind it carries and how it is keyed.
@@ -112,6 +120,7 @@ fn topic_kind(topic: Topic) -> (&'static str, &'static str) {
         Topic::Edits => ("messageChanged", "room id"),
         Topic::Presence => ("presenceEvent", "`member:<id>` for presence, room id for read positions"),
         Topic::Files => ("fileEvent", "room id"),
+        Topic::Calls => ("callEvent", "room id for call states, `signal:<from>><to>` for signals"),
     }
 }
 

@@ -6,6 +6,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -356,4 +357,28 @@ async fn direct_chat_unread_and_kick(
     wait_for_text(bob, "#status", |t| t == "removed").await;
     let audit = wait_for_text(alice, "body", |t| t.contains("kicked")).await;
     assert!(audit.contains(&format!("alice_{suffix}")), "the audit log names who kicked");
+}
+
+/// A Chrome DevTools Protocol command, through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base_url: &reqwest::Url, session_id: Option<&str>) -> Result<reqwest::Url, UrlError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(json!({"cmd": self.cmd, "params": self.params}).to_string()))
+    }
+}
+
+/// `url::ParseError`, through reqwest (the crate is not a direct dependency here).
+type UrlError = <reqwest::Url as std::str::FromStr>::Err;
+
+pub(crate) async fn cdp(client: &Client, cmd: &'static str, params: Value) -> Result<Value, String> {
+    client.issue_cmd(Cdp { cmd, params }).await.map_err(|e| e.to_string())
 }

@@ -314,7 +314,9 @@ pub fn answer_to(frame: &ServerFrame, id: &str) -> Option<ServerFrame> {
         | ServerFrame::Unsubscribed { id: i, .. }
         | ServerFrame::Ack { id: i, .. }
         | ServerFrame::Pong { id: i }
-        | ServerFrame::ReadPosition { id: i, .. } => i == id,
+        | ServerFrame::ReadPosition { id: i, .. }
+        | ServerFrame::CallJoined { id: i, .. }
+        | ServerFrame::CallLeft { id: i, .. } => i == id,
         ServerFrame::Error { id: Some(i), .. } => i == id,
         _ => false,
     };

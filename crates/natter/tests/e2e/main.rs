@@ -7,7 +7,9 @@ mod app_shell;
 mod bad_config;
 mod bad_input;
 mod browser;
+mod calls;
 mod calls_ice;
+mod calls_page;
 mod chat_client;
 mod checker;
 mod client;
@@ -115,6 +117,30 @@ async fn distributed_search() {
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_calls_ice() {
     calls_ice::run(Stack::standalone_with(calls_ice::settings()).await).await;
+}
+
+/// Calls over the protocol on one process: state, signals, refusals, kicks and closed connections.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_calls() {
+    calls::run(Stack::standalone_with(calls::settings()).await).await;
+}
+
+/// Calls across two message pods, and a killed pod's participant leaving within the lease.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_calls() {
+    calls::run(Stack::distributed_with_envs(Vec::new(), Vec::new(), calls::settings()).await).await;
+}
+
+/// A call in the chat client: two Chromium instances with fake media, on different message pods.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_calls_page() {
+    calls_page::run(Stack::distributed_with_envs(Vec::new(), Vec::new(), calls::settings()).await).await;
+}
+
+/// The call bar in the chat client on the standalone stack.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_calls_page() {
+    calls_page::run(Stack::standalone().await).await;
 }
 
 /// Web Push to members who are away, through a push service of our own (VAPID, RFC 8291).

@@ -6,36 +6,10 @@
 
 use std::time::Duration;
 
-use fantoccini::Client;
-use fantoccini::wd::WebDriverCompatibleCommand;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::browser::{browser, chromedriver, js, sign_up, wait_js};
+use crate::browser::{browser, cdp, chromedriver, js, sign_up, wait_js};
 use crate::stack::Stack;
-
-/// A Chrome DevTools Protocol command, through chromedriver's `goog/cdp/execute`.
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base_url: &reqwest::Url, session_id: Option<&str>) -> Result<reqwest::Url, UrlError> {
-        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _request_url: &reqwest::Url) -> (reqwest::Method, Option<String>) {
-        (reqwest::Method::POST, Some(json!({"cmd": self.cmd, "params": self.params}).to_string()))
-    }
-}
-
-/// `url::ParseError`, through reqwest (the crate is not a direct dependency here).
-type UrlError = <reqwest::Url as std::str::FromStr>::Err;
-
-async fn cdp(client: &Client, cmd: &'static str, params: Value) -> Result<Value, String> {
-    client.issue_cmd(Cdp { cmd, params }).await.map_err(|e| e.to_string())
-}
 
 pub async fn run(stack: Stack) {
     let driver = chromedriver().await;

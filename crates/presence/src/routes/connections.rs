@@ -1,5 +1,6 @@
 use actix_web::{HttpResponse, web};
 use natter_http::ApiError;
+use natter_proto::calls::{CallSeat, MAX_SESSION_LEN, valid_session};
 use natter_proto::http::{HeartbeatAnswer, PodHeartbeat};
 
 use crate::app::{State, now_ms};
@@ -9,12 +10,26 @@ const MAX_ID_LEN: usize = 128;
 const MAX_CONNECTIONS_PER_BEAT: usize = 100_000;
 /// Longest lease a pod may ask for.
 const MAX_LEASE_MS: u64 = 10 * 60 * 1000;
+/// Longest participant name kept in a call seat.
+const MAX_NAME_LEN: usize = 256;
 
 fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
     if id.is_empty() || id.len() > MAX_ID_LEN || id.contains(['/', '|']) {
         return Err(ApiError::bad_request(format!(
             "{what} must be 1..={MAX_ID_LEN} bytes without '/' or '|'"
         )));
+    }
+    Ok(())
+}
+
+fn check_seat(seat: &CallSeat) -> Result<(), ApiError> {
+    if !valid_session(&seat.participant.session) {
+        return Err(ApiError::bad_request(format!(
+            "a call session must be 1..={MAX_SESSION_LEN} letters, digits, '-' or '_'"
+        )));
+    }
+    if seat.participant.name.len() > MAX_NAME_LEN {
+        return Err(ApiError::bad_request(format!("a participant's name is at most {MAX_NAME_LEN} bytes")));
     }
     Ok(())
 }
@@ -39,8 +54,12 @@ pub(crate) async fn heartbeat(
     for connection in beat.upserts.iter().map(|c| &c.connection).chain(&beat.closed) {
         check_id("connection id", connection)?;
     }
+    for seat in beat.upserts.iter().filter_map(|c| c.call.as_ref()) {
+        check_seat(seat)?;
+    }
     let applied = state.store.heartbeat(&pod, &beat, now_ms()).await.map_err(ApiError::unavailable)?;
     state.pushes.record(&applied.changes);
+    state.calls.announce(&applied.calls).await;
     metrics::counter!("natter_presence_heartbeats_total", "full" => beat.full.to_string()).increment(1);
     metrics::counter!("natter_presence_connection_changes_total")
         .increment((beat.upserts.len() + beat.closed.len()) as u64);

@@ -6,5 +6,5 @@ mod query;
 mod ready;
 
 pub(crate) use connections::heartbeat;
-pub(crate) use query::{presence, room_present};
+pub(crate) use query::{presence, room_call, room_present};
 pub(crate) use ready::readyz;

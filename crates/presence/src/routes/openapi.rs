@@ -12,7 +12,7 @@ use utoipa::OpenApi;
             web with `Authorization: Bearer <NATTER_INTERNAL_TOKEN>`. Generated from the code."
     ),
     paths(
-        super::connections::heartbeat, super::query::presence, super::query::room_present,
+        super::connections::heartbeat, super::query::presence, super::query::room_present, super::query::room_call,
         natter_http::healthz, super::ready::readyz, natter_http::metrics,
     ),
     modifiers(&SecuritySchemes),

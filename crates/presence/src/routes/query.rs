@@ -47,3 +47,14 @@ pub(crate) async fn room_present(
     let members = state.store.room_present(room_id, now_ms()).await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().json(RoomPresent { room_id, members }))
 }
+
+/// `GET /internal/rooms/{room}/call`: who is in the room's call now (message pods ask when a client
+/// subscribes, so a member sees the call before joining it).
+#[utoipa::path(get, path = "/internal/rooms/{room}/call", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = natter_proto::calls::CallState), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "presence")]
+pub(crate) async fn room_call(
+    state: web::Data<State>,
+    room: web::Path<RoomId>,
+) -> Result<HttpResponse, ApiError> {
+    let call = state.store.call(room.into_inner(), now_ms()).await.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(call))
+}

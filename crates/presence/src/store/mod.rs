@@ -6,12 +6,14 @@
 //! runs, so the connections of a crashed pod stop counting when the lease ends, and
 //! [`PresenceStore::expire_pods`] then forgets them. A member is online while at least one
 //! connection counts, anywhere; away when every counting connection has been idle for the
-//! configured time. Times are passed in (`now_ms`), so the rules do not depend on a store's clock.
+//! configured time. A connection may hold a seat in one room's call; it leaves the call when the
+//! connection closes or stops counting. Times are passed in (`now_ms`), so the rules do not depend on a store's clock.
 
 mod memory;
 mod redis;
 
 use async_trait::async_trait;
+use natter_proto::calls::CallState;
 use natter_proto::http::{MemberPresence, PodHeartbeat, PresenceState};
 use natter_proto::{MemberId, RoomId};
 
@@ -32,6 +34,25 @@ pub struct Applied {
     /// Members who gained their first connection or lost their last one, in the order it happened
     /// (one heartbeat may open and close a member's only connection: both are listed).
     pub changes: Vec<Change>,
+    /// Rooms whose call changed (someone joined, left, or changed their media), ascending.
+    pub calls: Vec<RoomId>,
+}
+
+impl Applied {
+    /// Adds what `other` changed.
+    pub fn merge(&mut self, other: Applied) {
+        self.resync |= other.resync;
+        self.changes.extend(other.changes);
+        self.calls.extend(other.calls);
+        self.calls.sort_unstable();
+        self.calls.dedup();
+    }
+}
+
+/// The next version of a room's call after `previous`: at least the time of the change, so versions
+/// keep growing when the store starts empty (see `CallState::version`).
+pub(crate) fn next_call_version(previous: u64, now_ms: i64) -> u64 {
+    (previous + 1).max(u64::try_from(now_ms).unwrap_or(0))
 }
 
 /// A member came online (`online`) or went offline.
@@ -97,6 +118,9 @@ pub trait PresenceStore: Send + Sync + 'static {
         away_after_ms: i64,
         now_ms: i64,
     ) -> Result<Vec<MemberPresence>, PresenceError>;
+    /// Who is in `room`'s call at `now_ms` (seats of connections on live pods), in the order they
+    /// joined, with the version of the room's last call change.
+    async fn call(&self, room: RoomId, now_ms: i64) -> Result<CallState, PresenceError>;
     /// Members looking at `room` at `now_ms`, ascending.
     async fn room_present(&self, room: RoomId, now_ms: i64) -> Result<Vec<MemberId>, PresenceError>;
     async fn ping(&self) -> Result<(), PresenceError>;

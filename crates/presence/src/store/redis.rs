@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use deadpool_redis::Pool;
 use deadpool_redis::redis::{self, Script};
+use natter_proto::calls::{CallParticipant, CallState};
 use natter_proto::http::{MemberPresence, PodHeartbeat};
 use natter_proto::{MemberId, RoomId};
 
@@ -37,10 +38,17 @@ impl RedisPresence {
     async fn run(&self, invocation: &mut redis::ScriptInvocation<'_>) -> Result<Applied, PresenceError> {
         let mut conn = self.pool.get().await.map_err(unavailable)?;
         let reply: Vec<i64> = invocation.invoke_async(&mut *conn).await.map_err(unavailable)?;
-        // {resync, change...}: a change is +member (came online) or -member (went offline).
-        let (resync, changes) = reply.split_first().map_or((false, &[][..]), |(r, c)| (*r == 1, c));
+        // {resync, n, change x n, call room...}: a change is +member (came online) or -member (went
+        // offline); a call room is one whose call changed.
+        let (resync, n, rest) = match reply.as_slice() {
+            [resync, n, rest @ ..] => (*resync == 1, usize::try_from(*n).unwrap_or(0).min(rest.len()), rest),
+            _ => return Err(unavailable("presence script gave a malformed reply")),
+        };
+        let (changes, calls) = rest.split_at(n);
         let changes = changes.iter().map(|&m| Change { member_id: m.abs(), online: m > 0 }).collect();
-        Ok(Applied { resync, changes })
+        let mut calls = calls.to_vec();
+        calls.sort_unstable();
+        Ok(Applied { resync, changes, calls })
     }
 
     /// Lease deadlines of `pods` (absent pods: none).
@@ -74,6 +82,13 @@ impl PresenceStore for RedisPresence {
         for c in &beat.upserts {
             let room = c.room.map(|r| r.to_string()).unwrap_or_default();
             invocation.arg(&c.connection).arg(c.member_id).arg(room).arg(c.active_at_ms);
+            match &c.call {
+                Some(seat) => {
+                    let participant = serde_json::to_string(&seat.participant).expect("seats serialise");
+                    invocation.arg(seat.room).arg(participant)
+                }
+                None => invocation.arg("").arg(""),
+            };
         }
         for closed in &beat.closed {
             invocation.arg(closed);
@@ -95,13 +110,13 @@ impl PresenceStore for RedisPresence {
                 .await
                 .map_err(unavailable)?
         };
-        let mut changes = Vec::new();
+        let mut applied = Applied::default();
         for pod in expired {
             let mut invocation = self.script.prepare_invoke();
             invocation.arg("expire").arg(&self.prefix).arg(&pod).arg(now_ms);
-            changes.extend(self.run(&mut invocation).await?.changes);
+            applied.merge(self.run(&mut invocation).await?);
         }
-        Ok(Applied { resync: false, changes })
+        Ok(applied)
     }
 
     async fn presence(
@@ -149,6 +164,36 @@ impl PresenceStore for RedisPresence {
                 Sighting { live, active_at_ms, seen_at_ms }.into_presence(member, away_after_ms, now_ms)
             })
             .collect())
+    }
+
+    async fn call(&self, room: RoomId, now_ms: i64) -> Result<CallState, PresenceError> {
+        let (seats, version): (HashMap<String, String>, Option<u64>) = {
+            let mut conn = self.pool.get().await.map_err(unavailable)?;
+            redis::pipe()
+                .atomic()
+                .cmd("HGETALL")
+                .arg(self.key(&format!("call:{room}")))
+                .cmd("GET")
+                .arg(self.key(&format!("callver:{room}")))
+                .query_async(&mut *conn)
+                .await
+                .map_err(unavailable)?
+        };
+        let pods: BTreeSet<String> = seats.keys().map(|f| pod_of(f).to_owned()).collect();
+        let leases = self.leases(&pods.into_iter().collect::<Vec<_>>()).await?;
+        let mut participants: Vec<CallParticipant> = seats
+            .into_iter()
+            .filter(|(field, _)| leases.get(pod_of(field)).is_some_and(|deadline| *deadline > now_ms))
+            .filter_map(|(field, seat)| match serde_json::from_str(&seat) {
+                Ok(participant) => Some(participant),
+                Err(e) => {
+                    tracing::warn!(error = %e, seat.field = %field, "unreadable call seat skipped");
+                    None
+                }
+            })
+            .collect();
+        participants.sort_by(|a, b| (a.since_ms, &a.session).cmp(&(b.since_ms, &b.session)));
+        Ok(CallState { room_id: room, version: version.unwrap_or_default(), participants })
     }
 
     async fn room_present(&self, room: RoomId, now_ms: i64) -> Result<Vec<MemberId>, PresenceError> {

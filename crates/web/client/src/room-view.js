@@ -4,6 +4,7 @@
 // loaded with and again for every room switched to in place; aborting `signal` detaches it (its
 // elements are then replaced).
 
+import { CallBar } from "./ui/call.js";
 import { Composer } from "./ui/composer.js";
 import { Conversation } from "./ui/conversation.js";
 import { MentionComplete } from "./ui/mention-complete.js";
@@ -122,6 +123,23 @@ export function openRoom({ client: shared, shell, signal }) {
   });
 
   livePeople({ list: byId("people"), client, room, me, signal });
+
+  // The room's call: shown when one is going on, joined from its bar or the header's "Start call".
+  new CallBar({
+    root: byId("call"),
+    startButton: /** @type {HTMLButtonElement | null} */ (document.getElementById("call-start")),
+    client,
+    room,
+    me,
+    canTalk: data.canTalk === "true",
+    iceServers: async () => {
+      const token = await shared.tokens.api.get();
+      const answer = await fetch("/api/v1/calls/ice", { headers: { Authorization: `Bearer ${token}` } });
+      if (!answer.ok) throw new Error(`ICE servers: HTTP ${answer.status}`);
+      return (await answer.json()).ice_servers;
+    },
+    signal,
+  });
 
   // Profile cards: a person's name opens their card, with "Message" for a direct chat.
   const profile = /** @type {HTMLDialogElement} */ (byId("profile-card"));

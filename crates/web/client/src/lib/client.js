@@ -189,6 +189,28 @@ export class NatterClient extends Emitter {
   }
 
   /**
+   * Joins the room's call (or changes one's media in it); resolves with `call_joined`.
+   * @param {number} room @param {import("./events.js").CallMedia} media
+   * @returns {Promise<{ room: number, session: string }>}
+   */
+  joinCall(room, media) {
+    return this.request({ type: "call_join", room, media });
+  }
+
+  /** Leaves the room's call. @param {number} room @returns {Promise<unknown>} */
+  leaveCall(room) {
+    return this.request({ type: "call_leave", room });
+  }
+
+  /**
+   * WebRTC signalling for participant `to` of the room's call; refusals arrive as `problem`.
+   * @param {number} room @param {string} to @param {unknown} data @returns {boolean} whether it went out
+   */
+  signal(room, to, data) {
+    return this.send({ type: "signal", id: this.id("g"), room, to, data });
+  }
+
+  /**
    * Reports that the member has seen the room up to `position` (sent when connected; never moves back).
    * @param {number} room
    * @param {number} position
@@ -455,6 +477,8 @@ export class NatterClient extends Emitter {
         this.emit("read", { room: frame.room, position: frame.position });
         return;
       case "pong":
+      case "call_joined":
+      case "call_left":
         this.answer(frame.id, frame);
         return;
       case "error":
@@ -477,6 +501,8 @@ export class NatterClient extends Emitter {
       case "presence":
       case "room_changed":
       case "members_changed":
+      case "call_state":
+      case "signal":
         this.emit(frame.type, frame);
         return;
       default:

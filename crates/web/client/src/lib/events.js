@@ -19,11 +19,15 @@
  *   removed: { room: number, reason: string },
  *   room_changed: { room: number, change: string },
  *   members_changed: { room: number },
+ *   call_state: { room: number, version: number, participants: CallParticipant[] },
+ *   signal: { room: number, from: string, from_member: number, data: any },
  *   read: { room: number, position: number },
  *   outgoing: Outgoing,
  *   connection: { state: ConnectionState, retryAt?: number, reason?: string },
  *   problem: { room?: number, detail: string },
  * }} ClientEvents
+ * @typedef {{ audio: boolean, video: boolean, screen: boolean, muted: boolean }} CallMedia
+ * @typedef {{ session: string, member_id: number, name: string, media: CallMedia, since_ms: number }} CallParticipant
  */
 
 /** @template {Record<string, any>} E */
