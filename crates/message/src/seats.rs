@@ -74,6 +74,7 @@ impl Seats {
     /// Seats whose reports go nowhere, for tests.
     #[cfg(test)]
     pub(crate) fn for_test() -> Self {
+        natter_runtime::install_tls_provider();
         let presence = natter_http::InternalClient::new("presence", "http://127.0.0.1:9", "t".into());
         Self::new(PresenceReporter::new(presence, "pod".into(), std::time::Duration::from_secs(60)))
     }
