@@ -8,6 +8,9 @@
 //! Reactions are kept per member, message and emoji (the latest change wins by its time), and read
 //! with [`HistoryStore::reactions`] for a page of messages.
 //!
+//! Whispers (`WhisperPosted`) are kept apart from the room's messages: they hold no position, and
+//! only [`HistoryStore::whispers`] reads them, for one of their two parties.
+//!
 //! The room list reads [`HistoryStore::latest`] (preview and sort key per room) and
 //! [`HistoryStore::count_after`] (unread badge).
 //!
@@ -24,7 +27,7 @@ mod mongo;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use natter_proto::events::{MessageReacted, StoredMessage};
+use natter_proto::events::{MessageReacted, StoredMessage, WhisperPosted};
 use natter_proto::reactions::{REACTORS_SHOWN, Reaction};
 use natter_proto::{MemberId, RoomId};
 use uuid::Uuid;
@@ -125,8 +128,26 @@ pub trait HistoryStore: Send + Sync + 'static {
         message_ids: &[Uuid],
         reader: MemberId,
     ) -> Result<HashMap<Uuid, Vec<Reaction>>, HistoryError>;
+    /// Stores a whisper (see `WhisperPosted`); storing its id again changes nothing and returns
+    /// `false`.
+    async fn store_whisper(&self, whisper: &WhisperPosted) -> Result<bool, HistoryError>;
+    /// The whispers of `room` that `member` sent or received, shown after positions `from..=to`
+    /// (`to`: none, no end), oldest first (by `after`, then time), at most `limit`. Nobody else's.
+    async fn whispers(
+        &self,
+        room: RoomId,
+        member: MemberId,
+        from: i64,
+        to: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<WhisperPosted>, HistoryError>;
     /// Whether the store answers (readiness checks).
     async fn ping(&self) -> Result<(), HistoryError>;
+}
+
+/// The order whispers are read in.
+fn whisper_order(a: &WhisperPosted, b: &WhisperPosted) -> std::cmp::Ordering {
+    (a.after, a.sent_at_ms, a.message_id).cmp(&(b.after, b.sent_at_ms, b.message_id))
 }
 
 /// How many members react to a message with one emoji, and the newest of them.

@@ -5,7 +5,7 @@ use std::ops::Bound;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use natter_proto::events::{MessageReacted, StoredMessage};
+use natter_proto::events::{MessageReacted, StoredMessage, WhisperPosted};
 use natter_proto::reactions::{REACTORS_SHOWN, Reaction};
 use natter_proto::{MemberId, RoomId};
 use uuid::Uuid;
@@ -46,6 +46,7 @@ type Reactions = HashMap<Uuid, HashMap<(String, MemberId), ReactionState>>;
 pub struct MemoryHistory {
     rooms: Mutex<Rooms>,
     reactions: Mutex<Reactions>,
+    whispers: Mutex<HashMap<Uuid, WhisperPosted>>,
 }
 
 impl MemoryHistory {
@@ -242,6 +243,35 @@ impl HistoryStore for MemoryHistory {
                 (!summary.is_empty()).then_some((*id, summary))
             })
             .collect())
+    }
+
+    async fn store_whisper(&self, whisper: &WhisperPosted) -> Result<bool, HistoryError> {
+        let mut whispers = self.whispers.lock().unwrap_or_else(|e| e.into_inner());
+        if whispers.contains_key(&whisper.message_id) {
+            return Ok(false);
+        }
+        whispers.insert(whisper.message_id, whisper.clone());
+        Ok(true)
+    }
+
+    async fn whispers(
+        &self,
+        room: RoomId,
+        member: MemberId,
+        from: i64,
+        to: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<WhisperPosted>, HistoryError> {
+        let whispers = self.whispers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut found: Vec<WhisperPosted> = whispers
+            .values()
+            .filter(|w| w.room_id == room && w.involves(member))
+            .filter(|w| w.after >= from && to.is_none_or(|to| w.after <= to))
+            .cloned()
+            .collect();
+        found.sort_by(crate::whisper_order);
+        found.truncate(limit as usize);
+        Ok(found)
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {

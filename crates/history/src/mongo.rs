@@ -8,6 +8,7 @@
 mod changes;
 mod reactions;
 mod room_latest;
+mod whispers;
 
 use std::collections::HashMap;
 
@@ -17,7 +18,9 @@ use mongodb::bson::{DateTime, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
-use natter_proto::events::{FileRef, MessagePosted, MessageReacted, ReplyTo, StoredMessage, Thumbnail};
+use natter_proto::events::{
+    FileRef, MessagePosted, MessageReacted, ReplyTo, StoredMessage, Thumbnail, WhisperPosted,
+};
 use natter_proto::reactions::Reaction;
 use natter_proto::{MemberId, RoomId};
 use serde::{Deserialize, Serialize};
@@ -200,6 +203,7 @@ pub struct MongoHistory {
     messages: Collection<MessageDoc>,
     latest: Collection<LatestDoc>,
     reactions: Collection<ReactionDoc>,
+    whispers: Collection<whispers::WhisperDoc>,
 }
 
 impl MongoHistory {
@@ -230,7 +234,9 @@ impl MongoHistory {
             )
             .await
             .map_err(unavailable)?;
-        Ok(Self { db, messages, latest, reactions })
+        let whispers = db.collection::<whispers::WhisperDoc>("whispers");
+        whispers::create_index(&whispers).await?;
+        Ok(Self { db, messages, latest, reactions, whispers })
     }
 }
 
@@ -457,6 +463,21 @@ impl HistoryStore for MongoHistory {
         reader: MemberId,
     ) -> Result<HashMap<Uuid, Vec<Reaction>>, HistoryError> {
         reactions::of_messages(&self.reactions, message_ids, reader).await
+    }
+
+    async fn store_whisper(&self, whisper: &WhisperPosted) -> Result<bool, HistoryError> {
+        whispers::store(&self.whispers, whisper).await
+    }
+
+    async fn whispers(
+        &self,
+        room: RoomId,
+        member: MemberId,
+        from: i64,
+        to: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<WhisperPosted>, HistoryError> {
+        whispers::read(&self.whispers, room, member, from, to, limit).await
     }
 
     async fn ping(&self) -> Result<(), HistoryError> {

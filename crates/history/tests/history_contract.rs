@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use natter_history::{HistoryStore, MemoryHistory, MongoHistory, Sequenced};
-use natter_proto::events::{MessagePosted, MessageReacted, StoredMessage};
+use natter_proto::events::{MessagePosted, MessageReacted, StoredMessage, WhisperPosted};
 
 async fn mongo() -> Arc<dyn HistoryStore> {
     let url = natter_test_support::mongodb_url();
@@ -365,6 +365,47 @@ async fn mentions_are_stored_and_counted_per_member(store: Arc<dyn HistoryStore>
     assert_eq!(store.count_mentions_after(4, None, 2, 10).await.unwrap(), 0);
 }
 
+fn whisper(room: i64, from: i64, to: i64, after: i64, text: &str) -> WhisperPosted {
+    WhisperPosted {
+        message_id: uuid::Uuid::now_v7(),
+        room_id: room,
+        sender_id: from,
+        sender_name: format!("m{from}"),
+        to_id: to,
+        to_name: format!("m{to}"),
+        text: text.into(),
+        client_msg_id: None,
+        sent_at_ms: 1_700_000_000_000 + after,
+        after,
+    }
+}
+
+async fn whispers_are_read_by_their_two_parties_only(store: Arc<dyn HistoryStore>) {
+    let room_message = message(1, 1, "hello all");
+    store.store(&room_message).await.unwrap();
+    let first = whisper(1, 7, 8, 1, "psst");
+    let second = whisper(1, 8, 7, 3, "what?");
+    let elsewhere = whisper(2, 7, 8, 1, "other room");
+    let others = whisper(1, 9, 10, 2, "not yours");
+    for w in [&first, &second, &elsewhere, &others] {
+        assert!(store.store_whisper(w).await.unwrap());
+    }
+    assert!(!store.store_whisper(&first).await.unwrap(), "stored once");
+    let texts = |ws: Vec<WhisperPosted>| ws.into_iter().map(|w| w.text).collect::<Vec<_>>();
+    assert_eq!(texts(store.whispers(1, 7, 0, None, 10).await.unwrap()), ["psst", "what?"]);
+    assert_eq!(texts(store.whispers(1, 8, 0, None, 10).await.unwrap()), ["psst", "what?"]);
+    assert_eq!(texts(store.whispers(1, 9, 0, None, 10).await.unwrap()), ["not yours"]);
+    assert!(store.whispers(1, 11, 0, None, 10).await.unwrap().is_empty(), "a third member sees none");
+    assert_eq!(texts(store.whispers(1, 7, 2, None, 10).await.unwrap()), ["what?"], "after position 2 on");
+    assert_eq!(texts(store.whispers(1, 7, 0, Some(2), 10).await.unwrap()), ["psst"], "up to position 2");
+    assert_eq!(texts(store.whispers(1, 7, 0, None, 1).await.unwrap()), ["psst"], "the limit");
+    assert_eq!(store.whispers(1, 7, 0, None, 10).await.unwrap()[0], first, "every field kept");
+    // Whispers hold no position: the room's history, count and preview do not see them.
+    assert_eq!(store.recent(1, None, 10).await.unwrap(), vec![room_message.clone()]);
+    assert_eq!(store.count_after(1, Some(0), 100).await.unwrap(), 1);
+    assert_eq!(store.latest(&[1]).await.unwrap()[&1], room_message);
+}
+
 macro_rules! contract {
     ($($case:ident),*) => {
         mod on_mongodb {
@@ -400,6 +441,7 @@ async fn sequenced_messages_keep_their_place_and_log_offset(store: Arc<dyn Histo
 }
 
 contract!(
+    whispers_are_read_by_their_two_parties_only,
     mentions_are_stored_and_counted_per_member,
     reactions_count_members_once_and_say_whose,
     reaction_changes_converge_in_any_order,

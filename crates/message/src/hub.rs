@@ -141,6 +141,25 @@ impl Hub {
         })
     }
 
+    /// Queues `frame` for the subscribers of `room` on this pod who are one of `members` (a whisper's
+    /// two parties); returns how many got it.
+    pub(crate) fn deliver_to_members_in(
+        &self,
+        room: RoomId,
+        members: &[MemberId],
+        frame: &ByteString,
+    ) -> usize {
+        let rooms = self.rooms.read().unwrap_or_else(|e| e.into_inner());
+        let Some(subscribers) = rooms.get(&room) else {
+            return 0;
+        };
+        subscribers
+            .iter()
+            .filter(|(_, s)| members.contains(&s.member))
+            .filter(|(connection, s)| s.outbox.offer(Outgoing::Frame(frame.clone()), **connection, room))
+            .count()
+    }
+
     /// Queues `frame` for every subscriber of `room` on this pod; returns how many got it. For notices
     /// everyone needs, the member who caused them too (edits, deletions).
     pub(crate) fn deliver(&self, room: RoomId, frame: &ByteString) -> usize {

@@ -348,3 +348,36 @@ pub struct SignalRelayed {
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
+
+/// A whisper: a message in a community room for one member (`to_id`) and its sender only (topic
+/// `natter.chat.whispers`, keyed by room id). It is outside the room's sequence of positions, so
+/// nobody else can tell it exists: not live, not in history, search, unread counts, previews or
+/// notifications. `after` places it: the room's last position when it was sent, so clients show it
+/// after that message. Stored once by the message pod that accepted it (before it is published);
+/// moderators cannot read whispers they are not party to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WhisperPosted {
+    /// Server-assigned id (UUIDv7).
+    pub message_id: Uuid,
+    pub room_id: RoomId,
+    pub sender_id: MemberId,
+    pub sender_name: String,
+    pub to_id: MemberId,
+    /// The recipient's display name when it was sent.
+    pub to_name: String,
+    pub text: String,
+    /// The id the client gave the publish request, if any (for retries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    /// Milliseconds since the Unix epoch, UTC, set by the message pod that accepted it.
+    pub sent_at_ms: i64,
+    /// The room's last position when it was sent (0 in an empty room).
+    pub after: i64,
+}
+
+impl WhisperPosted {
+    /// Whether `member` may see it: its sender or its recipient, nobody else.
+    pub fn involves(&self, member: MemberId) -> bool {
+        self.sender_id == member || self.to_id == member
+    }
+}

@@ -37,6 +37,11 @@ pub enum ClientFrame {
         /// `text` is then its caption and may be empty. A file is shared by one message only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         file: Option<Uuid>,
+        /// Whisper: the text goes to this member of the (community) room only, and to the sender's
+        /// own connections; answered with `whispered` instead of `ack`, and both get `whisper`. Text
+        /// only (no `reply_to`, no `file`); to a current member who has not blocked the sender.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        whisper_to: Option<crate::MemberId>,
     },
     /// Liveness check; answered with `pong`.
     Ping { id: String },
@@ -184,6 +189,13 @@ pub enum ServerFrame {
     /// connection closes next (code 1012). Reconnect after `retry_after_ms` (spread so clients do not
     /// all come back at once), to any pod, and subscribe with `since` to resume.
     Reconnect { reason: String, retry_after_ms: u64 },
+    /// A whisper to or from this connection's member in a subscribed room (see
+    /// `events::WhisperPosted`); also on the sender's other devices, and after a resume's replay for
+    /// the whispers after `since`.
+    Whisper { whisper: crate::events::WhisperPosted },
+    /// Answer to a `publish` with `whisper_to`: stored, and on its way to both; shown after position
+    /// `after` of the room.
+    Whispered { id: String, room: RoomId, message_id: Uuid, after: i64 },
     /// Answer to `call_join`: this connection is in the room's call as `session`.
     CallJoined { id: String, room: RoomId, session: String },
     /// Answer to `call_leave`.

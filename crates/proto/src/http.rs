@@ -171,6 +171,20 @@ pub struct MentionTargets {
     pub member_count: u32,
 }
 
+/// Whether a member may be whispered to in a room by another (`GET
+/// /internal/rooms/{room}/whisper-targets/{member}?from=`, a message pod checking a whisper).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WhisperTarget {
+    pub room_id: RoomId,
+    pub member_id: MemberId,
+    /// Their display name (empty when they are not a member).
+    pub name: String,
+    /// A current member of the room.
+    pub member: bool,
+    /// They have blocked the sender.
+    pub blocked: bool,
+}
+
 /// See [`MentionTargets`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MentionedMember {

@@ -32,11 +32,15 @@ pub enum Topic {
     /// [`crate::events::CallEvent`]. Ephemeral like typing: read by every message pod's fan-out from
     /// the end, never stored.
     Calls,
+    /// Whispers: [`crate::events::WhisperPosted`], stored by the message pod that accepted them
+    /// before they are published; read by every message pod's fan-out, which tells only the
+    /// sender's and the recipient's connections.
+    Whispers,
 }
 
 impl Topic {
     /// Every topic, for creating them at start-up.
-    pub const ALL: [Topic; 9] = [
+    pub const ALL: [Topic; 10] = [
         Topic::CommunityMessages,
         Topic::DirectMessages,
         Topic::Sequenced,
@@ -46,6 +50,7 @@ impl Topic {
         Topic::Presence,
         Topic::Files,
         Topic::Calls,
+        Topic::Whispers,
     ];
     /// The topics carrying chat messages ([`crate::events::MessagePosted`]); not typing, which is never
     /// stored.
@@ -63,6 +68,7 @@ impl Topic {
             Topic::Files => "natter.chat.files",
             Topic::Sequenced => "natter.chat.sequenced",
             Topic::Calls => "natter.calls",
+            Topic::Whispers => "natter.chat.whispers",
         }
     }
 

@@ -78,6 +78,7 @@ fn bus_events() {
             }
             "presence_member" | "presence_read" => round_trips::<PresenceEvent>(&path, &text),
             "call_state" | "call_signal" => round_trips::<CallEvent>(&path, &text),
+            "whisper_posted" => round_trips::<natter_proto::events::WhisperPosted>(&path, &text),
             other => panic!("example {other} has no type; add it here"),
         }
     }

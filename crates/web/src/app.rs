@@ -119,6 +119,7 @@ fn room_api(cfg: &mut web::ServiceConfig) {
         .route("/rooms/{room}/audit", web::get().to(r::audit))
         .route("/rooms/{room}/read", web::put().to(r::mark_read))
         .route("/rooms/{room}/messages", web::get().to(r::messages))
+        .route("/rooms/{room}/whispers", web::get().to(r::whispers))
         .route("/rooms/{room}/files", web::post().to(routes::api_upload))
         .route("/invites/accept", web::post().to(r::accept_invite))
         .route("/me/rooms", web::get().to(r::my_rooms))
@@ -306,6 +307,10 @@ impl Application {
                             web::get().to(routes::internal::rooms::member_rooms),
                         )
                         .route("/rooms/{room}/mentions", web::get().to(routes::internal::rooms::mentions))
+                        .route(
+                            "/rooms/{room}/whisper-targets/{member}",
+                            web::get().to(routes::internal::rooms::whisper_target),
+                        )
                         .route("/files/{file}/attachment", web::put().to(routes::internal_attach_file))
                         .route("/metrics", web::get().to(natter_http::metrics))
                         .route(

@@ -1,7 +1,8 @@
 //! The pod's bus consumers, started together by [`start`] and watched as one set.
 //!
 //! Fan-out consumers (every pod reads every event of their topic and tells its own connections):
-//! `messages` (sequenced messages, in position order), `typing`, `presence`, `calls`, `edits`, and
+//! `messages` (sequenced messages, in position order), `typing`, `presence`, `calls`, `whispers`, `edits`,
+//! and
 //! `membership` (drops cached access answers and removes members who lost a room). History writers
 //! (one consumer group shared by every pod, so each record is written once) live in `writers`.
 //!
@@ -18,6 +19,7 @@ mod membership;
 mod messages;
 mod presence;
 mod typing;
+mod whispers;
 
 use std::sync::Arc;
 
@@ -68,6 +70,8 @@ pub(crate) async fn start(node: &Node) -> anyhow::Result<Workers> {
     set.add("fan-out of typing", typing::run(stream, Arc::clone(&node.hub)));
     let stream = fan_out(Topic::Presence, "presence changes").await?;
     set.add("fan-out of presence", presence::run(stream, Arc::clone(&node.hub)));
+    let stream = fan_out(Topic::Whispers, "whispers").await?;
+    set.add("fan-out of whispers", whispers::run(stream, Arc::clone(&node.hub)));
     let stream = fan_out(Topic::Calls, "calls").await?;
     set.add("fan-out of calls", calls::run(stream, Arc::clone(&node.hub), Arc::clone(&node.seats)));
 

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use super::connection::Connection;
 use super::refusal::Refusal;
 use super::request::Request;
-use super::{calls, change, mark_read, publish, subscribe, typing};
+use super::{calls, change, mark_read, publish, subscribe, typing, whisper};
 
 /// Rooms one connection may subscribe to.
 const MAX_SUBSCRIPTIONS: usize = 200;
@@ -64,6 +64,14 @@ impl Connection {
                 let ctx = self.ctx.clone();
                 let answer = async move { publish::handle(&ctx, accepted).await };
                 self.ctx.spawn_reply(id, Some(slot), answer.instrument(span));
+                Ok(None)
+            }
+            Request::Whisper(request) => {
+                self.rooms.require_subscribed(request.room, "whispering in it")?;
+                whisper::accept(&self.ctx).await?;
+                let (id, ctx, slot) = (request.id.clone(), self.ctx.clone(), self.take_slot());
+                let answer = async move { whisper::handle(&ctx, request).await };
+                self.ctx.spawn_reply(id, Some(slot), answer);
                 Ok(None)
             }
             Request::Change(mut request) => {

@@ -26,6 +26,7 @@ mod resume;
 mod rooms;
 mod subscribe;
 mod typing;
+mod whisper;
 
 use std::sync::Arc;
 

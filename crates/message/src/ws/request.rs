@@ -13,6 +13,7 @@ use super::publish::{Publish, Shares};
 use super::refusal::Unreadable;
 use super::subscribe::Subscribe;
 use super::typing::Typing;
+use super::whisper::Whisper;
 
 /// Longest message text, in characters.
 pub(crate) const MAX_TEXT_CHARS: usize = 4000;
@@ -31,6 +32,8 @@ pub(super) enum Request {
         room: RoomId,
     },
     Publish(Publish),
+    /// A `publish` with `whisper_to`.
+    Whisper(Whisper),
     Typing(Typing),
     MarkRead(MarkRead),
     /// `edit` or `delete`.
@@ -57,6 +60,7 @@ impl Request {
             Self::Signal(r) => &r.id,
             Self::Subscribe(r) => &r.id,
             Self::Publish(r) => &r.id,
+            Self::Whisper(r) => &r.id,
             Self::Typing(r) => &r.id,
             Self::MarkRead(r) => &r.id,
             Self::Change(r) => &r.id,
@@ -75,7 +79,16 @@ impl From<ClientFrame> for Request {
             ClientFrame::Ping { id } => Self::Ping { id },
             ClientFrame::Subscribe { id, room, since } => Self::Subscribe(Subscribe { id, room, since }),
             ClientFrame::Unsubscribe { id, room } => Self::Unsubscribe { id, room },
-            ClientFrame::Publish { id, room, text, client_msg_id, reply_to, file } => {
+            ClientFrame::Publish {
+                id,
+                room,
+                text,
+                client_msg_id,
+                reply_to: _,
+                file: _,
+                whisper_to: Some(to),
+            } => Self::Whisper(Whisper { id, room, text, client_msg_id, to }),
+            ClientFrame::Publish { id, room, text, client_msg_id, reply_to, file, whisper_to: None } => {
                 Self::Publish(Publish { id, room, text, client_msg_id, shares: Shares { reply_to, file } })
             }
             ClientFrame::Typing { id, room, typing } => Self::Typing(Typing { id, room, typing }),
@@ -178,6 +191,11 @@ fn check(text: &str, max_bytes: usize) -> Result<ClientFrame, FrameError> {
         if bytes > limit {
             return Err(invalid(id, format!("data is {bytes} bytes of JSON; the limit is {limit}")));
         }
+    }
+    if let ClientFrame::Publish { id, whisper_to: Some(_), reply_to, file, .. } = &frame
+        && (reply_to.is_some() || file.is_some())
+    {
+        return Err(invalid(id, "a whisper is text only: no reply_to, no file".to_owned()));
     }
     if let ClientFrame::Publish { id, client_msg_id: Some(c), .. } = &frame
         && (c.is_empty() || c.len() > MAX_ID_LEN)

@@ -1,5 +1,6 @@
 //! `subscribe` frames: web's access check (see `admission.rs`), then, for a resuming client, the
-//! replay of what it missed, read off the connection's task (see `resume.rs`).
+//! replay of what it missed, read off the connection's task (see `resume.rs`), then the member's
+//! whispers in the room since then.
 
 use std::sync::Arc;
 
@@ -51,6 +52,23 @@ fn start_replay(ctx: &Ctx, room: RoomId, since: i64, delivered_before: Option<i6
         let replay = resume::replay(history.as_ref(), room, since, delivered_before).await;
         let replay = resume::with_reactions(history.as_ref(), replay, reader).await;
         // The connection may be gone by now.
-        let _ = frames.send(Outgoing::Replayed { room, since, replay }).await;
+        if frames.send(Outgoing::Replayed { room, since, replay }).await.is_err() {
+            return;
+        }
+        // The reader's whispers since then (the client drops one it has already, by its id).
+        match history.whispers(room, reader, since, None, MAX_WHISPERS_REPLAYED).await {
+            Ok(whispers) => {
+                for whisper in whispers {
+                    let frame = serde_json::to_string(&ServerFrame::Whisper { whisper }).expect("frames serialise");
+                    if frames.send(Outgoing::Frame(frame.into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, room.id = room, "whispers not replayed; the client reads them over REST"),
+        }
     });
 }
+
+/// Most whispers sent after a resume's replay (more are read with `GET .../whispers`).
+const MAX_WHISPERS_REPLAYED: u32 = 200;

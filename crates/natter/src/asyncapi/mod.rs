@@ -10,7 +10,7 @@ use std::path::Path;
 
 use natter_proto::events::{
     CallEvent, FileEvent, MembershipChanged, MessageChanged, MessagePosted, PresenceEvent, StoredMessage,
-    TypingChanged,
+    TypingChanged, WhisperPosted,
 };
 use natter_proto::frames::{ClientFrame, ServerFrame};
 use natter_proto::topics::Topic;
@@ -29,7 +29,8 @@ use utoipa::OpenApi;
     MessageChanged,
     PresenceEvent,
     FileEvent,
-    CallEvent
+    CallEvent,
+    WhisperPosted
 )))]
 struct WireTypes;
 
@@ -108,6 +109,12 @@ const KINDS: &[Kind] = &[
         summary: "Who is in a room's call, or signalling between two of its participants.",
         examples: &["events/call_"],
     },
+    Kind {
+        name: "whisperPosted",
+        schema: "WhisperPosted",
+        summary: "A whisper: for its sender and recipient only.",
+        examples: &["events/whisper_posted"],
+    },
 ];
 
 /// The topics, each with the message kind it carries and how it is keyed.
@@ -120,6 +127,7 @@ fn topic_kind(topic: Topic) -> (&'static str, &'static str) {
         Topic::Edits => ("messageChanged", "room id"),
         Topic::Presence => ("presenceEvent", "`member:<id>` for presence, room id for read positions"),
         Topic::Files => ("fileEvent", "room id"),
+        Topic::Whispers => ("whisperPosted", "room id"),
         Topic::Calls => ("callEvent", "room id for call states, `signal:<from>><to>` for signals"),
     }
 }

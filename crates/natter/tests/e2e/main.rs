@@ -46,6 +46,8 @@ mod stack;
 mod traces;
 mod typing_and_limits;
 mod web_auth;
+mod whispers;
+mod whispers_page;
 
 use stack::Stack;
 
@@ -141,6 +143,24 @@ async fn distributed_calls_page() {
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_calls_page() {
     calls_page::run(Stack::standalone().await).await;
+}
+
+/// Whispers on one process.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_whispers() {
+    whispers::run(Stack::standalone().await).await;
+}
+
+/// Whispers across two message pods: privacy on every read path.
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_whispers() {
+    whispers::run(Stack::distributed().await).await;
+}
+
+/// Whispers in the chat client (Chromium, three people).
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_whispers_page() {
+    whispers_page::run(Stack::standalone().await).await;
 }
 
 /// Web Push to members who are away, through a push service of our own (VAPID, RFC 8291).

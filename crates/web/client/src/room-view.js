@@ -163,11 +163,18 @@ export function openRoom({ client: shared, shell, signal }) {
     /** @type {HTMLElement} */ (profile.querySelector(".profile-username")).textContent = `@${profileUsername}`;
     /** @type {HTMLElement} */ (profile.querySelector(".profile-presence")).textContent = item.querySelector(".presence")?.textContent ?? "";
     /** @type {HTMLElement} */ (profile.querySelector("#profile-message")).hidden = id === me;
+    const whisperButton = /** @type {HTMLElement | null} */ (profile.querySelector("#profile-whisper"));
+    if (whisperButton) whisperButton.hidden = id === me || !canPost;
     profile.returnValue = "";
     profile.showModal();
   });
   profile.addEventListener("close", () => {
     if (profile.returnValue === "message" && profileUsername) shell.messagePerson(profileUsername);
+    if (profile.returnValue === "whisper" && profileUsername) {
+      const input = /** @type {HTMLTextAreaElement} */ (byId("text"));
+      input.value = `/w @${profileUsername} `;
+      input.focus();
+    }
   });
 
   /** @type {Composer | null} */
@@ -201,8 +208,27 @@ export function openRoom({ client: shared, shell, signal }) {
           if (last && row) startEdit(row, last);
         },
         onProblem: (text) => (errors.textContent = text),
+        onWhisper: (username, text) => void whisper(username, text),
       })
     : null;
+
+  /** Whispers `text` to the room's member `username`. @param {string} username @param {string} text */
+  async function whisper(username, text) {
+    const person = [...document.querySelectorAll("#people li[data-username]")]
+      .map((li) => /** @type {HTMLElement} */ (li))
+      .find((li) => (li.dataset.username ?? "").toLowerCase() === username.toLowerCase());
+    if (!person) {
+      errors.textContent = `No one called @${username} in this room to whisper to.`;
+      return;
+    }
+    try {
+      await client.whisper(room, Number(person.dataset.memberId), text);
+      errors.textContent = "";
+    } catch (error) {
+      errors.textContent = `Whisper not sent: ${/** @type {Error} */ (error).message}`;
+    }
+  }
+  client.on("whisper", ({ whisper: w }) => w.room_id === room && conversation.whisper(w));
 
   // ---- messages being sent ------------------------------------------------------------------------
 

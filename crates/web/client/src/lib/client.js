@@ -189,6 +189,16 @@ export class NatterClient extends Emitter {
   }
 
   /**
+   * Whispers `text` to member `to` of the room (only they and this member's devices get it);
+   * resolves with `whispered` once it is stored.
+   * @param {number} room @param {number} to @param {string} text
+   * @returns {Promise<{ message_id: string, after: number }>}
+   */
+  whisper(room, to, text) {
+    return this.request({ type: "publish", room, text, whisper_to: to, client_msg_id: crypto.randomUUID() });
+  }
+
+  /**
    * Joins the room's call (or changes one's media in it); resolves with `call_joined`.
    * @param {number} room @param {import("./events.js").CallMedia} media
    * @returns {Promise<{ room: number, session: string }>}
@@ -479,6 +489,7 @@ export class NatterClient extends Emitter {
       case "pong":
       case "call_joined":
       case "call_left":
+      case "whispered":
         this.answer(frame.id, frame);
         return;
       case "error":
@@ -503,6 +514,7 @@ export class NatterClient extends Emitter {
       case "members_changed":
       case "call_state":
       case "signal":
+      case "whisper":
         this.emit(frame.type, frame);
         return;
       default:

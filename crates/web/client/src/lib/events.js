@@ -19,6 +19,7 @@
  *   removed: { room: number, reason: string },
  *   room_changed: { room: number, change: string },
  *   members_changed: { room: number },
+ *   whisper: { whisper: import("./history.js").Whisper },
  *   call_state: { room: number, version: number, participants: CallParticipant[] },
  *   signal: { room: number, from: string, from_member: number, data: any },
  *   read: { room: number, position: number },

@@ -17,6 +17,10 @@
  *   mentions?: number, last_activity_ms: number
  * }} RoomListItem
  * @typedef {{
+ *   message_id: string, room_id: number, sender_id: number, sender_name: string, to_id: number,
+ *   to_name: string, text: string, client_msg_id?: string, sent_at_ms: number, after: number
+ * }} Whisper
+ * @typedef {{
  *   member_id: number, username: string, display_name: string, role: string,
  *   muted_until_ms?: number, joined_at_ms: number
  * }} RoomMember
@@ -94,6 +98,17 @@ export class History {
    */
   after(room, after, limit = 50) {
     return this.get(`/api/v1/rooms/${room}/messages?after=${after}&limit=${limit}`);
+  }
+
+  /**
+   * The member's whispers in the room shown after positions `after..=upTo` (no end when null),
+   * oldest first.
+   * @param {number} room @param {number} after @param {number | null} upTo
+   * @returns {Promise<Whisper[]>}
+   */
+  whispers(room, after, upTo) {
+    const end = upTo === null ? "" : `&up_to=${upTo}`;
+    return this.get(`/api/v1/rooms/${room}/whispers?after=${Math.max(0, after)}${end}&limit=200`);
   }
 
   /**

@@ -19,7 +19,7 @@ export class Composer {
    *   form: HTMLFormElement, input: HTMLTextAreaElement, counter: HTMLElement, replying: HTMLElement,
    *   attachment: HTMLElement, picker: HTMLInputElement, dropZone: HTMLElement,
    *   client: NatterClient, room: number, onSent: () => void, onEditLast: () => void,
-   *   onProblem: (text: string) => void, mentions?: import("./mention-complete.js").MentionComplete,
+   *   onProblem: (text: string) => void, onWhisper?: (username: string, text: string) => void, mentions?: import("./mention-complete.js").MentionComplete,
    * }} options
    */
   constructor(options) {
@@ -90,7 +90,9 @@ export class Composer {
     counter.classList.toggle("over", length > MAX_CHARS);
     if (input.value) localStorage.setItem(this.draftKey, input.value);
     else localStorage.removeItem(this.draftKey);
-    if (typed && input.value) this.o.client.typing(this.o.room);
+    // A whisper being written is nobody else's business: the room is not told.
+    if (input.value.startsWith("/w")) this.o.client.stopTyping(this.o.room);
+    else if (typed && input.value) this.o.client.typing(this.o.room);
     if (typed && !input.value) this.o.client.stopTyping(this.o.room);
   }
 
@@ -116,6 +118,19 @@ export class Composer {
     }
     const file = this.pending?.fileId ?? undefined;
     if (!text && !file) return;
+    if (/^\/w(\s|$)/.test(text) && this.o.onWhisper) {
+      // "/w @name text": a whisper, for that member of the room only.
+      const whisper = /^\/w\s+@?([A-Za-z0-9._-]+)\s+([\s\S]+)$/.exec(text);
+      if (!whisper || file) {
+        this.o.onProblem("Whisper with /w @name and your message (text only).");
+        return;
+      }
+      this.o.onWhisper(whisper[1], whisper[2].trim());
+      this.input.value = "";
+      this.changed(false);
+      this.o.onSent();
+      return;
+    }
     if (text.length > MAX_CHARS) {
       this.o.onProblem(`A message holds at most ${MAX_CHARS} characters.`);
       return;

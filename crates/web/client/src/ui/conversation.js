@@ -7,10 +7,11 @@
 // pages are read from history, which holds every message before anyone is shown it.
 
 import { applyReaction } from "../lib/reactions.js";
-import { fill, messageRow, showReactions } from "./message-view.js";
+import { fill, messageRow, showReactions, whisperRow } from "./message-view.js";
 
 /**
  * @typedef {import("../lib/history.js").Message} Message
+ * @typedef {import("../lib/history.js").Whisper} Whisper
  * @typedef {import("../lib/client.js").NatterClient} NatterClient
  */
 
@@ -51,6 +52,8 @@ export class Conversation {
     this.opened = false;
     /** @type {Map<number, string>} reply snippets of messages outside the window */
     this.snippets = new Map();
+    /** The member's whispers in the room, by id; each shows after the message at its `after`. @type {Map<string, Whisper>} */
+    this.whispers = new Map();
     this.scroller.addEventListener("scroll", () => this.scrolled(), { passive: true });
     this.list.addEventListener("click", (event) => this.clicked(event));
     options.jump.addEventListener("click", () => void this.jumpToLatest());
@@ -91,6 +94,7 @@ export class Conversation {
       this.atStart = window.length === 0 || window[0].position === 1;
       this.atEnd = window.length === 0 || (window.at(-1)?.position ?? 0) >= this.newest;
       this.renderAll();
+      void this.loadWhispers((window[0]?.position ?? 1) - 1, null);
       if (focus !== null && this.row(focus)) this.reveal(focus, false);
       else this.scrollToBottom();
     } finally {
@@ -105,6 +109,53 @@ export class Conversation {
 
   renderAll() {
     this.list.replaceChildren(...this.messages.map((m, i) => this.build(m, this.messages[i - 1] ?? null)));
+    this.placeWhispers();
+  }
+
+  /** Whispers read from history for the window's positions `from..=to` (no end when null). @param {number} from @param {number | null} to */
+  async loadWhispers(from, to) {
+    try {
+      for (const whisper of await this.history.whispers(this.o.room, from, to)) this.whispers.set(whisper.message_id, whisper);
+    } catch {
+      // Whispers are read again with the next page; the room's messages do not wait for them.
+      return;
+    }
+    this.placeWhispers();
+  }
+
+  /** A live whisper (or one replayed after a resume: each is shown once). @param {Whisper} whisper */
+  whisper(whisper) {
+    if (this.whispers.has(whisper.message_id)) return;
+    const stick = this.nearBottom();
+    this.whispers.set(whisper.message_id, whisper);
+    this.placeWhispers();
+    if (stick || whisper.sender_id === this.o.me) this.scrollToBottom();
+  }
+
+  /** Puts each whisper's row right after the message it follows, when that message is shown. */
+  placeWhispers() {
+    for (const row of this.list.querySelectorAll("li.whisper")) row.remove();
+    const sorted = [...this.whispers.values()].sort((a, b) => a.after - b.after || a.sent_at_ms - b.sent_at_ms);
+    const first = this.messages[0]?.position ?? 1;
+    /** @type {Map<number, HTMLElement>} the last row placed after each position */
+    const last = new Map();
+    for (const whisper of sorted) {
+      const anchor = last.get(whisper.after) ?? this.row(whisper.after);
+      const row = whisperRow(whisper, { me: this.o.me, avatarOf: this.o.avatarOf ?? (() => undefined) });
+      if (anchor) anchor.after(row);
+      else if (whisper.after < first && this.atStart) this.list.prepend(row);
+      else continue;
+      last.set(whisper.after, row);
+    }
+    // A message right after a whisper starts a group of its own (its sender's name shows again).
+    for (const row of last.values()) {
+      const next = /** @type {HTMLElement | null} */ (row.nextElementSibling);
+      if (!next?.classList.contains("continued") || !next.dataset.position) continue;
+      const position = Number(next.dataset.position);
+      const message = this.message(position);
+      const before = this.message(position - 1);
+      if (message && before) next.replaceWith(this.build(message, { ...before, sender_id: -1 }));
+    }
   }
 
   /** @param {Message} message @param {Message | null} previous */
@@ -148,6 +199,7 @@ export class Conversation {
     this.messages.push(message);
     this.list.append(this.build(message, last ?? null));
     this.trimTop();
+    this.placeWhispers();
     if (stick || message.sender_id === this.o.me) this.scrollToBottom();
     this.updateJump(!stick);
   }
@@ -289,6 +341,7 @@ export class Conversation {
       const rows = older.map((m, i) => this.build(m, older[i - 1] ?? null));
       this.list.prepend(...rows);
       this.rebuild(first.position);
+      void this.loadWhispers(older[0].position - 1, first.position - 1);
       this.scroller.scrollTop = top + (this.scroller.scrollHeight - height);
       this.atStart = older[0].position === 1;
       this.trimBottom();
@@ -310,6 +363,7 @@ export class Conversation {
       }
       this.messages.push(...newer);
       this.list.append(...newer.map((m, i) => this.build(m, i === 0 ? last : newer[i - 1])));
+      void this.loadWhispers(last.position, null);
       const end = newer.at(-1)?.position ?? 0;
       this.newest = Math.max(this.newest, end);
       this.atEnd = end >= this.newest;

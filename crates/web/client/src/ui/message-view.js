@@ -118,6 +118,34 @@ export function messageRow(message, ctx) {
 }
 
 /**
+ * A whisper's row: who whispered to whom, the text (plain, escaped by `textContent`), the time; set
+ * apart so it is never mistaken for something the room saw.
+ * @param {import("../lib/history.js").Whisper} whisper
+ * @param {{ me: number, avatarOf: (member: number) => string | undefined }} ctx
+ * @returns {HTMLElement}
+ */
+export function whisperRow(whisper, ctx) {
+  const row = el("li", "row whisper");
+  row.dataset.whisperId = whisper.message_id;
+  row.dataset.after = String(whisper.after);
+  const mine = whisper.sender_id === ctx.me;
+  row.classList.toggle("mine", mine);
+  const box = el("article", "msg");
+  const label = mine ? `Whisper to ${whisper.to_name}` : `${whisper.sender_name} whispers to you`;
+  box.setAttribute("aria-label", `${label} at ${clock(whisper.sent_at_ms)}`);
+  box.append(avatar(whisper.sender_name, whisper.sender_id, ctx.avatarOf(whisper.sender_id)));
+  const body = el("div", "body");
+  const head = el("div", "head");
+  head.append(el("span", "whisper-label", `🔒 ${label}`), " ", timeElement(whisper.sent_at_ms, "time"));
+  const text = el("div", "text");
+  text.textContent = whisper.text;
+  body.append(head, text);
+  box.append(body);
+  row.append(box);
+  return row;
+}
+
+/**
  * The message's reaction chips under its text: emoji and count, pressed when the reader is among
  * them; who reacted on hover (and for screen readers).
  * @param {HTMLElement} row

@@ -310,6 +310,42 @@ pub(crate) async fn messages(
     Ok(HttpResponse::Ok().json(with_reactions(&state, messages, ctx.caller).await?))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct WhispersQuery {
+    /// Whispers shown after this position or later (default 0: from the room's start).
+    #[serde(default)]
+    after: i64,
+    /// ... and not after this position.
+    up_to: Option<i64>,
+    #[serde(default = "default_limit")]
+    limit: u32,
+}
+
+/// `GET /api/v1/rooms/{room}/whispers?after=&up_to=&limit=`: the whispers the caller sent or received
+/// in the room (nobody else's, moderators' neither), each shown after position `after` of the room,
+/// oldest first. Whispers hold no position of the room: `messages` never carries them.
+#[utoipa::path(get, path = "/api/v1/rooms/{room}/whispers", params(("room" = i64, Path, description = "the room id"), WhispersQuery), responses((status = 200, description = "OK", body = Vec<natter_proto::events::WhisperPosted>), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn whispers(
+    state: web::Data<State>,
+    query: web::Query<WhispersQuery>,
+    ctx: ApiRoom,
+) -> Answer {
+    ctx.require_member()?;
+    if !(1..=200).contains(&query.limit) {
+        return Err(ApiError::bad_request("limit is between 1 and 200"));
+    }
+    if query.after < 0 || query.up_to.is_some_and(|up_to| up_to < query.after) {
+        return Err(ApiError::bad_request("after is 0 or more, and up_to is not below it"));
+    }
+    let whispers = state
+        .history
+        .whispers(ctx.room.id, ctx.caller, query.after, query.up_to, query.limit)
+        .await
+        .map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(whispers))
+}
+
 /// `messages` with their reactions as `reader` sees them (deleted messages show none).
 async fn with_reactions(
     state: &State,

@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 
 use actix_web::{HttpResponse, web};
-use natter_db::{memberships, rooms};
+use natter_db::{direct, members, memberships, rooms};
 use natter_http::ApiError;
-use natter_proto::http::{MentionTargets, MentionedMember};
+use natter_proto::http::{MentionTargets, MentionedMember, WhisperTarget};
 use serde::Deserialize;
 
 use crate::app::State;
@@ -98,4 +98,31 @@ pub(crate) async fn mentions(
             .collect()
     };
     Ok(HttpResponse::Ok().json(MentionTargets { members, member_count: room.member_count.max(0) as u32 }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct WhisperFrom {
+    /// The member who whispers.
+    from: i64,
+}
+
+/// `GET /internal/rooms/{room}/whisper-targets/{member}?from=`: whether `member` is in the room and
+/// has not blocked `from`, and their name (a message pod checking a whisper).
+#[utoipa::path(get, path = "/internal/rooms/{room}/whisper-targets/{member}", params(("room" = i64, Path, description = "the room id"), ("member" = i64, Path, description = "the member whispered to"), WhisperFrom), responses((status = 200, description = "OK", body = natter_proto::http::WhisperTarget), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("internal" = [])), tag = "internal")]
+pub(crate) async fn whisper_target(
+    state: web::Data<State>,
+    path: web::Path<(i64, i64)>,
+    query: web::Query<WhisperFrom>,
+) -> Result<HttpResponse, ApiError> {
+    let (room_id, member_id) = path.into_inner();
+    let access = crate::rooms::room_access(&state.rules(), room_id, member_id).await?;
+    let mut conn = state.db.conn().await.map_err(ApiError::unavailable)?;
+    let name = match members::by_id(&mut conn, member_id).await.map_err(ApiError::unavailable)? {
+        Some(member) if access.may_read() => member.display_name,
+        _ => String::new(),
+    };
+    let blocked =
+        direct::has_blocked(&mut conn, member_id, query.from).await.map_err(ApiError::unavailable)?;
+    Ok(HttpResponse::Ok().json(WhisperTarget { room_id, member_id, member: !name.is_empty(), name, blocked }))
 }
