@@ -13,6 +13,7 @@ pub mod connection;
 pub mod direct;
 mod error;
 pub mod files;
+pub mod friends;
 pub mod identities;
 pub mod invites;
 pub mod members;

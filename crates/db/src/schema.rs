@@ -9,6 +9,23 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         avatar_url -> Nullable<Text>,
+        direct_from -> Text,
+    }
+}
+
+diesel::table! {
+    friend_requests (from_id, to_id) {
+        from_id -> BigInt,
+        to_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    friendships (low_id, high_id) {
+        low_id -> BigInt,
+        high_id -> BigInt,
+        since -> Timestamp,
     }
 }
 
@@ -125,7 +142,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     invite_links,
     room_audit,
     member_blocks,
-    room_files
+    room_files,
+    friend_requests,
+    friendships
 );
 
 diesel::table! {

@@ -253,6 +253,15 @@ pub enum PresenceEvent {
     /// A member's read position in a room moved forward (keyed by room id), published by the message
     /// pod that stored it, at most once per debounce for one member and room.
     Read(ReadMoved),
+    /// Something in the friends lists of `member_ids` changed (a request came, was answered or
+    /// withdrawn, a friendship ended), published by web; pods tell those members' connections.
+    Friends(FriendsChanged),
+}
+
+/// See [`PresenceEvent::Friends`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FriendsChanged {
+    pub member_ids: Vec<MemberId>,
 }
 
 /// See [`PresenceEvent::Member`]. Message pods tell their subscribers of `room_ids` (except the

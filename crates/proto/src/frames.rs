@@ -189,6 +189,9 @@ pub enum ServerFrame {
     /// connection closes next (code 1012). Reconnect after `retry_after_ms` (spread so clients do not
     /// all come back at once), to any pod, and subscribe with `since` to resume.
     Reconnect { reason: String, retry_after_ms: u64 },
+    /// Something in the member's friends list changed (a request arrived, was answered or withdrawn,
+    /// a friendship ended): re-read `GET /api/v1/friends`. Sent to every connection of the member.
+    FriendsChanged,
     /// A whisper to or from this connection's member in a subscribed room (see
     /// `events::WhisperPosted`); also on the sender's other devices, and after a resume's replay for
     /// the whispers after `since`.

@@ -8,6 +8,7 @@
 pub mod calls;
 pub mod events;
 pub mod frames;
+pub mod friends;
 pub mod http;
 pub mod ids;
 pub mod reactions;

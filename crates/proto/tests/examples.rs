@@ -76,7 +76,9 @@ fn bus_events() {
             "message_edited" | "message_deleted" | "message_reacted" | "reaction_counted" => {
                 round_trips::<MessageChanged>(&path, &text)
             }
-            "presence_member" | "presence_read" => round_trips::<PresenceEvent>(&path, &text),
+            "presence_member" | "presence_read" | "presence_friends" => {
+                round_trips::<PresenceEvent>(&path, &text)
+            }
             "call_state" | "call_signal" => round_trips::<CallEvent>(&path, &text),
             "whisper_posted" => round_trips::<natter_proto::events::WhisperPosted>(&path, &text),
             other => panic!("example {other} has no type; add it here"),

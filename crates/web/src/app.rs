@@ -124,6 +124,12 @@ fn room_api(cfg: &mut web::ServiceConfig) {
         .route("/invites/accept", web::post().to(r::accept_invite))
         .route("/me/rooms", web::get().to(r::my_rooms))
         .route("/direct/{username}", web::put().to(r::start_direct))
+        .route("/friends", web::get().to(crate::routes::api::friends::list))
+        .route("/friends/requests/{username}", web::put().to(crate::routes::api::friends::request))
+        .route("/friends/requests/{username}", web::delete().to(crate::routes::api::friends::withdraw))
+        .route("/friends/requests/{username}/accept", web::post().to(crate::routes::api::friends::accept))
+        .route("/friends/{username}", web::delete().to(crate::routes::api::friends::unfriend))
+        .route("/me/privacy", web::put().to(crate::routes::api::friends::privacy))
         .route("/blocks/{username}", web::put().to(r::block))
         .route("/blocks/{username}", web::delete().to(r::unblock));
 }
@@ -359,6 +365,8 @@ impl Application {
                         .route("/static/{file}", web::get().to(routes::pages::static_files::static_file))
                         .route("/sw.js", web::get().to(routes::pages::static_files::service_worker))
                         .route("/settings", web::get().to(routes::pages::settings::settings_page))
+                        .route("/friends", web::get().to(routes::pages::friends::friends_page))
+                        .route("/friends", web::post().to(routes::pages::friends::friends_action))
                         .route("/search", web::get().to(routes::pages::search::search_page))
                         .route("/settings/profile", web::post().to(routes::pages::settings::update_profile))
                         .route("/settings/avatar", web::post().to(routes::pages::avatars::upload_avatar))

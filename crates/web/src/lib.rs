@@ -11,6 +11,7 @@ mod devices;
 mod error;
 mod extract;
 pub mod files;
+mod friends;
 mod login;
 mod login_redirect;
 pub mod oauth;

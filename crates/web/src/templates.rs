@@ -39,6 +39,31 @@ pub(crate) struct HomePage {
 }
 
 #[derive(Template, WebTemplate)]
+#[template(path = "friends.html")]
+pub(crate) struct FriendsPage {
+    pub csrf: String,
+    pub member_name: String,
+    pub sidebar: Sidebar,
+    /// Online first, then away, then offline.
+    pub friends: Vec<FriendItem>,
+    pub incoming: Vec<FriendItem>,
+    pub outgoing: Vec<FriendItem>,
+    /// Only friends may start a direct chat with the member.
+    pub friends_only: bool,
+    /// What the last form post did (empty: nothing to say).
+    pub notice: &'static str,
+}
+
+/// Someone on the friends page.
+pub(crate) struct FriendItem {
+    pub username: String,
+    pub display_name: String,
+    /// `online`, `away`, `offline` or `unknown`.
+    pub state: &'static str,
+    pub presence: String,
+}
+
+#[derive(Template, WebTemplate)]
 #[template(path = "settings.html")]
 pub(crate) struct SettingsPage {
     pub csrf: String,
@@ -103,6 +128,8 @@ pub(crate) struct Sidebar {
     /// For the page's script: who the member is and where the message host is.
     pub me: i64,
     pub ws_url: String,
+    /// Friend requests waiting for the member's answer.
+    pub friend_requests: usize,
 }
 
 /// A listed room found by the search.

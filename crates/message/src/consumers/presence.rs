@@ -1,7 +1,8 @@
 //! Every pod reads every presence event (fan-out subscription to `Topic::Presence`, from the end of
 //! the topic) and tells its own subscribers: `presence` to the subscribers of each of the member's
 //! rooms except the member's own connections, `member_read` to the room's subscribers (the member's
-//! other devices too). Ephemeral like typing: never stored, never replayed.
+//! other devices too), `friends_changed` to every connection of the members concerned. Ephemeral
+//! like typing: never stored, never replayed.
 
 use std::sync::Arc;
 
@@ -37,6 +38,10 @@ fn deliver(event: &PresenceEvent, hub: &Hub) -> usize {
                 hub.deliver_ephemeral_except(room, change.member_id, &frame)
             })
             .sum(),
+        PresenceEvent::Friends(change) => {
+            let frame = serialise(&ServerFrame::FriendsChanged);
+            change.member_ids.iter().map(|&member| hub.deliver_to_member(member, 0, &frame)).sum()
+        }
         PresenceEvent::Read(read) => {
             let frame = serialise(&ServerFrame::MemberRead {
                 room: read.room_id,

@@ -165,17 +165,18 @@ pub async fn run(mut stack: Stack) {
     assert_eq!(signal(&mut ann_ws, room, &a, json!({})).await, Some(ErrorCode::InvalidRequest));
     let huge = json!({"sdp": "x".repeat(natter_proto::calls::MAX_SIGNAL_BYTES)});
     assert_eq!(signal(&mut ann_ws, room, &b, huge).await, Some(ErrorCode::InvalidRequest));
-    // A burst of 100 at once: beyond the bucket's 50, refused as rate-limited.
-    let ids: Vec<String> = (0..100).map(|_| ann_ws.next_id()).collect();
+    // A burst of 100 at once from Cat (refused as not in the call: quick, and each takes a token):
+    // beyond the bucket's 50, refused as rate-limited instead.
+    let ids: Vec<String> = (0..100).map(|_| cat_ws.next_id()).collect();
     for (n, id) in ids.iter().enumerate() {
-        ann_ws
-            .send_json(json!({"type": "signal", "id": id, "room": room, "to": b, "data": {"burst": n}}))
+        cat_ws
+            .send_json(json!({"type": "signal", "id": id, "room": room, "to": a, "data": {"burst": n}}))
             .await;
     }
-    let ping = ann_ws.next_id();
-    ann_ws.send_json(json!({"type": "ping", "id": ping})).await;
-    ann_ws.recv_until(|f| matches!(f, ServerFrame::Pong { id } if *id == ping).then_some(())).await;
-    let limited = ann_ws
+    let ping = cat_ws.next_id();
+    cat_ws.send_json(json!({"type": "ping", "id": ping})).await;
+    cat_ws.recv_until(|f| matches!(f, ServerFrame::Pong { id } if *id == ping).then_some(())).await;
+    let limited = cat_ws
         .drain_backlog()
         .into_iter()
         .filter(|f| matches!(f, ServerFrame::Error { code: ErrorCode::RateLimited, .. }))

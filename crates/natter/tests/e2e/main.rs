@@ -19,6 +19,8 @@ mod drain;
 mod edits;
 mod faults;
 mod files;
+mod friends;
+mod friends_page;
 mod idempotent_publish;
 mod mentions;
 mod metrics_scrape;
@@ -161,6 +163,24 @@ async fn distributed_whispers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_whispers_page() {
     whispers_page::run(Stack::standalone().await).await;
+}
+
+/// Friends on one process.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_friends() {
+    friends::run(Stack::standalone().await).await;
+}
+
+/// Friends across two web pods' stores and two message pods (the live notice).
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_friends() {
+    friends::run(Stack::distributed().await).await;
+}
+
+/// The friends page in Chromium (two people).
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_friends_page() {
+    friends_page::run(Stack::standalone().await).await;
 }
 
 /// Web Push to members who are away, through a push service of our own (VAPID, RFC 8291).

@@ -515,6 +515,7 @@ export class NatterClient extends Emitter {
       case "call_state":
       case "signal":
       case "whisper":
+      case "friends_changed":
         this.emit(frame.type, frame);
         return;
       default:

@@ -20,6 +20,7 @@
  *   room_changed: { room: number, change: string },
  *   members_changed: { room: number },
  *   whisper: { whisper: import("./history.js").Whisper },
+ *   friends_changed: { type: "friends_changed" },
  *   call_state: { room: number, version: number, participants: CallParticipant[] },
  *   signal: { room: number, from: string, from_member: number, data: any },
  *   read: { room: number, position: number },

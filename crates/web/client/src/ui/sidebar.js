@@ -82,6 +82,7 @@ export class Sidebar {
     client.on("read", (frame) => this.read(frame.room, frame.position));
     client.on("removed", (frame) => this.removed(frame.room, frame.reason));
     client.on("room_changed", () => void this.refresh());
+    client.on("friends_changed", () => void this.friendsChanged());
     client.on("edited", (change) => this.changed(change.room, change.position, change.text));
     client.on("deleted", (change) => this.changed(change.room, change.position, "message deleted"));
   }
@@ -181,6 +182,24 @@ export class Sidebar {
   }
 
   /** Re-reads the member's rooms (one joined elsewhere, a new direct chat, a rename). */
+  /** A friend request came, or one was answered: the badge follows, and the friends page re-reads. */
+  async friendsChanged() {
+    if (location.pathname === "/friends") {
+      location.reload();
+      return;
+    }
+    const badge = document.getElementById("friend-requests");
+    if (!badge) return;
+    try {
+      const view = await this.client.history.get("/api/v1/friends");
+      const waiting = view.incoming.length;
+      badge.textContent = String(waiting);
+      badge.hidden = waiting === 0;
+    } catch {
+      // The next page load shows it.
+    }
+  }
+
   async refresh() {
     let page;
     try {

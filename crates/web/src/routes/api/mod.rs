@@ -2,6 +2,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod calls;
+pub(crate) mod friends;
 pub(crate) mod me;
 pub(crate) mod push;
 pub(crate) mod rooms;

@@ -3,6 +3,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod avatars;
+pub(crate) mod friends;
 pub(crate) mod manage;
 pub(crate) mod room;
 pub(crate) mod rooms;

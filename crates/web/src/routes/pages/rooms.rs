@@ -55,12 +55,15 @@ pub(crate) async fn sidebar(state: &State, member_id: i64, current: i64) -> Resu
         }
         rooms.push(room);
     }
+    let friend_requests =
+        natter_db::friends::circle(&mut state.db.conn().await?, member_id).await?.incoming.len();
     Ok(Sidebar {
         rooms,
         more: page.next_page.is_some(),
         current,
         me: member_id,
         ws_url: state.message_public_url.clone(),
+        friend_requests,
     })
 }
 

@@ -1,0 +1,3 @@
+ALTER TABLE members DROP COLUMN direct_from;
+DROP TABLE friendships;
+DROP TABLE friend_requests;
