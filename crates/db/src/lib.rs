@@ -22,6 +22,7 @@ pub mod models;
 mod postgres;
 pub mod push;
 pub mod refresh_tokens;
+pub mod reports;
 pub mod rooms;
 pub mod schema;
 pub mod search;

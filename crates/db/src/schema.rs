@@ -22,6 +22,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    message_reports (id) {
+        id -> BigInt,
+        room_id -> BigInt,
+        reporter_id -> BigInt,
+        message_id -> Text,
+        whisper -> Bool,
+        author_id -> BigInt,
+        author_name -> Text,
+        text -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     friendships (low_id, high_id) {
         low_id -> BigInt,
         high_id -> BigInt,
@@ -144,7 +159,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_blocks,
     room_files,
     friend_requests,
-    friendships
+    friendships,
+    message_reports
 );
 
 diesel::table! {

@@ -12,6 +12,7 @@ pub mod friends;
 pub mod http;
 pub mod ids;
 pub mod reactions;
+pub mod reports;
 pub mod rooms;
 pub mod token;
 pub mod topics;

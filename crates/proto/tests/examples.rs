@@ -96,6 +96,8 @@ fn http_bodies() {
             }
             "pod_heartbeat" => round_trips::<PodHeartbeat>(&path, &text),
             "call_state" => round_trips::<natter_proto::calls::CallState>(&path, &text),
+            "friends_view" => round_trips::<natter_proto::friends::FriendsView>(&path, &text),
+            "new_report" => round_trips::<natter_proto::reports::NewReport>(&path, &text),
             "heartbeat_answer" => round_trips::<HeartbeatAnswer>(&path, &text),
             "room_present" => round_trips::<RoomPresent>(&path, &text),
             "member_rooms" => round_trips::<MemberRooms>(&path, &text),

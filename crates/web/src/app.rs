@@ -120,6 +120,8 @@ fn room_api(cfg: &mut web::ServiceConfig) {
         .route("/rooms/{room}/read", web::put().to(r::mark_read))
         .route("/rooms/{room}/messages", web::get().to(r::messages))
         .route("/rooms/{room}/whispers", web::get().to(r::whispers))
+        .route("/rooms/{room}/reports", web::post().to(r::report))
+        .route("/rooms/{room}/reports", web::get().to(r::reports))
         .route("/rooms/{room}/files", web::post().to(routes::api_upload))
         .route("/invites/accept", web::post().to(r::accept_invite))
         .route("/me/rooms", web::get().to(r::my_rooms))

@@ -19,6 +19,7 @@ mod page_format;
 mod presence;
 mod push;
 mod remember;
+mod reports;
 mod request_errors;
 mod rooms;
 mod routes;

@@ -255,6 +255,15 @@ pub(crate) struct NewLinkItem {
 }
 
 /// One audit record in the manage page.
+pub(crate) struct ReportItem {
+    pub at: String,
+    pub reporter: String,
+    pub author: String,
+    pub text: String,
+    pub reason: String,
+    pub whisper: bool,
+}
+
 pub(crate) struct AuditItem {
     pub at: String,
     pub actor: String,
@@ -282,6 +291,8 @@ pub(crate) struct ManagePage {
     pub links: Vec<LinkItem>,
     pub new_link: Option<NewLinkItem>,
     pub audit: Vec<AuditItem>,
+    /// Reports of messages, newest first.
+    pub reports: Vec<ReportItem>,
     /// What the last form post did.
     pub notice: Option<&'static str>,
 }

@@ -36,6 +36,7 @@ mod push_page;
 mod push_service;
 mod reactions;
 mod reactions_page;
+mod reports;
 mod rest_auth;
 mod resume;
 mod rooms_live;
@@ -181,6 +182,17 @@ async fn distributed_friends() {
 #[tokio::test(flavor = "multi_thread")]
 async fn standalone_friends_page() {
     friends_page::run(Stack::standalone().await).await;
+}
+
+/// Reports of messages and whispers, seen by moderators only.
+#[tokio::test(flavor = "multi_thread")]
+async fn standalone_reports() {
+    reports::run(Stack::standalone().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn distributed_reports() {
+    reports::run(Stack::distributed().await).await;
 }
 
 /// Web Push to members who are away, through a push service of our own (VAPID, RFC 8291).

@@ -1,7 +1,8 @@
 //! Whispers in the chat client, three people in headless Chromium: Ann types `/w @ben ...`; Ben sees
 //! it marked as a whisper to him, Ann as hers to Ben, and Cat, in the same room, sees nothing, also
 //! after a reload (where Ann and Ben read it back from history). Ben answers through Ann's profile
-//! card ("Whisper"). Screenshots at both sizes and axe-core with whispers on screen.
+//! card ("Whisper"). Screenshots at both sizes and axe-core with whispers on screen. Ben reports
+//! Ann's whisper, and the room's owner finds it in the manage panel.
 
 use serde_json::json;
 
@@ -116,4 +117,21 @@ pub async fn run(stack: Stack) {
 
     let mode = if stack.kafka.is_some() { "distributed" } else { "standalone" };
     check_layouts(&ben, "whispers", mode).await;
+
+    // Ben reports Ann's whisper; the room's owner finds it in the manage panel as it was said.
+    js(&ben, "document.querySelector('#messages li.whisper:not(.mine) .action-report').click()").await;
+    wait_js(&ben, "return document.getElementById('report-dialog').open", "the report dialog").await;
+    fill(&ben, "#report-reason", "not meant for me").await;
+    click(&ben, "#confirm-report").await;
+    wait_js(&ben, "return document.getElementById('errors').textContent.startsWith('Reported')", "reported")
+        .await;
+    ann.goto(&format!("{}/rooms/{room}/manage", stack.web_url)).await.unwrap();
+    let listed =
+        wait_js(&ann, "return document.getElementById('reports-list')?.textContent || false", "reports")
+            .await;
+    let listed = listed.as_str().unwrap();
+    assert!(
+        listed.contains("the demo is at 3, keep it quiet") && listed.contains("not meant for me"),
+        "{listed}"
+    );
 }

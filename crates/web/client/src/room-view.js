@@ -63,6 +63,7 @@ export function openRoom({ client: shared, shell, signal }) {
     onReply: (message) => composer?.reply(message),
     onEdit: (row, message) => startEdit(row, message),
     onDelete: (message) => confirmDelete(message),
+    onReport: (message) => askReport(message),
     onLink: (row, message) => copyLink(row, message),
     onImage: (link) => showImage(link),
     avatarOf: (member) => avatars.get(member),
@@ -401,6 +402,39 @@ export function openRoom({ client: shared, shell, signal }) {
   const deleteDialog = /** @type {HTMLDialogElement} */ (byId("delete-dialog"));
   /** @type {Message | null} */
   let deleting = null;
+
+  // Reporting a message (or a whisper received) to the room's owners and admins, with a reason.
+  const reportDialog = /** @type {HTMLDialogElement} */ (byId("report-dialog"));
+  const reportReason = /** @type {HTMLTextAreaElement} */ (byId("report-reason"));
+  /** @type {{ id: string, author: string, text: string } | null} */
+  let reporting = null;
+  /** @param {{ id: string, author: string, text: string }} message */
+  function askReport(message) {
+    reporting = message;
+    /** @type {HTMLElement} */ (reportDialog.querySelector(".reported")).textContent = `${message.author}: ${message.text.slice(0, 200)}`;
+    reportReason.value = "";
+    reportDialog.returnValue = "";
+    reportDialog.showModal();
+  }
+  reportDialog.addEventListener("close", async () => {
+    const message = reporting;
+    reporting = null;
+    if (reportDialog.returnValue !== "report" || !message) return;
+    try {
+      const token = await shared.tokens.api.get();
+      const answer = await fetch(`/api/v1/rooms/${room}/reports`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ message_id: message.id, reason: reportReason.value }),
+      });
+      const body = await answer.json().catch(() => null);
+      if (!answer.ok) throw new Error(body?.errors?.[0]?.detail ?? `HTTP ${answer.status}`);
+      errors.textContent = "Reported to the room's moderators. Thank you.";
+    } catch (error) {
+      errors.textContent = `Not reported: ${/** @type {Error} */ (error).message}`;
+    }
+  });
+
   /** @param {Message} message */
   function confirmDelete(message) {
     deleting = message;

@@ -38,7 +38,7 @@ use crate::oauth::flow as oauth;
         api_rooms::archive, api_rooms::unarchive, api_rooms::transfer, api_rooms::join, api_rooms::leave,
         api_rooms::members, api_rooms::set_role, api_rooms::kick, api_rooms::mute, api_rooms::unmute,
         api_rooms::ban, api_rooms::unban, api_rooms::invite, api_rooms::create_link, api_rooms::links,
-        api_rooms::revoke_link, api_rooms::audit, api_rooms::mark_read, api_rooms::messages, api_rooms::whispers,
+        api_rooms::revoke_link, api_rooms::audit, api_rooms::mark_read, api_rooms::messages, api_rooms::whispers, api_rooms::report, api_rooms::reports,
         super::api::friends::list, super::api::friends::request, super::api::friends::accept, super::api::friends::withdraw, super::api::friends::unfriend, super::api::friends::privacy,
         api_rooms::accept_invite, api_rooms::my_rooms, api_rooms::start_direct, api_rooms::block,
         api_rooms::unblock, files::api_upload, openapi_json,

@@ -32,6 +32,7 @@ export class Conversation {
    *   canReact: boolean, onReact: (message: Message, emoji: string, added: boolean) => void,
    *   onPickReaction: (button: HTMLElement, message: Message) => void,
    *   nameOf: (member: number) => string | undefined,
+   *   onReport: (message: { id: string, author: string, text: string }) => void,
    * }} options
    */
   constructor(options) {
@@ -447,6 +448,12 @@ export class Conversation {
     }
     const button = target.closest(".actions button");
     if (!(button instanceof HTMLElement) || !(row instanceof HTMLElement)) return;
+    if (button.classList.contains("action-report")) {
+      const whisper = row.dataset.whisperId ? this.whispers.get(row.dataset.whisperId) : undefined;
+      const reported = whisper ?? this.message(Number(row.dataset.position));
+      if (reported) this.o.onReport({ id: reported.message_id, author: reported.sender_name, text: reported.text });
+      return;
+    }
     const message = this.message(Number(row.dataset.position));
     if (!message) return;
     if (button.classList.contains("action-react")) this.o.onPickReaction(button, message);

@@ -141,6 +141,17 @@ export function whisperRow(whisper, ctx) {
   text.textContent = whisper.text;
   body.append(head, text);
   box.append(body);
+  if (!mine) {
+    const bar = el("div", "actions");
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", "Whisper actions");
+    const report = el("button", "action-report", "⚑");
+    report.type = "button";
+    report.title = "Report to the room's moderators";
+    report.setAttribute("aria-label", report.title);
+    bar.append(report);
+    box.append(bar);
+  }
   row.append(box);
   return row;
 }
@@ -261,6 +272,7 @@ function actions(message, ctx, mine) {
   if (mine && ctx.canPost) button("edit", "Edit", "✎");
   if (mine || ctx.canModerate) button("delete", "Delete", "🗑");
   button("link", "Copy link", "🔗");
+  if (!mine && !message.deleted) button("report", "Report to the room's moderators", "⚑");
   return bar;
 }
 

@@ -346,6 +346,26 @@ pub(crate) async fn whispers(
     Ok(HttpResponse::Ok().json(whispers))
 }
 
+/// `POST /api/v1/rooms/{room}/reports`: reports a message of the room, or a whisper the caller
+/// received, to its owners and admins (once per message), with the text as it is now.
+#[utoipa::path(post, path = "/api/v1/rooms/{room}/reports", params(("room" = i64, Path, description = "the room id")), request_body = natter_proto::reports::NewReport, responses((status = 201, description = "filed", body = natter_proto::reports::ReportFiled), (status = 400, description = "the request is malformed or breaks a rule (Error)", body = natter_proto::http::ErrorBody), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 409, description = "conflicts with the current state (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn report(
+    state: web::Data<State>,
+    body: web::Json<natter_proto::reports::NewReport>,
+    ctx: ApiRoom,
+) -> Answer {
+    ctx.require_member()?;
+    let id = crate::reports::file(&state, ctx.room.id, ctx.caller, &body).await?;
+    Ok(HttpResponse::Created().json(natter_proto::reports::ReportFiled { id }))
+}
+
+/// `GET /api/v1/rooms/{room}/reports`: the room's reports, newest first (owners and admins).
+#[utoipa::path(get, path = "/api/v1/rooms/{room}/reports", params(("room" = i64, Path, description = "the room id")), responses((status = 200, description = "OK", body = Vec<natter_proto::reports::ReportView>), (status = 401, description = "no valid credentials (Error)", body = natter_proto::http::ErrorBody), (status = 403, description = "not allowed (Error)", body = natter_proto::http::ErrorBody), (status = 404, description = "no such resource, or hidden from the caller (Error)", body = natter_proto::http::ErrorBody), (status = 503, description = "a store is unavailable or not ready yet; retry (Error)", body = natter_proto::http::ErrorBody)), security(("accessToken" = [])), tag = "rooms")]
+pub(crate) async fn reports(state: web::Data<State>, ctx: ApiRoom) -> Answer {
+    ctx.require_role(natter_db::Role::Admin)?;
+    Ok(HttpResponse::Ok().json(crate::reports::list(&state, ctx.room.id).await?))
+}
+
 /// `messages` with their reactions as `reader` sees them (deleted messages show none).
 async fn with_reactions(
     state: &State,

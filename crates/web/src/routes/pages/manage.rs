@@ -20,7 +20,7 @@ use crate::error::PageError;
 use crate::extract::{CsrfForm, SignedIn};
 use crate::page_format::{query_value, see_other, time_text, visibility_options};
 use crate::rooms::{RoomContext, RoomError, joining, manage, moderation, views};
-use crate::templates::{AuditItem, LinkItem, ManagePage, ManagedMember, NewLinkItem, RoomItem};
+use crate::templates::{AuditItem, LinkItem, ManagePage, ManagedMember, NewLinkItem, ReportItem, RoomItem};
 
 /// Audit records shown.
 const AUDIT_SHOWN: i64 = 100;
@@ -120,7 +120,20 @@ async fn render(
             }
         })
         .collect();
+    let reports = crate::reports::list(state, ctx.room.id)
+        .await?
+        .into_iter()
+        .map(|r| ReportItem {
+            at: time_text(r.created_at_ms),
+            reporter: r.reporter_name,
+            author: r.author_name,
+            text: r.text,
+            reason: r.reason,
+            whisper: r.whisper,
+        })
+        .collect();
     Ok(ManagePage {
+        reports,
         csrf: auth::csrf_token(session)?,
         member_name: me.display_name,
         sidebar: super::rooms::sidebar(state, ctx.caller, ctx.room.id).await?,
