@@ -24,6 +24,9 @@ pub(crate) struct HistoryItem {
     pub reply_to: Option<natter_proto::events::ReplyTo>,
     /// The file it shares.
     pub file: Option<natter_proto::events::FileRef>,
+    /// A whisper to or from the reader: who to whom ("Whisper to Ben", "Ann whispers to you"), and
+    /// its id for the row's anchor. Whispers have no position of the room.
+    pub whisper: Option<(String, String)>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -74,10 +74,14 @@ fn refused(frame: &ServerFrame) -> ErrorCode {
 async fn call_state(ws: &mut Ws, room: i64, sessions: &[&str]) -> Vec<CallParticipant> {
     let mut newest = 0;
     ws.recv_until(|f| match f {
-        ServerFrame::CallState { room: r, version, participants } if *r == room && *version > newest => {
-            newest = *version;
+        // `recv_until` asks again about a frame it picked from its backlog: the answer must not change.
+        ServerFrame::CallState { room: r, version, participants } if *r == room && *version >= newest => {
             let seen: Vec<&str> = participants.iter().map(|p| p.session.as_str()).collect();
-            (seen == sessions).then(|| participants.clone())
+            if seen == sessions {
+                return Some(participants.clone());
+            }
+            newest = *version;
+            None
         }
         _ => None,
     })

@@ -73,4 +73,13 @@ pub async fn run(stack: Stack) {
 
     let mode = if stack.kafka.is_some() { "distributed" } else { "standalone" };
     check_layouts(&ann, "friends", mode).await;
+
+    // "Message" starts (or opens) the direct chat with a friend.
+    click(&ann, &format!("#friends li[data-username='{ben_name}'] .friend-message")).await;
+    wait_js(
+        &ann,
+        "return location.pathname.startsWith('/rooms/') && !!document.getElementById('room')",
+        "the direct chat",
+    )
+    .await;
 }

@@ -120,6 +120,23 @@ pub async fn run(stack: Stack) {
         list["rooms"].as_array().unwrap().iter().find(|r| r["room"]["id"] == json!(room)).unwrap().clone();
     assert!(entry.to_string().contains("lunch?") && !entry.to_string().contains("psst"), "{entry}");
     assert_eq!(entry["unread"], json!(2), "{entry}");
+    // The history page shows Ben his whispers in place, and Cat none.
+    for (who, sees) in [(&ben, true), (&cat, false)] {
+        let browser = crate::client::Browser::new(&stack.web_url);
+        assert_eq!(
+            browser.log_in(&who.username, "correct horse battery").await.status(),
+            StatusCode::SEE_OTHER
+        );
+        let (status, page) = browser.page(&format!("/rooms/{room}/history")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(page.contains("psst, the demo is at 3"), sees, "{}'s history page", who.username);
+        if sees {
+            let (hello, whisper, lunch) =
+                (page.find("hello all").unwrap(), page.find("psst").unwrap(), page.find("lunch?").unwrap());
+            assert!(hello < whisper && whisper < lunch, "in place, between the room messages");
+            assert!(page.contains("whispers to you"));
+        }
+    }
     // Search never finds a whisper, for anyone.
     for who in [&ann, &ben, &cat] {
         let hits = api.expect(StatusCode::OK, Method::GET, "/api/v1/search?q=demo", who, None).await;

@@ -148,9 +148,39 @@ pub(crate) async fn history_page(
     let room = room_item(&state, &ctx).await?;
     let stored =
         state.history.recent(room.id, None, HISTORY_PAGE_SIZE).await.map_err(PageError::unavailable)?;
-    let messages = stored
+    // The reader's own whispers among them, each after the message it followed.
+    let from = stored.first().map_or(0, |m| m.position - 1);
+    let mut whispers = state
+        .history
+        .whispers(room.id, member_id, from, None, HISTORY_PAGE_SIZE)
+        .await
+        .map_err(PageError::unavailable)?
         .into_iter()
-        .map(|m| HistoryItem {
+        .peekable();
+    let mut messages = Vec::with_capacity(stored.len());
+    let mut whisper_items = |messages: &mut Vec<HistoryItem>, up_to: i64| {
+        while let Some(w) = whispers.next_if(|w| w.after <= up_to) {
+            let label = if w.sender_id == member_id {
+                format!("🔒 Whisper to {}", w.to_name)
+            } else {
+                format!("🔒 {} whispers to you", w.sender_name)
+            };
+            messages.push(HistoryItem {
+                position: w.after,
+                sender: w.sender_name,
+                sent_at: time_text(w.sent_at_ms),
+                text: w.text,
+                edited: false,
+                deleted: false,
+                reply_to: None,
+                file: None,
+                whisper: Some((label, w.message_id.to_string())),
+            });
+        }
+    };
+    for m in stored {
+        whisper_items(&mut messages, m.position - 1);
+        messages.push(HistoryItem {
             position: m.position,
             sender: m.posted.sender_name,
             sent_at: time_text(m.posted.sent_at_ms),
@@ -159,8 +189,10 @@ pub(crate) async fn history_page(
             text: m.posted.text,
             edited: m.edited_at_ms.is_some(),
             deleted: m.deleted,
-        })
-        .collect();
+            whisper: None,
+        });
+    }
+    whisper_items(&mut messages, i64::MAX);
     Ok(HistoryPage {
         csrf: auth::csrf_token(&session)?,
         member_name: member_name(&state, member_id).await?,
