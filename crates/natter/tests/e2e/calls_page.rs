@@ -5,7 +5,7 @@
 //! connections reach `connected` through Natter's signalling (loopback ICE, no TURN) and the media
 //! bytes they receive keep growing. Ben mutes and Ann's tile of him says so. Screenshots at both
 //! sizes and axe-core with the call going on. Then Ben's pod is killed: his tile leaves Ann's call
-//! within the presence lease.
+//! within the presence lease; when it is back, Ben's page reconnects and rejoins by itself.
 
 use std::time::{Duration, Instant};
 
@@ -132,4 +132,19 @@ pub async fn run(mut stack: Stack) {
     stack.kill_message_pod(1).await;
     wait_js(&ann, "return document.querySelectorAll('.call-tile').length === 1", "ben's tile goes").await;
     println!("calls page: a killed pod's participant left after {:?}", killed.elapsed());
+
+    // The pod comes back: Ben's page reconnects and rejoins the call by itself, with a new session,
+    // and the two are connected again.
+    let restarted = Instant::now();
+    stack.restart_message_pod(1).await;
+    for (who, what) in [(&ann, "ann reconnected to ben"), (&ben, "ben rejoined")] {
+        wait_js(
+            who,
+            "return document.querySelector('.call-tile:not(.mine)[data-state=connected]') !== null",
+            what,
+        )
+        .await;
+    }
+    println!("calls page: back in the call {:?} after the pod restarted", restarted.elapsed());
+    assert_eq!(js(&ann, "return document.querySelectorAll('.call-tile').length").await, json!(2));
 }

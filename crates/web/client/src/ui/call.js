@@ -24,6 +24,9 @@ import { el } from "./message-view.js";
 const UNCONFIRMED_MS = 5000;
 /** How often media statistics are read (the "no media" warning on a tile). */
 const STATS_EVERY_MS = 2000;
+/** Rejoining after a reconnect: tries, and the wait before each (the room's subscription comes first). */
+const REJOIN_ATTEMPTS = 20;
+const REJOIN_EVERY_MS = 500;
 
 export class CallBar {
   /**
@@ -59,6 +62,8 @@ export class CallBar {
     /** @type {HTMLVideoElement | null} */
     this.previewVideo = null;
     this.joining = false;
+    /** Set while the connection is down after this device was in the call. @type {{ video: boolean } | null} */
+    this.rejoin = null;
 
     this.summary = /** @type {HTMLElement} */ (root.querySelector(".call-summary"));
     this.tiles = /** @type {HTMLElement} */ (root.querySelector(".call-tiles"));
@@ -86,12 +91,22 @@ export class CallBar {
       if (s.room === this.room) this.onSignal(s.from, s.data);
     });
     client.on("connection", ({ state }) => {
-      if (state !== "live" && this.session) this.hangUp("The call dropped: the connection was lost. Join again when it is back.");
+      if (state !== "live" && this.session) {
+        // The seat went with the connection; this device joins again, with the same camera choice,
+        // as soon as it is back (a new session: the others' peers re-form through the call state).
+        this.rejoin = { video: this.media.video };
+        this.hangUp("The call dropped with the connection; rejoining when it is back…");
+      }
       // A new connection subscribes again and is told the call afresh.
-      if (state === "live") this.version = 0;
+      if (state === "live") {
+        this.version = 0;
+        if (this.rejoin) void this.rejoinSoon();
+      }
     });
     client.on("removed", (r) => {
-      if (r.room === this.room) this.hangUp("You left the call: you no longer have access to this room.");
+      if (r.room !== this.room) return;
+      this.rejoin = null;
+      this.hangUp("You left the call: you no longer have access to this room.");
     });
     const stats = setInterval(() => void this.readStats(), STATS_EVERY_MS);
     signal.addEventListener("abort", () => {
@@ -130,6 +145,25 @@ export class CallBar {
     this.sync();
   }
 
+  /** Joins again once the room's subscription is back (the client subscribes after reconnecting). */
+  async rejoinSoon() {
+    const wanted = this.rejoin;
+    for (let attempt = 0; wanted && this.rejoin === wanted && attempt < REJOIN_ATTEMPTS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, REJOIN_EVERY_MS));
+      if (this.rejoin !== wanted || this.session) return;
+      await this.join(wanted.video);
+      if (this.session) {
+        this.rejoin = null;
+        return;
+      }
+    }
+    if (this.rejoin === wanted) {
+      this.rejoin = null;
+      this.say("Could not rejoin the call; join again when you are ready.");
+      this.render();
+    }
+  }
+
   /** @param {boolean} video @returns {Promise<MediaStream | null>} */
   async capture(video) {
     const devices = navigator.mediaDevices;
@@ -155,6 +189,7 @@ export class CallBar {
   }
 
   async leave() {
+    this.rejoin = null;
     if (!this.session) return;
     try {
       await this.client.leaveCall(this.room);
