@@ -16,6 +16,7 @@ use natter_proto::events::SignalRelayed;
 use natter_proto::frames::ServerFrame;
 use natter_proto::{MemberId, RoomId};
 
+use crate::delivery_lag::now_ms;
 use crate::outbox::{ConnectionId, Outbox, Outgoing};
 use crate::upstream::presence_reporter::PresenceReporter;
 
@@ -60,10 +61,6 @@ pub(crate) struct Taken {
     pub(crate) session: String,
     /// The room whose call the connection left to take this seat.
     pub(crate) left: Option<RoomId>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as i64
 }
 
 impl Seats {

@@ -14,6 +14,7 @@ use natter_proto::topics::{Topic, signal_key};
 
 use super::ctx::Ctx;
 use super::refusal::Refusal;
+use crate::delivery_lag::now_ms;
 use crate::outbox::Outgoing;
 use crate::seats::Sitter;
 
@@ -30,10 +31,6 @@ pub(super) struct Signal {
     pub(super) room: RoomId,
     pub(super) to: String,
     pub(super) data: serde_json::Value,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as i64
 }
 
 /// Seats the connection in the room's call when the member may be there with `media`.
